@@ -1,0 +1,89 @@
+#pragma once
+/** @file
+    Configuration: INI file (`--config FILE`), then environment (`NODUS_SECTION_KEY`),
+    then flags (`--section.key=value`), each overriding the one before.
+    Every key, its default, env and flag name are listed in docs/configuration.md and by `--help`.
+*/
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace nodus {
+
+struct server_config {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 1337;
+    int backlog = 511;
+};
+
+struct http_config {
+    std::string server_header = "nodus";   ///< value of `Server`; empty: no header
+    std::size_t max_header_bytes = 16384;  ///< request line + headers; over it: 431
+    std::size_t max_headers = 100;         ///< header lines; over it: 431
+    std::size_t max_url_bytes = 8192;      ///< request-target; over it: 414
+    std::uint64_t max_body_bytes = 1048576;///< request body; over it: 413 (0 = no limit)
+    std::uint32_t header_timeout_ms = 10000;    ///< first byte to end of headers; then 408
+    std::uint32_t keep_alive_timeout_ms = 5000; ///< idle between requests; then close
+    std::uint32_t request_timeout_ms = 300000;  ///< end of headers to end of body; then 408
+    std::uint32_t send_timeout_ms = 60000;      ///< no write progress for this long; then close
+    std::size_t high_water_mark = 65536;   ///< `write` returns false past this many queued bytes
+    std::uint32_t drain_timeout_ms = 10000;///< graceful stop: time allowed for in-flight exchanges
+};
+
+struct log_config {
+    std::string level = "info";            ///< trace, debug, info, warn, error, critical, off
+    bool access_log = true;                ///< one line per request
+    std::string destination = "stderr";    ///< stderr, stdout, or a file path
+};
+
+struct cluster_config {
+    int workers = 0;                       ///< 0: no master; N; -1 means "auto" (CPUs available)
+    std::string balance = "shared";        ///< shared | reuseport | round_robin
+    std::uint32_t shutdown_timeout_ms = 10000; ///< graceful stop deadline for workers
+    std::uint32_t ready_timeout_ms = 10000;    ///< a new worker must be listening within this
+    std::uint32_t crash_limit = 10;            ///< crashes within crash_window_s that stop the master
+    std::uint32_t crash_window_s = 60;
+};
+
+struct config {
+    server_config server;
+    http_config http;
+    log_config log;
+    cluster_config cluster;
+    std::string file;                      ///< the INI file read, empty when none
+};
+
+/** A configuration error; `what()` names the file, line where known, key and value. */
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/** Why `parse_config` returned without a config to run with. */
+enum class config_action { run, help, version };
+
+struct config_result {
+    config cfg;
+    config_action action = config_action::run;
+    std::string text;   ///< the help or version text when action != run
+};
+
+/** Read `--config FILE` (or `default_file` when given and no --config), then the
+    environment (`envp`, NODUS_* names; nullptr = the process environment), then flags.
+    @throws config_error for a missing file, an unknown section or key, or a bad value.
+*/
+config_result parse_config(int argc, const char* const* argv,
+                           const char* const* envp = nullptr,
+                           std::string default_file = {});
+
+/** Read one INI file only (no env, no flags). @throws config_error */
+config load_config_file(const std::string& path);
+
+/** The `--help` text: every key with its default, env and flag name. */
+std::string config_help(const char* program);
+
+/** Check cross-field rules (port range, limits > 0, balance names...). @throws config_error */
+void validate(const config& cfg);
+
+} // namespace nodus

@@ -1,0 +1,26 @@
+#pragma once
+/** @file  Error codes reported by nodus to body, write and close callbacks. */
+#include <system_error>
+
+namespace nodus {
+
+/** Errors of an HTTP exchange (category "nodus"). */
+enum class errc {
+    /** The client closed the connection or reset it before the exchange finished. */
+    aborted = 1,
+    /** The request body exceeded the configured or requested limit. */
+    body_too_large,
+    /** The request body did not arrive within `[http] request_timeout_ms`. */
+    timeout,
+    /** The request body was malformed (bad chunk size, extension or trailer). */
+    bad_body,
+    /** The server is shutting down. */
+    shutting_down,
+};
+
+const std::error_category& error_category() noexcept;
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
+
+} // namespace nodus
+
+template <> struct std::is_error_code_enum<nodus::errc> : std::true_type {};

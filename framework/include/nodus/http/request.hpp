@@ -1,0 +1,121 @@
+#pragma once
+/** @file
+    `nodus::request`: a copyable handle to the request half of one HTTP exchange.
+*/
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace nodus {
+
+namespace detail { class exchange; }
+
+/** One header field as received. Views stay valid while any handle to the exchange lives. */
+struct header_field {
+    std::string_view name;
+    std::string_view value;
+};
+
+/** One decoded query parameter or route parameter. */
+struct param {
+    std::string_view name;
+    std::string_view value;
+};
+
+/** The request of one exchange.
+
+    Handles are cheap to copy (a non-atomic reference count: everything runs on the
+    loop thread). Capture them by value in callbacks that outlive the handler.
+
+    @par Lifetime
+    Strings returned by accessors stay valid while any `request` or `response` handle
+    of the exchange exists. Body chunks passed to `on_data` are valid only until the
+    callback returns.
+*/
+class request {
+public:
+    request() noexcept = default;
+    request(const request& other) noexcept;
+    request& operator=(const request& other) noexcept;
+    request(request&& other) noexcept;
+    request& operator=(request&& other) noexcept;
+    ~request();
+
+    /** The method token, e.g. "GET". */
+    std::string_view method() const noexcept;
+    /** The request-target exactly as received, e.g. "/a%20b?x=1". */
+    std::string_view target() const noexcept;
+    /** The target's path, without the query (not percent-decoded). */
+    std::string_view path() const noexcept;
+    /** The raw query string after '?', without the '?'; empty when there is none. */
+    std::string_view query_string() const noexcept;
+    /** The first value of the query parameter `name`, percent-decoded and with '+' as
+        space; nullopt when absent. */
+    std::optional<std::string_view> query(std::string_view name) const;
+    /** Every query parameter in order, decoded. */
+    std::span<const param> query_params() const;
+
+    /** The first value of header `name` (case-insensitive); empty when absent. */
+    std::string_view header(std::string_view name) const noexcept;
+    /** True when header `name` is present. */
+    bool has_header(std::string_view name) const noexcept;
+    /** Every received header field, in order, repeats included. */
+    std::span<const header_field> headers() const noexcept;
+
+    /** 10 for HTTP/1.0, 11 for HTTP/1.1. */
+    int version() const noexcept;
+    /** The peer's IP address as text, and its port. */
+    std::string_view remote_address() const noexcept;
+    std::uint16_t remote_port() const noexcept;
+
+    /** The value of route parameter `name` (":name" or "*"), percent-decoded; empty when absent. */
+    std::string_view param(std::string_view name) const noexcept;
+    /** Every route parameter of the matched route. */
+    std::span<const nodus::param> params() const noexcept;
+
+    /** The declared body length (Content-Length), if any. */
+    std::optional<std::uint64_t> content_length() const noexcept;
+    /** True when the request has a body to read (Content-Length > 0 or chunked). */
+    bool has_body() const noexcept;
+
+    /** Receive the body chunk by chunk. Registering starts the flow (and sends
+        `100 Continue` when the client asked for it). */
+    void on_data(std::function<void(std::string_view chunk)> fn);
+    /** Called once when the whole body has arrived (at once when there is no body). */
+    void on_end(std::function<void()> fn);
+    /** Called once if the body cannot complete: the client went away, the body is
+        malformed, too large or too slow. */
+    void on_error(std::function<void(std::error_code)> fn);
+
+    /** Stop reading the socket: no `on_data` until `resume()`. */
+    void pause() noexcept;
+    /** Start or restart the body flow. */
+    void resume();
+    bool paused() const noexcept;
+    /** True once the whole body was delivered. */
+    bool complete() const noexcept;
+
+    /** Collect the whole body, up to `limit` bytes, then call `fn` with it. Over the
+        limit, `fn` gets `nodus::errc::body_too_large` and a 413 is answered unless the
+        application already responded. */
+    void body(std::size_t limit, std::function<void(std::error_code, std::string)> fn);
+
+    /** True when the connection closed before the exchange finished. */
+    bool aborted() const noexcept;
+
+    explicit operator bool() const noexcept { return ex_ != nullptr; }
+
+    /// @cond internal
+    explicit request(detail::exchange* ex) noexcept;
+    detail::exchange* native() const noexcept { return ex_; }
+    /// @endcond
+private:
+    detail::exchange* ex_ = nullptr;
+};
+
+} // namespace nodus

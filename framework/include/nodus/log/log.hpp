@@ -1,0 +1,37 @@
+#pragma once
+/** @file
+    Logging through spdlog. `init` creates the loggers (after any fork: no spdlog thread
+    crosses a fork). Lines go through a bounded asynchronous queue so a slow terminal or
+    disk never stalls the loop; lines dropped on overflow are counted.
+*/
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include <nodus/config/config.hpp>
+
+namespace spdlog { class logger; }
+
+namespace nodus::log {
+
+/** Create (or re-create) the process's loggers from `cfg`. `tag` goes into every line
+    (e.g. "worker 2"); empty for a single process or the master. Safe to call again. */
+void init(const log_config& cfg, std::string_view tag = {});
+
+/** Flush and drop the loggers and their thread (before fork, or at exit). */
+void shutdown();
+
+/** The main logger; usable before `init` (then it writes to stderr at info). */
+spdlog::logger& get();
+
+/** True when the access log is on. */
+bool access_enabled() noexcept;
+
+/** Write one access-log line: remote address, method, target, status, bytes, duration. */
+void access(std::string_view remote, std::string_view method, std::string_view target,
+            int status, std::uint64_t bytes, double duration_ms);
+
+/** Lines dropped because the queue was full. */
+std::uint64_t dropped() noexcept;
+
+} // namespace nodus::log

@@ -1,0 +1,92 @@
+#pragma once
+/** @file
+    The process's event loop: one `boost::asio::io_context`, run on the main thread.
+
+    Setup code declares servers, timers and signal handlers; `nodus::run()` then runs
+    the loop until no work is left (no timer, no open server, no connection, no
+    pending callback) and returns the exit code the program set, as Node does.
+*/
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+namespace boost::asio { class io_context; }
+
+namespace nodus {
+
+namespace detail { struct timer_state; }
+
+/** A handle to a timeout or interval. Copyable; copies name the same timer.
+
+    @par Lifetime
+    The timer keeps running when every handle is gone (as in Node); `cancel()` stops it.
+*/
+class timer {
+public:
+    timer() noexcept = default;
+    timer(const timer& other) noexcept;
+    timer& operator=(const timer& other) noexcept;
+    timer(timer&& other) noexcept;
+    timer& operator=(timer&& other) noexcept;
+    ~timer();
+
+    /** Stop the timer; its callback will not run again. Safe on an empty or fired timer. */
+    void cancel() noexcept;
+
+    /** True while the callback can still run. */
+    bool active() const noexcept;
+
+private:
+    friend timer set_timeout(std::chrono::milliseconds, std::function<void()>);
+    friend timer set_interval(std::chrono::milliseconds, std::function<void()>);
+    explicit timer(detail::timer_state* s) noexcept;
+    detail::timer_state* state_ = nullptr;
+};
+
+/** Run `fn` once after `delay`. */
+timer set_timeout(std::chrono::milliseconds delay, std::function<void()> fn);
+
+/** Run `fn` every `period` until cancelled. */
+timer set_interval(std::chrono::milliseconds period, std::function<void()> fn);
+
+/** Run `fn` on the loop after the current callback returns, before waiting for I/O. */
+void next_tick(std::function<void()> fn);
+
+/** Same as `next_tick`: queue `fn` on the loop. Safe to call from other threads. */
+void post(std::function<void()> fn);
+
+/** A handle to a signal subscription made with `on_signal`. */
+class signal_handle {
+public:
+    signal_handle() noexcept = default;
+    /** Stop delivering the signal to this callback. */
+    void cancel() noexcept;
+    bool active() const noexcept;
+private:
+    friend signal_handle on_signal(int, std::function<void(int)>);
+    explicit signal_handle(std::uint64_t id) noexcept : id_(id) {}
+    std::uint64_t id_ = 0;
+};
+
+/** Call `fn` on the loop each time `signo` arrives.
+
+    While any subscription is active the loop stays alive (unlike Node, where signal
+    handlers do not keep the process running); cancel it to let the loop end.
+*/
+signal_handle on_signal(int signo, std::function<void(int)> fn);
+
+/** Run the loop until no work is left; returns the exit code set by `set_exit_code`
+    (0 by default). Call it once, from `main`. */
+int run();
+
+/** The code `run()` returns (Node's `process.exitCode`). */
+void set_exit_code(int code) noexcept;
+int exit_code() noexcept;
+
+/** The process's `io_context`, for code that uses Asio directly. */
+boost::asio::io_context& io_context();
+
+/** Milliseconds on the loop's monotonic clock. */
+std::chrono::steady_clock::time_point now() noexcept;
+
+} // namespace nodus

@@ -1,0 +1,10 @@
+#pragma once
+/** @file  Everything an application needs. */
+#include <nodus/app.hpp>
+#include <nodus/config/config.hpp>
+#include <nodus/http/error.hpp>
+#include <nodus/http/request.hpp>
+#include <nodus/http/response.hpp>
+#include <nodus/http/server.hpp>
+#include <nodus/loop/loop.hpp>
+#include <nodus/router/router.hpp>

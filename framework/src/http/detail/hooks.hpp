@@ -1,0 +1,27 @@
+#pragma once
+// Framework-internal hooks into a server, for the cluster worker glue.
+#include <cstddef>
+#include <functional>
+
+#include <nodus/http/server.hpp>
+
+namespace nodus::http::detail {
+
+struct server_hooks {
+    /// After every accepted and every closed connection, with the new open count.
+    std::function<void(std::size_t open)> on_count;
+    /// Asked before each accept is armed: 0 arms it now; N > 0 waits N ms, then asks again.
+    /// (Fair sharing of one listening socket between forked workers.)
+    std::function<unsigned()> accept_delay;
+    /// Graceful close finished (every connection gone).
+    std::function<void()> on_closed;
+};
+
+/// Install hooks on `srv` (replaces earlier ones). Call before `listen`/`listen_fd`.
+void set_hooks(server& srv, server_hooks hooks);
+
+/// Make every response from now on carry `Connection: close` and close idle keep-alive
+/// connections, without stopping the listener (used when a worker is being retired).
+void retire_connections(server& srv);
+
+} // namespace nodus::http::detail
