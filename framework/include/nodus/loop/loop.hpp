@@ -37,8 +37,7 @@ public:
     bool active() const noexcept;
 
 private:
-    friend timer set_timeout(std::chrono::milliseconds, std::function<void()>);
-    friend timer set_interval(std::chrono::milliseconds, std::function<void()>);
+    friend struct detail::timer_state;
     explicit timer(detail::timer_state* s) noexcept;
     detail::timer_state* state_ = nullptr;
 };

@@ -1,0 +1,193 @@
+#include <nodus/loop/loop.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace nodus {
+
+namespace asio = boost::asio;
+
+boost::asio::io_context& io_context() {
+    // One thread runs the loop; other threads may only post(). UNSAFE_IO drops the
+    // reactor's per-descriptor locking, which nothing but the loop thread touches.
+    static asio::io_context ctx{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    return ctx;
+}
+
+std::chrono::steady_clock::time_point now() noexcept { return std::chrono::steady_clock::now(); }
+
+namespace {
+int exit_code_ = 0;
+}
+
+void set_exit_code(int code) noexcept { exit_code_ = code; }
+int exit_code() noexcept { return exit_code_; }
+
+int run() {
+    auto& ctx = io_context();
+    ctx.restart();
+    ctx.run();
+    return exit_code_;
+}
+
+void next_tick(std::function<void()> fn) { asio::post(io_context(), std::move(fn)); }
+void post(std::function<void()> fn) { asio::post(io_context(), std::move(fn)); }
+
+// ---------------------------------------------------------------- timers
+
+namespace detail {
+struct timer_state {
+    asio::steady_timer t{io_context()};
+    std::function<void()> fn;
+    std::chrono::milliseconds period{0};
+    int refs = 0;  // handles + the pending wait; non-atomic: loop thread only
+    bool active = true;
+
+    void arm(std::chrono::milliseconds d) {
+        ++refs;
+        t.expires_after(d);
+        t.async_wait([this](const boost::system::error_code& ec) { on_fire(ec); });
+    }
+    void on_fire(const boost::system::error_code& ec) {
+        // The pending wait's reference is held until the end, so the callback may
+        // cancel this timer or drop every handle.
+        if (!ec && active) {
+            if (period.count() == 0) active = false;
+            fn();
+            if (active && period.count() > 0) arm(period);
+            else fn = nullptr;
+        }
+        release();
+    }
+    void release() noexcept {
+        if (--refs == 0) delete this;
+    }
+    static timer make(std::chrono::milliseconds d, std::chrono::milliseconds period,
+                      std::function<void()> fn) {
+        auto* s = new timer_state;
+        s->fn = std::move(fn);
+        s->period = period;
+        timer h{s};
+        s->arm(d);
+        return h;
+    }
+};
+} // namespace detail
+
+timer::timer(detail::timer_state* s) noexcept : state_(s) { ++state_->refs; }
+timer::timer(const timer& o) noexcept : state_(o.state_) { if (state_) ++state_->refs; }
+timer& timer::operator=(const timer& o) noexcept {
+    if (o.state_) ++o.state_->refs;
+    if (state_) state_->release();
+    state_ = o.state_;
+    return *this;
+}
+timer::timer(timer&& o) noexcept : state_(o.state_) { o.state_ = nullptr; }
+timer& timer::operator=(timer&& o) noexcept {
+    if (this != &o) {
+        if (state_) state_->release();
+        state_ = o.state_;
+        o.state_ = nullptr;
+    }
+    return *this;
+}
+timer::~timer() { if (state_) state_->release(); }
+
+void timer::cancel() noexcept {
+    if (!state_ || !state_->active) return;
+    state_->active = false;
+    state_->t.cancel();
+}
+bool timer::active() const noexcept { return state_ && state_->active; }
+
+
+timer set_timeout(std::chrono::milliseconds delay, std::function<void()> fn) {
+    return detail::timer_state::make(delay, std::chrono::milliseconds{0}, std::move(fn));
+}
+
+timer set_interval(std::chrono::milliseconds period, std::function<void()> fn) {
+    if (period.count() <= 0) period = std::chrono::milliseconds{1};
+    return detail::timer_state::make(period, period, std::move(fn));
+}
+
+// ---------------------------------------------------------------- signals
+
+namespace {
+struct signal_subscription {
+    std::uint64_t id;
+    std::function<void(int)> fn;
+};
+struct signal_watch {
+    std::unique_ptr<asio::signal_set> set;
+    std::vector<signal_subscription> subs;
+};
+std::map<int, signal_watch>& watches() {
+    static std::map<int, signal_watch> w;
+    return w;
+}
+std::uint64_t next_signal_id_ = 1;
+
+void arm_signal(int signo) {
+    auto it = watches().find(signo);
+    if (it == watches().end()) return;
+    it->second.set->async_wait([signo](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        auto it = watches().find(signo);
+        if (it == watches().end()) return;
+        auto subs = it->second.subs;  // a callback may cancel subscriptions
+        for (auto& s : subs) s.fn(signo);
+        arm_signal(signo);
+    });
+}
+} // namespace
+
+signal_handle on_signal(int signo, std::function<void(int)> fn) {
+    auto& w = watches()[signo];
+    auto id = next_signal_id_++;
+    w.subs.push_back({id, std::move(fn)});
+    if (!w.set) {
+        w.set = std::make_unique<asio::signal_set>(io_context(), signo);
+        arm_signal(signo);
+    }
+    return signal_handle{id};
+}
+
+void signal_handle::cancel() noexcept {
+    if (!id_) return;
+    for (auto it = watches().begin(); it != watches().end(); ++it) {
+        auto& subs = it->second.subs;
+        for (auto s = subs.begin(); s != subs.end(); ++s) {
+            if (s->id != id_) continue;
+            subs.erase(s);
+            if (subs.empty()) {
+                boost::system::error_code ec;
+                it->second.set->cancel(ec);
+                it->second.set->clear(ec);
+                // The set's pending wait completes with operation_aborted; keep it alive
+                // until then by handing ownership to that completion.
+                auto set = std::shared_ptr<asio::signal_set>(std::move(it->second.set));
+                asio::post(io_context(), [set] {});
+                watches().erase(it);
+            }
+            id_ = 0;
+            return;
+        }
+    }
+    id_ = 0;
+}
+
+bool signal_handle::active() const noexcept {
+    if (!id_) return false;
+    for (auto& [signo, w] : watches())
+        for (auto& s : w.subs)
+            if (s.id == id_) return true;
+    return false;
+}
+
+} // namespace nodus
