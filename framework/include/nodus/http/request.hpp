@@ -58,7 +58,7 @@ public:
         space; nullopt when absent. */
     std::optional<std::string_view> query(std::string_view name) const;
     /** Every query parameter in order, decoded. */
-    std::span<const param> query_params() const;
+    std::span<const nodus::param> query_params() const;
 
     /** The first value of header `name` (case-insensitive); empty when absent. */
     std::string_view header(std::string_view name) const noexcept;

@@ -65,6 +65,9 @@ public:
     /** Called when the server accepts connections (after listen). */
     void on_listening(std::function<void()> fn);
 
+    /// @cond internal
+    detail::server_impl* impl() const noexcept { return impl_; }
+    /// @endcond
 private:
     detail::server_impl* impl_ = nullptr;
 };

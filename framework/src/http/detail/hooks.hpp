@@ -10,7 +10,7 @@ namespace nodus::http::detail {
 struct server_hooks {
     /// After every accepted and every closed connection, with the new open count.
     std::function<void(std::size_t open)> on_count;
-    /// Asked before each accept is armed: 0 arms it now; N > 0 waits N ms, then asks again.
+    /// Asked before each accept is armed: 0 arms it now; N > 0 waits N microseconds, then asks again.
     /// (Fair sharing of one listening socket between forked workers.)
     std::function<unsigned()> accept_delay;
     /// Graceful close finished (every connection gone).

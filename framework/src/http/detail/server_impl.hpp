@@ -1,0 +1,182 @@
+#pragma once
+#include <nodus/config/config.hpp>
+#include <nodus/http/server.hpp>
+#include <nodus/loop/loop.hpp>
+
+#include "http/detail/hooks.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nodus::http::detail {
+
+using clock = std::chrono::steady_clock;
+using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                     boost::asio::io_context::executor_type>;
+using acceptor_type = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp,
+                                                         boost::asio::io_context::executor_type>;
+
+class connection;
+class server_impl;
+
+// Every connection sits in exactly one of these lists. All connections in a list
+// share one timeout, so appending at the tail keeps each list sorted by deadline and
+// one timer per server serves them all; moving between lists is O(1), no syscall.
+enum class wait_kind : std::uint8_t { none, header, idle, body, send, linger, count };
+
+struct list_hook {
+    connection* prev = nullptr;
+    connection* next = nullptr;
+};
+
+struct conn_list {
+    connection* head = nullptr;
+    connection* tail = nullptr;
+    std::size_t size = 0;
+    std::chrono::milliseconds timeout{0};
+};
+
+class connection {
+public:
+    connection(server_impl& srv, socket_type sock) noexcept;
+    ~connection();
+
+    void start();
+    void close_now();              // abort: no more I/O
+    void retire();                 // finish the current exchange, then close
+    bool idle() const noexcept;
+    void on_timeout(wait_kind k);
+
+    // From the exchange and its handles
+    bool res_write(nodus::detail::exchange& ex, std::string_view chunk, bool last);
+    bool res_write_head(nodus::detail::exchange& ex);
+    void res_abort(nodus::detail::exchange& ex);
+    void exchange_unreferenced(nodus::detail::exchange& ex);
+    void body_flow_changed(nodus::detail::exchange& ex);
+    void send_continue(nodus::detail::exchange& ex);
+    std::size_t buffered() const noexcept { return out_.size() - out_pos_; }
+
+    // list membership (owned by server_impl)
+    list_hook hook_;
+    wait_kind kind_ = wait_kind::none;
+    clock::time_point deadline_{};
+    boost::asio::ip::tcp::endpoint remote_;
+
+private:
+    enum class state : std::uint8_t { head, body, waiting, closing, lingering, closed };
+
+    void start_read();
+    void on_readable(const boost::system::error_code& ec);
+    void on_eof();
+    bool wants_input() const noexcept;
+    std::size_t process(std::string_view data);
+    void advance();
+    void tail();
+    void schedule();
+    void begin_exchange(std::string_view head);
+    void handler_failed(nodus::detail::exchange& ex, const char* what);
+    void error_response(nodus::detail::exchange& ex, int status);
+    std::size_t feed_body(std::string_view data, bool& more);
+    void body_failed(int status, std::error_code code);
+    void start_discard(nodus::detail::exchange& ex);
+    void finish_exchange();
+    void detach_exchange(bool aborted);
+    void reject(int status, const char* why);
+    void serialize_head(nodus::detail::exchange& ex, bool last, std::size_t body_size);
+    void append(std::string_view bytes);
+    void flush();
+    void wait_writable();
+    void after_flush();
+    void begin_close();
+    void update_wait();
+    void release_buffers_if_idle();
+    void maybe_delete();
+
+    server_impl& srv_;
+    socket_type sock_;
+    std::string in_;
+    std::size_t in_pos_ = 0;
+    std::string out_;
+    std::size_t out_pos_ = 0;
+    nodus::detail::exchange* cur_ = nullptr;
+    std::uint64_t discard_budget_ = 0;
+    std::uint32_t served_ = 0;
+    state state_ = state::head;
+    std::uint8_t pending_ = 0;     // async operations outstanding
+    bool reading_ = false;
+    bool writing_ = false;
+    bool scheduled_ = false;
+    bool in_process_ = false;
+    bool keep_alive_ = true;
+    bool discarding_ = false;
+    bool peer_eof_ = false;
+    bool input_broken_ = false;    // the byte stream cannot be parsed further
+    bool close_after_flush_ = false;
+};
+
+class server_impl {
+public:
+    server_impl(handler h, http_config cfg);
+    ~server_impl();
+
+    void listen(std::uint16_t port, std::string_view host, int backlog);
+    void listen_fd(int fd);
+    void close(std::function<void()> done);
+    void close_now();
+    void retire();
+    void handle_signals(bool on);
+
+    // connections
+    void add(connection* c) noexcept;
+    void remove(connection* c) noexcept;
+    void move_to(connection* c, wait_kind k, bool reset_deadline) noexcept;
+    void on_connection_gone() noexcept;
+
+    std::string_view date() noexcept;   // "Thu, 26 Nov 2026 13:45:31 GMT"
+
+    handler handler_;
+    http_config cfg_;
+    server_hooks hooks_;
+    std::string server_line_;           // "Server: nodus\r\n" or empty
+    std::size_t open_ = 0;
+    std::uint64_t requests_ = 0;
+    bool closing_ = false;              // stop: no keep-alive, no new connections
+    bool retiring_ = false;
+    int handles_ = 1;                   // the public `server` handle
+    std::uint16_t port_ = 0;
+    std::function<void()> on_listening_;
+
+    void maybe_delete();
+
+private:
+    void do_accept();
+    void arm_sweeper(clock::time_point when);
+    void sweep();
+    void maybe_finish_close();
+
+    boost::asio::io_context& ctx_;
+    acceptor_type acceptor_;
+    boost::asio::ip::tcp::endpoint accept_ep_;
+    boost::asio::steady_timer sweeper_;
+    boost::asio::steady_timer accept_delay_;
+    boost::asio::steady_timer drain_timer_;
+    clock::time_point sweeper_at_{};
+    bool sweeper_armed_ = false;
+    bool accepting_ = false;
+    int pending_ = 0;
+    conn_list lists_[static_cast<int>(wait_kind::count)];
+    std::function<void()> on_closed_;
+    bool close_done_ = false;
+    signal_handle sigterm_, sigint_;
+    int signals_seen_ = 0;
+    std::time_t date_second_ = 0;
+    char date_[32] = {};
+};
+
+} // namespace nodus::http::detail
