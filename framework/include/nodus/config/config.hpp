@@ -69,9 +69,12 @@ struct config_result {
     std::string text;   ///< the help or version text when action != run
 };
 
-/** Read `--config FILE` (or `default_file` when given and no --config), then the
+/** Read `--config FILE` (or `default_file` when given, it exists and no --config), then the
     environment (`envp`, NODUS_* names; nullptr = the process environment), then flags.
-    @throws config_error for a missing file, an unknown section or key, or a bad value.
+    On `--help` or `--version` returns at once with the text, without reading the file.
+    An unknown NODUS_* variable is an error, except NODUS_TEST_* (test hooks).
+    @throws config_error for a missing file, an unknown section, key, variable or flag, a
+    malformed line, or a bad value, even one that a later source overrides.
 */
 config_result parse_config(int argc, const char* const* argv,
                            const char* const* envp = nullptr,

@@ -15,13 +15,16 @@ namespace spdlog { class logger; }
 namespace nodus::log {
 
 /** Create (or re-create) the process's loggers from `cfg`. `tag` goes into every line
-    (e.g. "worker 2"); empty for a single process or the master. Safe to call again. */
+    (e.g. "worker 2"); empty for a single process or the master. Safe to call again.
+    @throws config_error when `cfg.destination` is a file that cannot be opened. */
 void init(const log_config& cfg, std::string_view tag = {});
 
 /** Flush and drop the loggers and their thread (before fork, or at exit). */
 void shutdown();
 
-/** The main logger; usable before `init` (then it writes to stderr at info). */
+/** The main logger; usable before `init` and after `shutdown` (then it writes to stderr at info).
+    @par Lifetime
+    Valid until the next `init` or `shutdown`: call `get()` each time rather than keeping it. */
 spdlog::logger& get();
 
 /** True when the access log is on. */
@@ -31,7 +34,7 @@ bool access_enabled() noexcept;
 void access(std::string_view remote, std::string_view method, std::string_view target,
             int status, std::uint64_t bytes, double duration_ms);
 
-/** Lines dropped because the queue was full. */
+/** Lines dropped because the queue was full, since the last `init` (kept after `shutdown`). */
 std::uint64_t dropped() noexcept;
 
 } // namespace nodus::log

@@ -1,0 +1,556 @@
+#include <nodus/config/config.hpp>
+
+#include <boost/program_options.hpp>
+#include <boost/program_options/environment_iterator.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+// The build passes the project version; this fallback only serves standalone builds.
+#ifndef NODUS_VERSION
+#define NODUS_VERSION "0.1.0"
+#endif
+
+namespace nodus {
+namespace {
+
+namespace po = boost::program_options;
+
+// One entry per key. `set` returns why `text` is not acceptable, or "" once stored;
+// `show` is the text form of the current value, so `set(show(c))` round-trips and
+// validate() reuses the very rules the parsers apply.
+struct setting {
+    std::string key;
+    std::string env;
+    const char* value_name;
+    const char* help;
+    std::function<std::string(config&, const std::string&)> set;
+    std::function<std::string(const config&)> show;
+};
+
+std::string env_name(std::string_view key) {
+    std::string name = "NODUS_";
+    for (char c : key)
+        name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+setting make(const char* key, const char* value_name, const char* help,
+             std::function<std::string(config&, const std::string&)> set,
+             std::function<std::string(const config&)> show) {
+    return {key, env_name(key), value_name, help, std::move(set), std::move(show)};
+}
+
+// Field is a generic lambda returning a reference to the member for config& and const config&.
+template <class Field>
+setting number(const char* key, const char* value_name, const char* help, Field field,
+               long long min, const char* bad = nullptr) {
+    using T = std::remove_cvref_t<decltype(field(std::declval<config&>()))>;
+    auto set = [field, min, bad](config& c, const std::string& text) -> std::string {
+        T v{};
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (bad && (ec != std::errc{} || end != text.data() + text.size() ||
+                    static_cast<long long>(v) < min))
+            return bad;
+        if (ec == std::errc::result_out_of_range)
+            return fmt::format("must be at most {}", std::numeric_limits<T>::max());
+        // from_chars rejects a sign for unsigned types; say what the range is instead.
+        if (std::is_unsigned_v<T> && !text.empty() && text[0] == '-')
+            return fmt::format("must be at least {}", min);
+        if (ec != std::errc{} || end != text.data() + text.size())
+            return "not a whole number";
+        if (static_cast<long long>(v) < min)
+            return fmt::format("must be at least {}", min);
+        field(c) = v;
+        return {};
+    };
+    auto show = [field](const config& c) { return fmt::to_string(field(c)); };
+    return make(key, value_name, help, set, show);
+}
+
+template <class Field>
+setting boolean(const char* key, const char* help, Field field) {
+    auto set = [field](config& c, const std::string& text) -> std::string {
+        std::string t = text;
+        std::transform(t.begin(), t.end(), t.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        if (t == "true" || t == "on" || t == "yes" || t == "1") {
+            field(c) = true;
+            return {};
+        }
+        if (t == "false" || t == "off" || t == "no" || t == "0") {
+            field(c) = false;
+            return {};
+        }
+        return "must be true or false (or on/off, yes/no, 1/0)";
+    };
+    auto show = [field](const config& c) { return std::string(field(c) ? "true" : "false"); };
+    return make(key, "BOOL", help, set, show);
+}
+
+template <class Field>
+setting choice(const char* key, const char* value_name, const char* help, Field field,
+               std::vector<std::string> allowed) {
+    auto set = [field, allowed](config& c, const std::string& text) -> std::string {
+        if (std::find(allowed.begin(), allowed.end(), text) == allowed.end())
+            return fmt::format("must be one of: {}", fmt::join(allowed, ", "));
+        field(c) = text;
+        return {};
+    };
+    auto show = [field](const config& c) { return field(c); };
+    return make(key, value_name, help, set, show);
+}
+
+enum class text_rule { any, non_empty };
+
+template <class Field>
+setting text(const char* key, const char* value_name, const char* help, Field field,
+             text_rule rule) {
+    auto set = [field, rule](config& c, const std::string& t) -> std::string {
+        if (rule == text_rule::non_empty && t.empty())
+            return "must not be empty";
+        // A CR or LF here would end up inside a response header or split a log line.
+        if (std::any_of(t.begin(), t.end(),
+                        [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
+            return "must not contain control characters";
+        field(c) = t;
+        return {};
+    };
+    auto show = [field](const config& c) { return field(c); };
+    return make(key, value_name, help, set, show);
+}
+
+setting workers_setting() {
+    auto set = [](config& c, const std::string& t) -> std::string {
+        if (t == "auto") {
+            c.cluster.workers = -1;
+            return {};
+        }
+        int v = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc{} || end != t.data() + t.size() || v < -1)
+            return "must be 0 (no master), a number of workers, or auto (-1: one per CPU)";
+        c.cluster.workers = v;
+        return {};
+    };
+    auto show = [](const config& c) {
+        return c.cluster.workers == -1 ? std::string("auto") : fmt::to_string(c.cluster.workers);
+    };
+    return make("cluster.workers", "N|auto",
+                "worker processes: 0 = one process, no master; auto = one per CPU", set, show);
+}
+
+#define NODUS_FIELD(member) [](auto& c) -> auto& { return c.member; }
+
+std::vector<setting> make_settings() {
+    std::vector<setting> s;
+    s.push_back(text("server.host", "HOST", "address to listen on", NODUS_FIELD(server.host),
+                     text_rule::non_empty));
+    s.push_back(number("server.port", "PORT", "TCP port; 0 = any free port",
+                       NODUS_FIELD(server.port), 0, "not a valid port (0-65535)"));
+    s.push_back(number("server.backlog", "N", "listen() backlog", NODUS_FIELD(server.backlog), 1));
+
+    s.push_back(text("http.server_header", "TEXT", "value of the Server header; empty: none",
+                     NODUS_FIELD(http.server_header), text_rule::any));
+    s.push_back(number("http.max_header_bytes", "BYTES",
+                       "request line + headers; over it: 431", NODUS_FIELD(http.max_header_bytes), 1));
+    s.push_back(number("http.max_headers", "N", "header lines; over it: 431",
+                       NODUS_FIELD(http.max_headers), 1));
+    s.push_back(number("http.max_url_bytes", "BYTES", "request target; over it: 414",
+                       NODUS_FIELD(http.max_url_bytes), 1));
+    s.push_back(number("http.max_body_bytes", "BYTES", "request body; over it: 413; 0 = no limit",
+                       NODUS_FIELD(http.max_body_bytes), 0));
+    s.push_back(number("http.header_timeout_ms", "MS", "first byte to end of headers; then 408",
+                       NODUS_FIELD(http.header_timeout_ms), 1));
+    s.push_back(number("http.keep_alive_timeout_ms", "MS", "idle time between requests; then close",
+                       NODUS_FIELD(http.keep_alive_timeout_ms), 1));
+    s.push_back(number("http.request_timeout_ms", "MS", "end of headers to end of body; then 408",
+                       NODUS_FIELD(http.request_timeout_ms), 1));
+    s.push_back(number("http.send_timeout_ms", "MS", "no write progress for this long; then close",
+                       NODUS_FIELD(http.send_timeout_ms), 1));
+    s.push_back(number("http.high_water_mark", "BYTES", "write() returns false past this many queued bytes",
+                       NODUS_FIELD(http.high_water_mark), 1));
+    s.push_back(number("http.drain_timeout_ms", "MS", "graceful stop: time allowed for in-flight requests",
+                       NODUS_FIELD(http.drain_timeout_ms), 1));
+
+    s.push_back(choice("log.level", "LEVEL", "least severe level logged", NODUS_FIELD(log.level),
+                       {"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    s.push_back(boolean("log.access_log", "one line per request", NODUS_FIELD(log.access_log)));
+    s.push_back(text("log.destination", "WHERE", "stderr, stdout, or a file path",
+                     NODUS_FIELD(log.destination), text_rule::non_empty));
+
+    s.push_back(workers_setting());
+    s.push_back(choice("cluster.balance", "MODE", "how connections reach workers",
+                       NODUS_FIELD(cluster.balance), {"shared", "reuseport", "round_robin"}));
+    s.push_back(number("cluster.shutdown_timeout_ms", "MS", "graceful stop deadline for workers",
+                       NODUS_FIELD(cluster.shutdown_timeout_ms), 1));
+    s.push_back(number("cluster.ready_timeout_ms", "MS", "a new worker must be listening within this",
+                       NODUS_FIELD(cluster.ready_timeout_ms), 1));
+    s.push_back(number("cluster.crash_limit", "N", "crashes within crash_window_s that stop the master",
+                       NODUS_FIELD(cluster.crash_limit), 1));
+    s.push_back(number("cluster.crash_window_s", "S", "window for crash_limit, in seconds",
+                       NODUS_FIELD(cluster.crash_window_s), 1));
+    return s;
+}
+
+#undef NODUS_FIELD
+
+// The settings table and the ProgramOptions descriptions built from it, once.
+struct schema {
+    std::vector<setting> settings = make_settings();
+    std::map<std::string, const setting*, std::less<>> by_key;
+    std::map<std::string, const setting*, std::less<>> by_env;
+    po::options_description keys{"Settings", 120, 60};
+    po::options_description generic{"Options", 120, 60};
+    po::options_description hidden;
+    po::options_description command_line;
+
+    schema() {
+        const config defaults;
+        for (const auto& s : settings) {
+            by_key[s.key] = &s;
+            by_env[s.env] = &s;
+            const std::string def = s.show(defaults);
+            keys.add_options()(s.key.c_str(),
+                               po::value<std::string>()->value_name(s.value_name)->default_value(def, def),
+                               fmt::format("{} [env {}]", s.help, s.env).c_str());
+        }
+        generic.add_options()
+            ("help,h", "show this help and exit")
+            ("version", "show the version and exit")
+            ("config,c", po::value<std::string>()->value_name("FILE"), "read settings from this INI file");
+        // Collects stray arguments so the error can name them.
+        hidden.add_options()("positional-argument", po::value<std::vector<std::string>>());
+        command_line.add(generic).add(keys).add(hidden);
+    }
+
+    const setting* find(std::string_view key) const {
+        auto it = by_key.find(key);
+        return it == by_key.end() ? nullptr : it->second;
+    }
+
+    std::string sections() const {
+        std::vector<std::string> names;
+        for (const auto& s : settings) {
+            std::string sec = "[" + s.key.substr(0, s.key.find('.')) + "]";
+            if (std::find(names.begin(), names.end(), sec) == names.end())
+                names.push_back(sec);
+        }
+        return fmt::format("{}", fmt::join(names, ", "));
+    }
+
+    std::string keys_of(std::string_view section) const {
+        std::vector<std::string> names;
+        for (const auto& s : settings)
+            if (s.key.compare(0, s.key.find('.'), section) == 0)
+                names.push_back(s.key.substr(s.key.find('.') + 1));
+        return fmt::format("{}", fmt::join(names, ", "));
+    }
+};
+
+const schema& the_schema() {
+    static const schema s;
+    return s;
+}
+
+// ProgramOptions reports no line numbers, so errors find theirs by reading the file the
+// way its config_file_iterator does: '#' starts a comment, whitespace is trimmed,
+// "[x]" makes x the prefix of the keys that follow.
+struct ini_place {
+    std::size_t line = 0;
+    std::string section;   // as written, without brackets; empty before any section
+    std::string name;      // the key as written
+};
+
+std::string_view trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos)
+        return {};
+    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+template <class Match>
+ini_place scan_ini(std::string_view content, Match match) {
+    std::string prefix;
+    std::string section;
+    std::size_t number = 0;
+    while (!content.empty()) {
+        ++number;
+        const auto nl = content.find('\n');
+        std::string_view line = content.substr(0, nl);
+        content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
+        line = trim(line.substr(0, line.find('#')));
+        if (line.empty())
+            continue;
+        if (line.front() == '[' && line.back() == ']') {
+            section = std::string(line.substr(1, line.size() - 2));
+            prefix = section.empty() || section.back() != '.' ? section + "." : section;
+            continue;
+        }
+        const auto eq = line.find('=');
+        const std::string name = eq == std::string_view::npos ? std::string{}
+                                                              : std::string(trim(line.substr(0, eq)));
+        const std::string full = eq == std::string_view::npos ? std::string{} : prefix + name;
+        if (match(line, eq != std::string_view::npos, full))
+            return {number, section, name};
+    }
+    return {};
+}
+
+ini_place find_key(std::string_view content, std::string_view key, int occurrence = 1) {
+    return scan_ini(content, [&](std::string_view, bool is_key, const std::string& full) {
+        return is_key && full == key && --occurrence == 0;
+    });
+}
+
+ini_place find_malformed(std::string_view content, std::string_view text) {
+    return scan_ini(content, [&](std::string_view line, bool is_key, const std::string&) {
+        return !is_key && line == text;
+    });
+}
+
+std::string file_where(const std::string& file, const ini_place& p, std::string_view key) {
+    const std::string at = p.line ? fmt::format("{}:{}: ", file, p.line) : fmt::format("{}: ", file);
+    if (!p.line)
+        return at + std::string(key);
+    if (p.section.empty())
+        return at + p.name;
+    return fmt::format("{}[{}] {}", at, p.section, p.name);
+}
+
+std::string read_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw config_error(fmt::format("cannot open config file '{}': {}", path, std::strerror(EISDIR)));
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw config_error(fmt::format("cannot open config file '{}': {}", path, std::strerror(errno)));
+    std::ostringstream out;
+    out << in.rdbuf();
+    if (in.bad())
+        throw config_error(fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
+    return out.str();
+}
+
+void apply_file(config& cfg, const std::string& path) {
+    const schema& sc = the_schema();
+    const std::string content = read_file(path);
+    std::istringstream in(content);
+    po::parsed_options parsed(&sc.keys);
+    try {
+        parsed = po::parse_config_file(in, sc.keys, false);
+    } catch (const po::unknown_option& e) {
+        const std::string key = e.get_option_name();
+        const ini_place p = find_key(content, key);
+        const std::string where = file_where(path, p, key);
+        if (p.line && p.section.empty())
+            throw config_error(fmt::format("{}: key outside any section (sections: {})", where,
+                                           sc.sections()));
+        const std::string section = p.line ? p.section : key.substr(0, key.rfind('.'));
+        if (sc.keys_of(section).empty())
+            throw config_error(fmt::format("{}: unknown section [{}] (sections: {})", where,
+                                           section, sc.sections()));
+        throw config_error(fmt::format("{}: unknown key (keys in [{}]: {})", where, section,
+                                       sc.keys_of(section)));
+    } catch (const po::invalid_config_file_syntax& e) {
+        const ini_place p = find_malformed(content, e.tokens());
+        const std::string at = p.line ? fmt::format("{}:{}", path, p.line) : path;
+        const std::string line = e.tokens();
+        const char* hint = line.front() == ';' ? " (comments start with '#')" : "";
+        throw config_error(fmt::format("{}: \"{}\": expected \"key = value\" or \"[section]\"{}", at,
+                                       line, hint));
+    } catch (const po::error& e) {
+        throw config_error(fmt::format("{}: {}", path, e.what()));
+    }
+
+    std::map<std::string, int> seen;
+    for (const auto& opt : parsed.options) {
+        const setting* s = sc.find(opt.string_key);
+        const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
+        const int n = ++seen[opt.string_key];
+        const ini_place p = find_key(content, opt.string_key, n);
+        const std::string where = file_where(path, p, opt.string_key);
+        if (n > 1)
+            throw config_error(fmt::format("{} = \"{}\": set twice (first on line {})", where, value,
+                                           find_key(content, opt.string_key).line));
+        if (const std::string why = s->set(cfg, value); !why.empty())
+            throw config_error(fmt::format("{} = \"{}\": {}", where, value, why));
+    }
+    cfg.file = path;
+}
+
+// Known NODUS_* names map to their key; unknown NODUS_* names map to themselves so that
+// apply_environment can report them with their value. Other variables are not ours, nor are
+// NODUS_TEST_* ones: test hooks read by the framework itself (cluster/master.cpp).
+std::string map_env_name(const std::string& name) {
+    if (name.rfind("NODUS_", 0) != 0 || name.rfind("NODUS_TEST_", 0) == 0)
+        return {};
+    const auto& by_env = the_schema().by_env;
+    auto it = by_env.find(name);
+    return it == by_env.end() ? name : it->second->key;
+}
+
+po::parsed_options parse_env(const char* const* envp) {
+    const schema& sc = the_schema();
+    if (!envp)
+        return po::parse_environment(sc.keys, map_env_name);
+    // po::parse_environment reads only the process's `environ`; callers (tests, embedders)
+    // may pass their own block, which gets the same mapping here.
+    po::parsed_options parsed(&sc.keys);
+    for (boost::environment_iterator it(const_cast<char**>(envp)), end; it != end; ++it) {
+        std::string key = map_env_name(it->first);
+        if (key.empty())
+            continue;
+        po::option opt;
+        opt.string_key = std::move(key);
+        opt.value.push_back(it->second);
+        parsed.options.push_back(std::move(opt));
+    }
+    return parsed;
+}
+
+void apply_environment(config& cfg, const char* const* envp) {
+    const schema& sc = the_schema();
+    for (const auto& opt : parse_env(envp).options) {
+        const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
+        const setting* s = sc.find(opt.string_key);
+        if (!s)
+            throw config_error(fmt::format(
+                "{}={}: not a nodus setting (NODUS_SECTION_KEY names are listed by --help)",
+                opt.string_key, value));
+        if (const std::string why = s->set(cfg, value); !why.empty())
+            throw config_error(fmt::format("{}={}: {}", s->env, value, why));
+    }
+}
+
+po::parsed_options parse_flags(int argc, const char* const* argv) {
+    const schema& sc = the_schema();
+    std::vector<std::string> args;
+    for (int i = 1; i < argc && argv; ++i)
+        args.emplace_back(argv[i] ? argv[i] : "");
+    po::positional_options_description positional;
+    positional.add("positional-argument", -1);
+    // Guessing would let "--server.po" mean --server.port; a typo should be an error.
+    const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+    try {
+        return po::command_line_parser(args)
+            .options(sc.command_line)
+            .positional(positional)
+            .style(style)
+            .run();
+    } catch (const po::unknown_option& e) {
+        throw config_error(fmt::format("{}: unknown option (see --help)", e.get_option_name()));
+    } catch (const po::invalid_command_line_syntax& e) {
+        if (e.kind() == po::invalid_syntax::missing_parameter)
+            throw config_error(fmt::format("{}: needs a value, e.g. {}=VALUE", e.get_option_name(),
+                                           e.get_option_name()));
+        throw config_error(e.what());
+    } catch (const po::error& e) {
+        throw config_error(e.what());
+    }
+}
+
+std::string program_name(int argc, const char* const* argv) {
+    if (argc < 1 || !argv || !argv[0] || !*argv[0])
+        return "nodus";
+    return std::filesystem::path(argv[0]).filename().string();
+}
+
+} // namespace
+
+config load_config_file(const std::string& path) {
+    config cfg;
+    apply_file(cfg, path);
+    return cfg;
+}
+
+config_result parse_config(int argc, const char* const* argv, const char* const* envp,
+                           std::string default_file) {
+    const schema& sc = the_schema();
+    const po::parsed_options flags = parse_flags(argc, argv);
+
+    config_result result;
+    std::string file;
+    bool have_file = false;
+    std::set<std::string> seen;
+    for (const auto& opt : flags.options) {
+        if (opt.string_key == "positional-argument")
+            throw config_error(fmt::format("unexpected argument '{}' (settings are --section.key=VALUE)",
+                                           opt.value.empty() ? std::string{} : opt.value.front()));
+        if (!seen.insert(opt.string_key).second)
+            throw config_error(fmt::format("--{}: given more than once", opt.string_key));
+        if (opt.string_key == "help") {
+            result.action = config_action::help;
+            result.text = config_help(program_name(argc, argv).c_str());
+        } else if (opt.string_key == "version" && result.action == config_action::run) {
+            result.action = config_action::version;
+            result.text = fmt::format("{} (nodus {})\n", program_name(argc, argv), NODUS_VERSION);
+        } else if (opt.string_key == "config") {
+            file = opt.value.empty() ? std::string{} : opt.value.front();
+            have_file = true;
+        }
+    }
+    if (result.action != config_action::run)
+        return result;
+
+    if (have_file && file.empty())
+        throw config_error("--config: needs a file name");
+    if (!have_file && !default_file.empty()) {
+        std::error_code ec;
+        if (std::filesystem::exists(default_file, ec))
+            file = std::move(default_file);
+    }
+    if (!file.empty())
+        apply_file(result.cfg, file);
+
+    apply_environment(result.cfg, envp);
+
+    for (const auto& opt : flags.options) {
+        const setting* s = sc.find(opt.string_key);
+        if (!s)
+            continue;
+        const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
+        if (const std::string why = s->set(result.cfg, value); !why.empty())
+            throw config_error(fmt::format("--{}={}: {}", s->key, value, why));
+    }
+    return result;
+}
+
+std::string config_help(const char* program) {
+    const schema& sc = the_schema();
+    std::ostringstream out;
+    out << "Usage: " << (program && *program ? program : "nodus")
+        << " [--config FILE] [--section.key=VALUE ...]\n\n"
+           "Each setting comes from the INI file (`key = value` under `[section]`), then the\n"
+           "environment (NODUS_SECTION_KEY=VALUE), then flags (--section.key=VALUE or\n"
+           "--section.key VALUE); a later source overrides an earlier one.\n\n"
+        << sc.generic << '\n'
+        << sc.keys;
+    return out.str();
+}
+
+void validate(const config& cfg) {
+    for (const auto& s : the_schema().settings) {
+        config scratch;
+        const std::string value = s.show(cfg);
+        if (const std::string why = s.set(scratch, value); !why.empty())
+            throw config_error(fmt::format("{} = \"{}\": {}", s.key, value, why));
+    }
+}
+
+} // namespace nodus
