@@ -36,17 +36,19 @@ using route_handler = std::function<void(request, response)>;
 using middleware = std::function<void(request, response, next_fn)>;
 using error_handler = std::function<void(request, response, std::exception_ptr)>;
 
-/** Routes requests to handlers.
-
-    Paths: "/users/:id/books/*": literal segments match exactly, `:name` matches one
-    non-empty segment (read with `req.param("name")`), a final `*` matches the rest
-    (read with `req.param("*")`). Literal segments win over `:param`, which wins over `*`.
-
-    @par Lifetime
-    The router must outlive the servers that use it (an `app` owns its router).
-    Routes are added during setup; adding routes while serving is allowed but not
-    while a request is being dispatched.
-*/
+/// Routes requests to handlers.
+///
+/// Paths: "/users/:id/books/*": literal segments match exactly, `:name` matches one
+/// non-empty segment (read with `req.param("name")`), a final `*` matches the rest
+/// (read with `req.param("*")`). Literal segments win over `:param`, which wins over `*`.
+/// Paths are matched before percent-decoding; one trailing slash is ignored ("/a/" is
+/// "/a"). Adding routes throws `std::invalid_argument` for a malformed pattern or a
+/// second handler for the same method and pattern (see docs/router.md).
+///
+/// @par Lifetime
+/// The router must outlive the servers that use it (an `app` owns its router).
+/// Routes are added during setup; adding routes while serving is allowed but not
+/// while a request is being dispatched.
 class router {
 public:
     router();
