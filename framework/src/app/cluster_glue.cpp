@@ -1,0 +1,32 @@
+// The one place where the cluster meets the HTTP server (cluster/ never includes http/).
+#include "cluster/detail/glue.hpp"
+
+#include "cluster/detail/state.hpp"
+#include "http/detail/hooks.hpp"
+
+namespace nodus::detail {
+
+void listen_clustered(const config& cfg, http::server& srv) {
+    // Returns only in a worker; the master exits inside.
+    auto setup = cluster::detail::run_master(cfg);
+
+    http::detail::server_hooks hooks;
+    hooks.on_count = [](std::size_t open) { cluster::detail::worker_note_count(open); };
+    if (setup.fair_accept) hooks.accept_delay = [] { return cluster::detail::worker_accept_delay(); };
+    http::detail::set_hooks(srv, std::move(hooks));
+    // The worker drains on SIGTERM/SIGINT itself (cluster::detail::worker_serve) and must
+    // be able to let its loop end afterwards.
+    srv.handle_signals(false);
+    srv.listen_fd(setup.listen_fd);   // the server takes a duplicate; the worker keeps this one
+
+    cluster::detail::worker_hooks wh;
+    wh.stop = [&srv](std::function<void()> done) {
+        http::detail::retire_connections(srv);
+        srv.close(std::move(done));
+    };
+    wh.connections = [&srv] { return static_cast<std::uint64_t>(srv.connections()); };
+    wh.requests = [&srv] { return srv.requests(); };
+    cluster::detail::worker_serve(std::move(wh));
+}
+
+} // namespace nodus::detail

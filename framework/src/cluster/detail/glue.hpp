@@ -1,0 +1,18 @@
+#pragma once
+// The seam between nodus::app and the cluster: app::listen() calls this when
+// [cluster] workers != 0. cluster/ and ipc/ themselves never include http/.
+#include <nodus/config/config.hpp>
+#include <nodus/http/server.hpp>
+
+namespace nodus::detail {
+
+/// Master: binds [server] host:port (or adopts systemd's LISTEN_FDS), forks the
+/// workers, supervises, reloads and stops them, then std::exit()s with the master's
+/// exit code: it never returns.
+/// Worker (the fork child): makes `srv` serve the inherited listening socket
+/// (`srv.listen_fd`), wires fair accepting, stats, IPC and graceful shutdown, and returns;
+/// the caller then runs the loop as usual.
+/// @throws std::system_error (bind failure, in the master, before any fork).
+void listen_clustered(const config& cfg, http::server& srv);
+
+} // namespace nodus::detail

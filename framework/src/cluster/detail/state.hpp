@@ -1,0 +1,88 @@
+#pragma once
+// Internals shared by the master, the worker side and the http glue.
+// Nothing here includes http/: the glue passes the server in as callbacks.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nodus/cluster/cluster.hpp>
+#include <nodus/config/config.hpp>
+
+namespace nodus::cluster::detail {
+
+enum class role { single, master, worker };
+
+/// Control messages (namespace ipc::ns::control): first payload byte.
+enum class control : std::uint8_t {
+    online = 1,     // worker → master: forked, IPC up
+    listening = 2,  // worker → master: its loop runs and it accepts
+    shutdown = 3,   // master → worker: graceful stop
+    stats = 4,      // worker → master: u64 connections, u64 requests (little-endian)
+    retire = 5,     // master → worker: replaced by a reload, stop gracefully
+};
+
+/// One row of the table the master maps MAP_SHARED before forking.
+struct shared_slot {
+    std::atomic<std::uint32_t> connections{0};
+    std::atomic<std::uint32_t> state{0};  // slot_state below
+    std::atomic<std::int32_t> pid{0};
+    std::uint32_t pad = 0;
+};
+enum slot_state : std::uint32_t { slot_free = 0, slot_starting = 1, slot_accepting = 2, slot_retiring = 3 };
+
+struct process_state {
+    role r = role::single;
+    int worker_id = 0;
+    shared_slot* table = nullptr;
+    std::size_t table_size = 0;
+    int table_index = -1;
+    int ipc_fd_for_worker = -1;
+    int listen_fd = -1;   // in a worker: its listening socket (for the accept-queue length)
+    std::vector<std::function<void(std::string_view)>> on_message;
+    std::vector<std::function<void(int, std::string_view)>> on_master_message;
+    std::vector<std::function<void()>> on_master_start;
+};
+process_state& state() noexcept;
+
+/// What a worker needs once it returns from the master's fork.
+struct worker_setup {
+    int id = 0;
+    int listen_fd = -1;
+    int ipc_fd = -1;
+    bool fair_accept = false;   // balance = shared: use the accept_delay rule
+};
+
+/// In the master: bind (or adopt LISTEN_FDS), fork the workers and supervise them;
+/// std::exit()s with the master's exit code. Returns only in a forked worker.
+/// @throws std::system_error naming the address when binding fails.
+worker_setup run_master(const config& cfg);
+
+/// Worker side, wired by the glue.
+struct worker_hooks {
+    std::function<void(std::function<void()> done)> stop;  // graceful: retire + close
+    std::function<std::uint64_t()> connections;
+    std::function<std::uint64_t()> requests;
+};
+void worker_serve(worker_hooks hooks);
+void worker_note_count(std::size_t open) noexcept;
+unsigned worker_accept_delay() noexcept;
+
+/// Application message to the master channel of this worker (namespace app).
+bool worker_send(std::string_view msg);
+
+/// Master side of the public API.
+bool master_send(int id, std::string_view msg);
+std::size_t master_broadcast(std::string_view msg);
+std::vector<worker_info> master_workers();
+
+/// The fork every framework fork goes through: flushes and drops the loggers, tells
+/// the io_context, forks, and in the parent re-creates the loggers with `log_cfg`/`tag`.
+/// In the child it returns 0 with no logger (the caller creates its own).
+/// @throws std::system_error when fork() fails.
+int fork_with_loop(const log_config& log_cfg, std::string_view parent_tag);
+
+} // namespace nodus::cluster::detail

@@ -1,0 +1,180 @@
+// The worker's side of the cluster: its channel to the master, stats, graceful stop
+// and the fair-accept rule.
+#include "cluster/detail/state.hpp"
+
+#include <nodus/ipc/channel.hpp>
+#include <nodus/log/log.hpp>
+#include <nodus/loop/loop.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <string>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+namespace nodus::cluster::detail {
+
+namespace {
+
+struct worker_state {
+    ipc::channel chan;
+    worker_hooks hooks;
+    nodus::timer stats;
+    nodus::signal_handle term, intr;
+    bool closing = false;
+    std::chrono::steady_clock::time_point delayed_since{};
+};
+
+worker_state& ws() {
+    static auto* w = new worker_state;
+    return *w;
+}
+
+std::string control_message(control c) { return std::string(1, static_cast<char>(c)); }
+
+void send_stats() {
+    auto& w = ws();
+    if (!w.chan.is_open()) return;
+    std::string m = control_message(control::stats);
+    auto put = [&m](std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) m.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    };
+    put(w.hooks.connections ? w.hooks.connections() : 0);
+    put(w.hooks.requests ? w.hooks.requests() : 0);
+    w.chan.send(ipc::ns::control, m);
+}
+
+void begin_close(const char* why) {
+    auto& w = ws();
+    if (w.closing) return;
+    w.closing = true;
+    nodus::log::get().info("cluster: stopping gracefully ({})", why);
+    w.stats.cancel();
+    w.term.cancel();
+    w.intr.cancel();
+    send_stats();
+    auto done = [] {
+        auto& w2 = ws();
+        send_stats();
+        // Closing the channel is the last thing holding the loop: the process
+        // ends once the server's own work is done.
+        w2.chan.close();
+    };
+    if (w.hooks.stop)
+        w.hooks.stop(done);
+    else
+        done();
+}
+
+void ignore_if_default(int signo) {
+    struct sigaction sa{};
+    if (::sigaction(signo, nullptr, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        ::sigaction(signo, &sa, nullptr);
+    }
+}
+
+} // namespace
+
+void worker_serve(worker_hooks hooks) {
+    auto& st = state();
+    auto& w = ws();
+    w.hooks = std::move(hooks);
+    w.chan = ipc::channel(st.ipc_fd_for_worker);
+    w.chan.on_control([](std::string_view msg) {
+        if (msg.empty()) {
+            nodus::log::get().error("cluster: empty control message from the master");
+            return;
+        }
+        switch (static_cast<control>(msg[0])) {
+        case control::shutdown:
+            begin_close("the master asked");
+            break;
+        case control::retire:
+            begin_close("replaced by a reload");
+            break;
+        default:
+            nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
+        }
+    });
+    w.chan.on_message([](std::string_view msg) {
+        for (auto& fn : state().on_message) fn(msg);
+    });
+    w.chan.on_close([] {
+        auto& w2 = ws();
+        if (!w2.closing) {
+            nodus::log::get().warn("cluster: the master went away");
+            begin_close("master gone");
+        }
+    });
+    w.chan.send(ipc::ns::control, control_message(control::online));
+
+    // SIGTERM comes from PR_SET_PDEATHSIG or an operator; SIGINT from a terminal's Ctrl-C
+    // to the whole process group. Both mean: drain and exit.
+    w.term = nodus::on_signal(SIGTERM, [](int) { begin_close("SIGTERM"); });
+    w.intr = nodus::on_signal(SIGINT, [](int) { begin_close("SIGINT"); });
+    // Meant for the master: a stray one must not kill a worker.
+    ignore_if_default(SIGHUP);
+    ignore_if_default(SIGUSR1);
+
+    // "listening" only once the loop runs: a worker that fails right after listen()
+    // returns never claims to be ready.
+    nodus::next_tick([] {
+        auto& w2 = ws();
+        if (w2.closing) return;
+        w2.chan.send(ipc::ns::control, control_message(control::listening));
+        w2.stats = nodus::set_interval(std::chrono::milliseconds(1000), [] { send_stats(); });
+    });
+}
+
+void worker_note_count(std::size_t open) noexcept {
+    auto& st = state();
+    if (st.table && st.table_index >= 0)
+        st.table[st.table_index].connections.store(static_cast<std::uint32_t>(open), std::memory_order_relaxed);
+}
+
+unsigned worker_accept_delay() noexcept {
+    auto& st = state();
+    if (!st.table || st.table_index < 0) return 0;
+    auto& w = ws();
+    std::uint32_t mine = st.table[st.table_index].connections.load(std::memory_order_relaxed);
+    std::uint32_t least = std::numeric_limits<std::uint32_t>::max();
+    for (std::size_t i = 0; i < st.table_size; ++i) {
+        if (static_cast<int>(i) == st.table_index) continue;
+        if (st.table[i].state.load(std::memory_order_relaxed) != slot_accepting) continue;
+        least = std::min(least, st.table[i].connections.load(std::memory_order_relaxed));
+    }
+    if (least == std::numeric_limits<std::uint32_t>::max() || mine <= least + std::max(2u, least / 8)) {
+        w.delayed_since = {};
+        return 0;
+    }
+    // Backing off only helps while connections wait in the accept queue for a peer to
+    // take; with an empty queue it would only stall (both workers can end up waiting
+    // on counts that changed meanwhile). TCP_INFO on a listener reports the queue.
+    tcp_info ti{};
+    socklen_t len = sizeof ti;
+    if (st.listen_fd < 0 || ::getsockopt(st.listen_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        ti.tcpi_unacked == 0) {
+        w.delayed_since = {};
+        return 0;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (w.delayed_since == std::chrono::steady_clock::time_point{}) w.delayed_since = now;
+    // A peer that is busy (or stuck) must not stop us from accepting for long.
+    if (now - w.delayed_since < std::chrono::milliseconds(50)) return 200;   // µs
+    w.delayed_since = {};
+    return 0;
+}
+
+bool worker_send(std::string_view msg) {
+    auto& w = ws();
+    return w.chan.send(msg);
+}
+
+} // namespace nodus::cluster::detail
