@@ -1,0 +1,70 @@
+// Streaming in both directions, with backpressure:
+//   POST /echo          the request body comes straight back, chunk by chunk
+//   GET  /stream?bytes= N bytes generated in 64 KiB writes, paced by on_drain
+//   GET  /delay?ms=     answers after a timer; other connections are served meanwhile
+//   GET  /              Hello World
+#include <nodus/nodus.hpp>
+
+#include <charconv>
+#include <memory>
+#include <string>
+
+namespace {
+
+std::uint64_t number(std::optional<std::string_view> s, std::uint64_t fallback) {
+    std::uint64_t v = fallback;
+    if (s) std::from_chars(s->data(), s->data() + s->size(), v);
+    return v;
+}
+
+// Write until the socket pushes back, then continue from on_drain.
+void pump(nodus::response res, std::shared_ptr<std::uint64_t> left) {
+    static const std::string block(65536, 'x');
+    while (*left > 0) {
+        auto n = std::min<std::uint64_t>(*left, block.size());
+        *left -= n;
+        if (!res.write(std::string_view(block).substr(0, n))) {
+            if (res.aborted() || res.finished()) return;
+            res.on_drain([res, left] { pump(res, left); });
+            return;
+        }
+    }
+    res.end();
+}
+
+} // namespace
+
+void nodus_main(nodus::app& app) {
+    app.get("/", [](nodus::request, nodus::response res) {
+        res.set("Content-Type", "text/plain");
+        res.end("Hello World\n");
+    });
+
+    app.post("/echo", [](nodus::request req, nodus::response res) {
+        res.set("Content-Type", req.has_header("Content-Type") ? req.header("Content-Type")
+                                                               : "application/octet-stream");
+        // The socket's backpressure reaches the client: a full send buffer pauses reading.
+        req.on_data([req, res](std::string_view chunk) mutable {
+            if (!res.write(chunk)) {
+                req.pause();
+                res.on_drain([req]() mutable { req.resume(); });
+            }
+        });
+        req.on_end([res]() mutable { res.end(); });
+    });
+
+    app.get("/stream", [](nodus::request req, nodus::response res) {
+        res.set("Content-Type", "application/octet-stream");
+        pump(res, std::make_shared<std::uint64_t>(number(req.query("bytes"), 1 << 20)));
+    });
+
+    app.get("/delay", [](nodus::request req, nodus::response res) {
+        auto ms = number(req.query("ms"), 100);
+        nodus::set_timeout(std::chrono::milliseconds(ms), [res, ms]() mutable {
+            res.set("Content-Type", "text/plain");
+            res.end("waited " + std::to_string(ms) + " ms\n");
+        });
+    });
+
+    app.listen();
+}

@@ -1,0 +1,300 @@
+#pragma once
+// Helpers for the cluster tests: run apps/cluster_demo as a real process tree in its
+// own process group, read its log, talk HTTP to it, and make sure nothing survives.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace cluster_test {
+
+using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
+
+inline std::string demo_binary() { return NODUS_BINARY_DIR "/apps/cluster_demo/cluster_demo"; }
+
+/// Pids of live (non-zombie) processes in process group `pgid`, from /proc.
+inline std::vector<int> group_members(int pgid) {
+    std::vector<int> out;
+    for (auto& e : std::filesystem::directory_iterator("/proc")) {
+        auto name = e.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream f{e.path() / "stat"};
+        std::string stat;
+        std::getline(f, stat);
+        auto close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0, pgrp = 0;
+        if (std::sscanf(stat.c_str() + close + 2, "%c %d %d", &state, &ppid, &pgrp) != 3) continue;
+        if (pgrp == pgid && state != 'Z') out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+/// The demo app as a process group; the destructor kills whatever is left of it.
+class process {
+public:
+    explicit process(std::vector<std::string> args, std::vector<std::string> env = {}) {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::setpgid(0, 0);
+            ::dup2(p[1], 1);
+            ::dup2(p[1], 2);
+            for (auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+            std::vector<char*> argv;
+            std::string bin = demo_binary();
+            argv.push_back(bin.data());
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(bin.c_str(), argv.data());
+            ::_exit(127);
+        }
+        ::setpgid(pid_, pid_);
+        ::close(p[1]);
+        fd_ = p[0];
+        reader_ = std::thread([this] {
+            char buf[4096];
+            for (;;) {
+                ssize_t n = ::read(fd_, buf, sizeof buf);
+                if (n <= 0) break;
+                std::lock_guard lock{mu_};
+                log_.append(buf, static_cast<std::size_t>(n));
+            }
+        });
+    }
+    process(const process&) = delete;
+    process& operator=(const process&) = delete;
+
+    ~process() {
+        kill_all();
+        if (reader_.joinable()) reader_.join();
+        ::close(fd_);
+    }
+
+    int pid() const noexcept { return pid_; }
+
+    std::string log() const {
+        std::lock_guard lock{mu_};
+        return log_;
+    }
+
+    /// Wait until the log contains `text` `times` times.
+    bool wait_for(const std::string& text, std::chrono::milliseconds timeout, int times = 1) const {
+        auto end = clock::now() + timeout;
+        while (clock::now() < end) {
+            if (count(text) >= times) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }
+
+    int count(const std::string& text) const {
+        auto l = log();
+        int n = 0;
+        for (auto pos = l.find(text); pos != std::string::npos; pos = l.find(text, pos + 1)) ++n;
+        return n;
+    }
+
+    /// The port from "Server running at http://HOST:PORT/".
+    std::uint16_t port(std::chrono::milliseconds timeout = 10s) const {
+        const std::string key = "Server running at http://";
+        if (!wait_for(key, timeout)) return 0;
+        auto l = log();
+        auto pos = l.find(key) + key.size();
+        auto slash = l.find('/', pos);
+        auto colon = l.rfind(':', slash);
+        return static_cast<std::uint16_t>(std::stoi(l.substr(colon + 1, slash - colon - 1)));
+    }
+
+    /// Wait for the master to exit; its wait status, or nullopt on timeout.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+        if (status_) return status_;
+        auto end = clock::now() + timeout;
+        while (clock::now() < end) {
+            int st = 0;
+            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+                status_ = st;
+                return st;
+            }
+            std::this_thread::sleep_for(5ms);
+        }
+        return std::nullopt;
+    }
+
+    /// Worker pids (children of the master), from /proc.
+    std::vector<int> workers() const {
+        std::vector<int> out;
+        for (int p : group_members(pid_)) {
+            if (p == pid_) continue;
+            std::ifstream f{"/proc/" + std::to_string(p) + "/stat"};
+            std::string stat;
+            std::getline(f, stat);
+            auto close = stat.rfind(')');
+            char state = 0;
+            int ppid = 0;
+            if (close != std::string::npos && std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &ppid) == 2 &&
+                ppid == pid_)
+                out.push_back(p);
+        }
+        return out;
+    }
+
+    void signal(int signo) const { ::kill(pid_, signo); }
+
+    void kill_all() {
+        ::kill(-pid_, SIGKILL);
+        if (!status_) wait_exit(5s);
+        auto end = clock::now() + 5s;
+        while (!group_members(pid_).empty() && clock::now() < end) std::this_thread::sleep_for(10ms);
+    }
+
+private:
+    int pid_ = -1;
+    int fd_ = -1;
+    std::thread reader_;
+    mutable std::mutex mu_;
+    std::string log_;
+    std::optional<int> status_;
+};
+
+/// A blocking HTTP/1.1 connection, enough for these tests (Content-Length bodies).
+class conn {
+public:
+    conn() = default;
+    conn(const conn&) = delete;
+    conn& operator=(const conn&) = delete;
+    conn(conn&& o) noexcept : fd_(std::exchange(o.fd_, -1)), buf_(std::move(o.buf_)) {}
+    ~conn() { close(); }
+
+    bool connect(std::uint16_t port) {
+        close();
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd_ < 0) return false;
+        timeval tv{5, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        int one = 1;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            close();
+            return false;
+        }
+        used_ = false;
+        return true;
+    }
+
+    bool open() const noexcept { return fd_ >= 0; }
+    bool reused() const noexcept { return used_; }
+
+    struct reply {
+        int status = 0;
+        std::string body;
+        bool close = false;   // the server said Connection: close
+        bool got_bytes = false;
+    };
+
+    /// Send GET `path`; nullopt when no complete response came back.
+    std::optional<reply> get(const std::string& path, bool keep_alive, reply* partial = nullptr) {
+        if (fd_ < 0) return std::nullopt;
+        std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        if (!keep_alive) req += "Connection: close\r\n";
+        req += "\r\n";
+        used_ = true;
+        if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+            close();
+            return std::nullopt;
+        }
+        reply r;
+        std::size_t head_end;
+        while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
+            if (!fill()) {
+                r.got_bytes = !buf_.empty();
+                if (partial) *partial = r;
+                close();
+                return std::nullopt;
+            }
+        }
+        r.got_bytes = true;
+        std::string head = buf_.substr(0, head_end);
+        if (head.size() < 12) return std::nullopt;
+        r.status = std::atoi(head.c_str() + 9);
+        std::size_t length = 0;
+        std::string lower = head;
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (auto p = lower.find("\r\ncontent-length:"); p != std::string::npos)
+            length = std::strtoul(lower.c_str() + p + 17, nullptr, 10);
+        r.close = lower.find("\r\nconnection: close") != std::string::npos;
+        while (buf_.size() < head_end + 4 + length) {
+            if (!fill()) {
+                if (partial) *partial = r;
+                close();
+                return std::nullopt;
+            }
+        }
+        r.body = buf_.substr(head_end + 4, length);
+        buf_.erase(0, head_end + 4 + length);
+        if (r.close || !keep_alive) close();
+        return r;
+    }
+
+    void close() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+        buf_.clear();
+    }
+
+private:
+    bool fill() {
+        char tmp[4096];
+        for (;;) {
+            ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+            if (n > 0) {
+                buf_.append(tmp, static_cast<std::size_t>(n));
+                return true;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            return false;
+        }
+    }
+    int fd_ = -1;
+    std::string buf_;
+    bool used_ = false;
+};
+
+/// One GET on a fresh connection; the body ("PID\n") as a number, or 0 on failure.
+inline int get_pid(std::uint16_t port, const std::string& path = "/") {
+    conn c;
+    if (!c.connect(port)) return 0;
+    auto r = c.get(path, false);
+    if (!r || r->status != 200) return 0;
+    return std::atoi(r->body.c_str());
+}
+
+} // namespace cluster_test
