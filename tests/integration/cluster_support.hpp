@@ -52,10 +52,12 @@ inline std::vector<int> group_members(int pgid) {
     return out;
 }
 
-/// The demo app as a process group; the destructor kills whatever is left of it.
+/// A program (the cluster demo app by default) as a process group; the destructor kills
+/// whatever is left of it.
 class process {
 public:
-    explicit process(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    explicit process(std::vector<std::string> args, std::vector<std::string> env = {},
+                     std::string bin = demo_binary()) {
         int p[2];
         if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
         pid_ = ::fork();
@@ -65,7 +67,6 @@ public:
             ::dup2(p[1], 2);
             for (auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
             std::vector<char*> argv;
-            std::string bin = demo_binary();
             argv.push_back(bin.data());
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);

@@ -154,16 +154,10 @@ unsigned worker_accept_delay() noexcept {
         w.delayed_since = {};
         return 0;
     }
-    // Backing off only helps while connections wait in the accept queue for a peer to
-    // take; with an empty queue it would only stall (both workers can end up waiting
-    // on counts that changed meanwhile). TCP_INFO on a listener reports the queue.
-    tcp_info ti{};
-    socklen_t len = sizeof ti;
-    if (st.listen_fd < 0 || ::getsockopt(st.listen_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        ti.tcpi_unacked == 0) {
-        w.delayed_since = {};
-        return 0;
-    }
+    // No check of the accept queue here: in a burst that arrives one connection at a time
+    // the queue is empty at most decisions, and the worker that happens to run first would
+    // take them all. Waiting costs nothing when nothing waits, and a peer that is not
+    // over its share takes what arrives meanwhile.
     auto now = std::chrono::steady_clock::now();
     if (w.delayed_since == std::chrono::steady_clock::time_point{}) w.delayed_since = now;
     // A peer that is busy (or stuck) must not stop us from accepting for long.

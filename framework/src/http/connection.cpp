@@ -195,12 +195,16 @@ std::size_t connection::process(std::string_view data) {
             pos += skip;
             v.remove_prefix(skip);
             if (v.empty()) break;
-            auto end = find_head_end(v);
+            // A head arriving in pieces is scanned once per byte, not once per read.
+            auto end = find_head_end(v, partial_ ? partial_->searched : 0);
             if (!end) {
-                auto vd = check_partial_head(v, srv_.cfg_);
+                if (!partial_) partial_ = std::make_unique<head_progress>();
+                partial_->searched = v.size();
+                auto vd = check_partial_head(v, srv_.cfg_, partial_->scan);
                 if (vd.status) reject(vd.status, vd.reason);
                 break;
             }
+            partial_.reset();
             pos += end;
             begin_exchange(v.substr(0, end));
             continue;
@@ -675,13 +679,19 @@ void connection::begin_close() {
         close_now();
         return;
     }
-    state_ = state::lingering;
     boost::system::error_code ec;
     sock_.shutdown(socket_type::shutdown_send, ec);
-    if (ec) {
+    // Linger only when the client may still be sending (we stopped reading mid-stream,
+    // or bytes are waiting): closing with unread data would reset the connection and
+    // could destroy the response before the client reads it.
+    int unread = 0;
+    bool may_send = input_broken_ || in_pos_ < in_.size() ||
+                    (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0);
+    if (ec || !may_send) {
         close_now();
         return;
     }
+    state_ = state::lingering;
     in_.clear();
     in_pos_ = 0;
     update_wait();

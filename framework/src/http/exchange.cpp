@@ -460,7 +460,7 @@ response& response::operator=(response&& o) noexcept {
 response::~response() { if (ex_) ex_->release(); }
 
 response& response::status(int code) noexcept {
-    if (ex_ && !ex_->headers_sent_ && code >= 100 && code <= 999) ex_->status_ = code;
+    if (ex_ && ex_->conn_ && !ex_->headers_sent_ && code >= 100 && code <= 999) ex_->status_ = code;
     return *this;
 }
 int response::status() const noexcept { return ex_ ? ex_->status_ : 0; }
@@ -485,13 +485,15 @@ static bool framing_field(std::string_view name) noexcept {
 }
 
 bool response::set(std::string_view name, std::string_view value) {
-    if (!ex_ || ex_->headers_sent_ || !valid_field(name, value) || framing_field(name)) return false;
+    if (!ex_ || !ex_->conn_ || ex_->headers_sent_ || !valid_field(name, value) || framing_field(name))
+        return false;
     ex_->res_remove(name);
     return append(name, value);
 }
 
 bool response::append(std::string_view name, std::string_view value) {
-    if (!ex_ || ex_->headers_sent_ || !valid_field(name, value) || framing_field(name)) return false;
+    if (!ex_ || !ex_->conn_ || ex_->headers_sent_ || !valid_field(name, value) || framing_field(name))
+        return false;
     if (detail::iequals(name, "Content-Length")) {
         std::uint64_t n = 0;
         if (value.empty() || value.size() > 19) return false;
@@ -514,13 +516,13 @@ bool response::append(std::string_view name, std::string_view value) {
 }
 
 bool response::remove(std::string_view name) {
-    if (!ex_ || ex_->headers_sent_) return false;
+    if (!ex_ || !ex_->conn_ || ex_->headers_sent_) return false;
     if (detail::iequals(name, "Content-Length")) {
+        bool had = ex_->has_declared_length_;
         ex_->has_declared_length_ = false;
-        return true;
+        return had;
     }
-    ex_->res_remove(name);
-    return true;
+    return ex_->res_remove(name);
 }
 
 std::string_view response::get(std::string_view name) const noexcept {

@@ -48,7 +48,8 @@ void server_impl::listen(std::uint16_t port, std::string_view host, int backlog)
     acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     acceptor_.bind(ep, ec);
     if (ec) {
-        acceptor_.close(ec);
+        boost::system::error_code ignore;
+        acceptor_.close(ignore);
         throw bind_error(ec, host, port, "listen on");
     }
     acceptor_.listen(backlog, ec);
@@ -295,8 +296,11 @@ void server_impl::handle_signals(bool on) {
                             signo == SIGTERM ? "SIGTERM" : "SIGINT");
             close({});
         } else {
+            // Stop at once: pending timers and callbacks of the application are abandoned.
             log::get().info("stopping now");
             close_now();
+            nodus::set_exit_code(1);
+            ctx_.stop();
         }
     };
     sigterm_ = on_signal(SIGTERM, fn);

@@ -48,6 +48,7 @@ struct timer_state {
     std::chrono::milliseconds period{0};
     int refs = 0;  // handles + the pending wait; non-atomic: loop thread only
     bool active = true;
+    bool firing = false;
 
     void arm(std::chrono::milliseconds d) {
         ++refs;
@@ -59,7 +60,9 @@ struct timer_state {
         // cancel this timer or drop every handle.
         if (!ec && active) {
             if (period.count() == 0) active = false;
+            firing = true;
             fn();
+            firing = false;
             if (active && period.count() > 0) arm(period);
             else fn = nullptr;
         }
@@ -103,6 +106,8 @@ void timer::cancel() noexcept {
     if (!state_ || !state_->active) return;
     state_->active = false;
     state_->t.cancel();
+    // Release the callback now: it often holds a handle to its own timer.
+    if (!state_->firing) state_->fn = nullptr;
 }
 bool timer::active() const noexcept { return state_ && state_->active; }
 

@@ -53,7 +53,8 @@ public:
     /** Stop at once: close the listener and every connection. */
     void close_now();
 
-    /** Stop (gracefully) on SIGTERM or SIGINT; a second signal stops at once.
+    /** Stop (gracefully) on SIGTERM or SIGINT; a second signal stops at once: every
+        connection is closed and the loop is stopped, and `run()` returns 1.
         On by default for servers started by `nodus::app`. */
     void handle_signals(bool on = true);
 

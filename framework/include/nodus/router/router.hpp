@@ -43,7 +43,7 @@ using error_handler = std::function<void(request, response, std::exception_ptr)>
 /// (read with `req.param("*")`). Literal segments win over `:param`, which wins over `*`.
 /// Paths are matched before percent-decoding; one trailing slash is ignored ("/a/" is
 /// "/a"). Adding routes throws `std::invalid_argument` for a malformed pattern or a
-/// second handler for the same method and pattern (see docs/router.md).
+/// second handler for the same method and pattern (see docs/api.md).
 ///
 /// @par Lifetime
 /// The router must outlive the servers that use it (an `app` owns its router).

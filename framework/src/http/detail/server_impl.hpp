@@ -4,6 +4,7 @@
 #include <nodus/loop/loop.hpp>
 
 #include "http/detail/hooks.hpp"
+#include "http/detail/strict.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -105,6 +107,11 @@ private:
     std::string out_;
     std::size_t out_pos_ = 0;
     nodus::detail::exchange* cur_ = nullptr;
+    struct head_progress {          // only while a request head is incomplete
+        partial_scan scan;
+        std::size_t searched = 0;
+    };
+    std::unique_ptr<head_progress> partial_;
     std::uint64_t discard_budget_ = 0;
     std::uint32_t served_ = 0;
     state state_ = state::head;
