@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Install what nodus needs to build and test on Debian 12; with --bench, also what bench/run.sh
+# compares against. Idempotent: packages already installed are left alone, and `apt-get update`
+# runs only when something is missing.
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 [--bench]" >&2
+    echo "  --bench   also install wrk, nginx-light, python3 and Node.js (if 'node' is absent)" >&2
+}
+
+want_bench=0
+for arg in "$@"; do
+    case "$arg" in
+        --bench) want_bench=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage; exit 2 ;;
+    esac
+done
+
+# Build and test: compiler, CMake + Ninja, ccache, Boost 1.81 (Asio, Beast, URL headers and
+# ProgramOptions), fmt, spdlog, GoogleTest; curl to talk to the running examples.
+packages=(g++ cmake ninja-build ccache
+          libboost1.81-dev libboost-program-options1.81-dev
+          libfmt-dev libspdlog-dev libgtest-dev curl)
+optional=()
+if [[ $want_bench == 1 ]]; then
+    packages+=(wrk nginx-light python3)
+    command -v node >/dev/null 2>&1 || packages+=(nodejs)
+    optional+=(linux-perf valgrind)
+fi
+
+installed() {
+    [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
+}
+
+missing=()
+for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
+missing_optional=()
+for p in "${optional[@]}"; do installed "$p" || missing_optional+=("$p"); done
+
+if [[ ${#missing[@]} -eq 0 && ${#missing_optional[@]} -eq 0 ]]; then
+    echo "setup: all packages present"
+    exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "setup: missing packages: ${missing[*]} ${missing_optional[*]}" >&2
+    echo "setup: not root and no sudo; install them and run again" >&2
+    exit 1
+fi
+
+apt_get() {
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get -y -q -o Dpkg::Use-Pty=0 "$@" </dev/null
+}
+
+echo "setup: installing: ${missing[*]} ${missing_optional[*]}"
+apt_get update
+if [[ ${#missing[@]} -gt 0 ]]; then
+    apt_get install --no-install-recommends "${missing[@]}"
+fi
+# linux-perf and valgrind help to explain results (perf, callgrind) but are not needed to get them.
+for p in "${missing_optional[@]}"; do
+    apt_get install --no-install-recommends "$p" || echo "setup: optional package $p not installed" >&2
+done
+
+still=()
+for p in "${packages[@]}"; do installed "$p" || still+=("$p"); done
+if [[ ${#still[@]} -gt 0 ]]; then
+    echo "setup: still missing after apt-get: ${still[*]}" >&2
+    exit 1
+fi
+echo "setup: done"
