@@ -617,3 +617,65 @@ TEST(http_stop, graceful_close_finishes_in_flight_requests) {
     EXPECT_EQ(r->header("Connection"), "close");
     EXPECT_TRUE(busy.closed_within(1000ms));
 }
+
+// ------------------------------------------------------------------ parked idle connections
+
+TEST(http_parking, a_parked_connection_is_served_again) {
+    observed obs;
+    test_server srv{demo(obs)};   // keep-alive 5 s: idle connections park after 1 s
+    client c{srv.port()};
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(c.read_response());
+    EXPECT_EQ(srv.parked(), 0u);
+    std::this_thread::sleep_for(1400ms);
+    EXPECT_EQ(srv.parked(), 1u);
+    c.send("GET /headers HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body.find("remote=127.0.0.1"), std::string::npos) << r->body;
+    EXPECT_EQ(srv.connections(), 1u);
+    EXPECT_EQ(srv.parked(), 0u);
+    EXPECT_EQ(srv.requests(), 2u);
+}
+
+TEST(http_parking, a_parked_connection_closed_by_the_client_is_freed) {
+    observed obs;
+    test_server srv{demo(obs)};
+    {
+        client c{srv.port()};
+        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        ASSERT_TRUE(c.read_response());
+        std::this_thread::sleep_for(1300ms);
+        EXPECT_EQ(srv.connections(), 1u);
+        EXPECT_EQ(srv.parked(), 1u);
+    }
+    for (int i = 0; i < 100 && srv.connections() != 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(srv.connections(), 0u);
+}
+
+TEST(http_parking, a_parked_connection_still_times_out) {
+    observed obs;
+    nodus::http_config cfg;
+    cfg.keep_alive_timeout_ms = 1600;
+    test_server srv{demo(obs), cfg};
+    client c{srv.port()};
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(c.read_response());
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c.closed_within(4000ms));
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 1400ms);
+    EXPECT_LT(took, 2600ms);
+}
+
+TEST(http_parking, graceful_close_closes_parked_connections_at_once) {
+    observed obs;
+    test_server srv{demo(obs)};
+    client c{srv.port()};
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(c.read_response());
+    std::this_thread::sleep_for(1300ms);
+    EXPECT_EQ(srv.parked(), 1u);
+    srv.close_gracefully();
+    EXPECT_TRUE(c.closed_within(500ms));
+}

@@ -2,6 +2,8 @@
 
 #include <nodus/loop/loop.hpp>
 
+#include "http/detail/hooks.hpp"
+
 #include <gtest/gtest.h>
 
 #include <future>
@@ -57,6 +59,12 @@ std::size_t test_server::connections() {
 std::uint64_t test_server::requests() {
     std::uint64_t n = 0;
     on_loop([&] { n = srv_->requests(); });
+    return n;
+}
+
+std::size_t test_server::parked() {
+    std::size_t n = 0;
+    on_loop([&] { n = http::detail::parked_connections(*srv_); });
     return n;
 }
 

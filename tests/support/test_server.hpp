@@ -26,6 +26,7 @@ public:
     /// Open connections and requests served, read on the loop thread.
     std::size_t connections();
     std::uint64_t requests();
+    std::size_t parked();
 
     /// Graceful close (on the loop thread) without waiting.
     void close_gracefully();

@@ -42,7 +42,7 @@ public:
         With `[cluster] workers` set, the process becomes the master: it binds, forks
         the workers and supervises them, and never returns from this call (it exits with
         the master's exit code); each worker returns from it and serves.
-        @throws std::system_error naming the address when binding fails. */
+        When binding fails it logs the address and the reason and exits with code 2. */
     void listen();
 
     /** `listen()` then `nodus::run()`; returns the exit code. */

@@ -8,5 +8,6 @@
 #include <nodus/http/request.hpp>
 #include <nodus/http/response.hpp>
 #include <nodus/http/server.hpp>
+#include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 #include <nodus/router/router.hpp>

@@ -1,12 +1,12 @@
 // The HTTP/1.1 connection pipeline.
 //
-// An idle keep-alive connection holds no read buffer, no parser and no exchange: it
-// waits for readability, then reads into one loop-wide scratch buffer and parses in
-// place. Only bytes that cannot be consumed yet (a partial head, body bytes while the
-// application is paused, pipelined requests behind a pending response) are copied into
-// the connection's own buffer. Output is serialised into one buffer per connection and
-// written with a direct non-blocking send; only when the socket is full does the
-// connection wait for writability.
+// A busy connection reads into a 16 KiB block lent by the loop's pool and parses in
+// place; only the head is copied (into the exchange). A connection idle for a second is
+// parked: its socket leaves Asio for a side epoll set and the connection object, its
+// block and Asio's per-socket state are freed, so a parked keep-alive connection costs a
+// few dozen bytes. Output is serialised into one buffer per connection and written with
+// a direct non-blocking send; only when the socket is full does the connection wait for
+// writability.
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 #include "http/detail/status.hpp"
@@ -29,8 +29,29 @@ namespace beast = boost::beast;
 using nodus::detail::exchange;
 
 namespace {
-constexpr std::size_t scratch_size = 65536;
-alignas(64) char scratch[scratch_size];
+// Read blocks: one per busy connection, lent from a free list so that steady traffic
+// never calls malloc. Heads larger than a block get a larger, unpooled buffer.
+constexpr std::uint32_t block_size = 16384;
+struct block_pool {
+    std::vector<char*> free;
+    ~block_pool() {
+        for (auto* b : free) delete[] b;
+    }
+    char* take() {
+        if (free.empty()) return new char[block_size];
+        auto* b = free.back();
+        free.pop_back();
+        return b;
+    }
+    void give(char* b, std::uint32_t cap) {
+        if (cap == block_size && free.size() < 1024) free.push_back(b);
+        else delete[] b;
+    }
+};
+block_pool& blocks() {
+    static block_pool p;
+    return p;
+}
 
 // Output and input buffers of busy connections are lent from here and returned when
 // the connection goes idle, so steady keep-alive traffic does not call malloc.
@@ -66,22 +87,49 @@ std::size_t append_hex(char* out, std::uint64_t v) {
     auto r = std::to_chars(out, out + 16, v, 16);
     return static_cast<std::size_t>(r.ptr - out);
 }
+
+// "HTTP/1.1 200 OK\r\n", without printf: this runs for every response.
+std::size_t status_line(char* out, int status) {
+    std::memcpy(out, "HTTP/1.1 ", 9);
+    auto r = std::to_chars(out + 9, out + 12, status);
+    char* p = r.ptr;
+    *p++ = ' ';
+    auto text = reason(status);
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+    *p++ = '\r';
+    *p++ = '\n';
+    return static_cast<std::size_t>(p - out);
+}
+
+std::size_t length_field(char* out, std::uint64_t n) {
+    std::memcpy(out, "Content-Length: ", 16);
+    auto r = std::to_chars(out + 16, out + 40, n);
+    r.ptr[0] = '\r';
+    r.ptr[1] = '\n';
+    return static_cast<std::size_t>(r.ptr + 2 - out);
+}
 } // namespace
 
 connection::connection(server_impl& srv, socket_type sock) noexcept
     : srv_(srv), sock_(std::move(sock)) {}
 
 connection::~connection() {
-    strings().give(in_);
+    release_in();
     strings().give(out_);
 }
 
-bool connection::idle() const noexcept {
-    return state_ == state::head && !cur_ && in_pos_ == in_.size();
+void connection::release_in() noexcept {
+    if (in_.data) blocks().give(in_.data, in_.cap);
+    in_ = {};
 }
 
-void connection::start() {
-    srv_.add(this);
+bool connection::idle() const noexcept {
+    return state_ == state::head && !cur_ && !in_.unread();
+}
+
+void connection::start(bool fresh) {
+    srv_.add(this, fresh);
     keep_alive_ = !srv_.closing_ && !srv_.retiring_;
     update_wait();
     start_read();
@@ -91,71 +139,61 @@ void connection::start() {
 
 void connection::start_read() {
     if (reading_ || state_ == state::closed) return;
+    if (!in_.data) {
+        in_.data = blocks().take();
+        in_.cap = block_size;
+    }
+    if (in_.beg == in_.end) {
+        in_.beg = in_.end = 0;
+    } else if (in_.end == in_.cap) {
+        if (in_.beg > 0) {
+            std::memmove(in_.data, in_.data + in_.beg, in_.unread());
+            in_.end -= in_.beg;
+            in_.beg = 0;
+        } else if (state_ == state::head && in_.cap < srv_.cfg_.max_header_bytes + block_size) {
+            // A head larger than a block: grow (the header limit bounds this).
+            auto cap = in_.cap * 2;
+            auto* bigger = new char[cap];
+            std::memcpy(bigger, in_.data, in_.end);
+            blocks().give(in_.data, in_.cap);
+            in_.data = bigger;
+            in_.cap = cap;
+        } else {
+            return;   // full: wait until the application consumes what is here
+        }
+    }
     reading_ = true;
     ++pending_;
-    sock_.async_wait(socket_type::wait_read, [this](const boost::system::error_code& ec) {
-        --pending_;
-        reading_ = false;
-        on_readable(ec);
-        maybe_delete();
-    });
+    // With the socket's data exhausted by the last read, Asio queues this read without a
+    // system call; it completes from the next epoll wake-up.
+    sock_.async_read_some(asio::buffer(in_.data + in_.end, in_.cap - in_.end),
+                          [this](const boost::system::error_code& ec, std::size_t n) {
+                              --pending_;
+                              reading_ = false;
+                              on_read(ec, n);
+                              maybe_delete();
+                          });
 }
 
-void connection::on_readable(const boost::system::error_code& ec) {
+void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     if (state_ == state::closed) return;
+    if (ec == asio::error::eof) {
+        on_eof();
+        return;
+    }
     if (ec) {
         close_now();
         return;
     }
-    boost::system::error_code rec;
     if (state_ == state::lingering) {
         // Discard what the client still sends until it closes, so our close does not
         // turn into a reset that destroys the response in flight.
-        std::size_t n = sock_.read_some(asio::buffer(scratch, scratch_size), rec);
-        if (rec == asio::error::would_block) start_read();
-        else if (rec || n == 0) close_now();
-        else start_read();
-        return;
-    }
-
-    bool stored = in_pos_ < in_.size();
-    std::size_t n;
-    if (!stored) {
-        n = sock_.read_some(asio::buffer(scratch, scratch_size), rec);
-    } else {
-        if (in_pos_) {
-            in_.erase(0, in_pos_);
-            in_pos_ = 0;
-        }
-        auto old = in_.size();
-        in_.resize(old + 16384);
-        n = sock_.read_some(asio::buffer(in_.data() + old, 16384), rec);
-        in_.resize(old + n);
-    }
-    if (rec == asio::error::would_block) {
+        in_.beg = in_.end = 0;
         start_read();
         return;
     }
-    if (rec == asio::error::eof) {
-        on_eof();
-        return;
-    }
-    if (rec) {
-        close_now();
-        return;
-    }
-    if (!stored) {
-        std::size_t used = process({scratch, n});
-        if (state_ == state::closed) return;
-        if (used < n) {
-            if (in_.capacity() == 0) in_ = strings().take();
-            in_.assign(scratch + used, n - used);
-            in_pos_ = 0;
-        }
-        tail();
-    } else {
-        advance();
-    }
+    in_.end += static_cast<std::uint32_t>(n);
+    advance();
 }
 
 void connection::on_eof() {
@@ -177,7 +215,7 @@ bool connection::wants_input() const noexcept {
     case state::body: return discarding_ || (cur_ && cur_->flowing_ && !cur_->paused_);
     // Keep watching the socket while the application works, to see a reset at once;
     // bounded, so a pipelining flood cannot grow memory.
-    case state::waiting: return in_.size() - in_pos_ < srv_.cfg_.max_header_bytes;
+    case state::waiting: return true;   // start_read stops when the block is full
     case state::lingering: return true;
     default: return false;
     }
@@ -232,10 +270,10 @@ std::size_t connection::process(std::string_view data) {
 
 void connection::advance() {
     if (in_process_ || state_ == state::closed) return;
-    if (in_pos_ < in_.size()) {
-        auto used = process(std::string_view(in_).substr(in_pos_));
+    if (in_.unread()) {
+        auto used = process({in_.data + in_.beg, in_.unread()});
         if (state_ == state::closed) return;
-        in_pos_ += used;
+        in_.beg += static_cast<std::uint32_t>(used);
     } else if (state_ == state::waiting && cur_ && cur_->ended_) {
         process({});
         if (state_ == state::closed) return;
@@ -245,10 +283,7 @@ void connection::advance() {
 
 void connection::tail() {
     if (state_ == state::closed) return;
-    if (in_pos_ == in_.size() && in_pos_) {
-        in_.clear();
-        in_pos_ = 0;
-    }
+    if (in_.beg == in_.end) in_.beg = in_.end = 0;
     if (buffered() && !writing_) flush();
     if (state_ == state::closed) return;
     if (close_after_flush_ && !buffered()) {
@@ -504,8 +539,7 @@ void connection::reject(int status, const char* why) {
     input_broken_ = true;
     state_ = state::closing;
     close_after_flush_ = true;
-    in_.clear();
-    in_pos_ = 0;
+    in_.beg = in_.end;
     if (!in_process_) schedule();
 }
 
@@ -515,11 +549,8 @@ void connection::serialize_head(exchange& ex, bool last, std::size_t body_size) 
     ex.headers_sent_ = true;
     const int st = ex.status_;
     if ((st >= 100 && st < 200) || st == 204 || st == 304) ex.no_body_ = true;
-    auto text = reason(st);
-    char line[64];
-    int n = std::snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", st,
-                          static_cast<int>(text.size()), text.data());
-    append({line, static_cast<std::size_t>(n)});
+    char buf[96];
+    append({buf, status_line(buf, st)});
     append(ex.res_fields_);
     bool user_fields = !ex.res_fields_.empty();
     if (!user_fields || ex.res_get("Date").empty()) {
@@ -528,17 +559,13 @@ void connection::serialize_head(exchange& ex, bool last, std::size_t body_size) 
         append("\r\n");
     }
     if (!user_fields || ex.res_get("Server").empty()) append(srv_.server_line_);
-    char len[48];
     if ((st >= 100 && st < 200) || st == 204) {
         // no framing at all
     } else if (ex.has_declared_length_) {
-        n = std::snprintf(len, sizeof len, "Content-Length: %llu\r\n",
-                          static_cast<unsigned long long>(ex.declared_length_));
-        append({len, static_cast<std::size_t>(n)});
+        append({buf, length_field(buf, ex.declared_length_)});
     } else if (st == 304) {
     } else if (last) {
-        n = std::snprintf(len, sizeof len, "Content-Length: %zu\r\n", body_size);
-        append({len, static_cast<std::size_t>(n)});
+        append({buf, length_field(buf, body_size)});
     } else if (ex.info_.version == 11) {
         append("Transfer-Encoding: chunked\r\n");
         ex.chunked_ = true;
@@ -685,15 +712,14 @@ void connection::begin_close() {
     // or bytes are waiting): closing with unread data would reset the connection and
     // could destroy the response before the client reads it.
     int unread = 0;
-    bool may_send = input_broken_ || in_pos_ < in_.size() ||
+    bool may_send = input_broken_ || in_.unread() ||
                     (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0);
     if (ec || !may_send) {
         close_now();
         return;
     }
     state_ = state::lingering;
-    in_.clear();
-    in_pos_ = 0;
+    in_.beg = in_.end = 0;
     update_wait();
     start_read();
 }
@@ -705,9 +731,10 @@ void connection::close_now() {
     boost::system::error_code ec;
     sock_.close(ec);
     srv_.remove(this);
-    strings().give(in_);
+    // A cancelled read never touches its buffer again, so it can go back to the pool now.
+    release_in();
     strings().give(out_);
-    in_pos_ = out_pos_ = 0;
+    out_pos_ = 0;
     // Deleting is left to the completion handlers and this posted step, so no caller
     // up the stack ever returns into a freed connection.
     ++pending_;
@@ -734,15 +761,41 @@ void connection::retire() {
 void connection::maybe_delete() {
     if (state_ == state::closed && pending_ == 0) {
         auto& srv = srv_;
+        bool parked = parked_;
         delete this;
-        srv.on_connection_gone();
+        if (!parked) srv.on_connection_gone();
+        else srv.maybe_delete();
     }
+}
+
+int connection::release_for_park() {
+    boost::system::error_code ec;
+    // release() cancels the pending read (its handler runs later with operation_aborted)
+    // and hands the descriptor over without closing it.
+    int fd = sock_.release(ec);
+    if (ec) return -1;
+    state_ = state::closed;
+    parked_ = true;
+    srv_.remove(this);
+    release_in();
+    strings().give(out_);
+    out_pos_ = 0;
+    ++pending_;
+    asio::post(sock_.get_executor(), [this] {
+        --pending_;
+        maybe_delete();
+    });
+    return fd;
 }
 
 void connection::on_timeout(wait_kind k) {
     switch (k) {
+    case wait_kind::idle:
+        if (srv_.can_park()) srv_.park(this);
+        else close_now();
+        break;
     case wait_kind::header:
-        if (in_pos_ < in_.size()) {
+        if (in_.unread()) {
             reject(408, "request head timed out");
         } else {
             close_now();
@@ -763,7 +816,7 @@ void connection::update_wait() {
     wait_kind k = wait_kind::none;
     switch (state_) {
     case state::head:
-        k = (in_pos_ < in_.size() || served_ == 0) ? wait_kind::header : wait_kind::idle;
+        k = (in_.unread() || served_ == 0) ? wait_kind::header : wait_kind::idle;
         break;
     case state::body: k = wait_kind::body; break;
     case state::lingering: k = wait_kind::linger; break;
@@ -774,10 +827,10 @@ void connection::update_wait() {
 }
 
 void connection::release_buffers_if_idle() {
-    if (state_ != state::head || cur_ || buffered() || in_pos_ < in_.size()) return;
-    if (in_.capacity()) strings().give(in_);
+    // The read block stays while a read is pending into it; parking returns it.
+    if (state_ != state::head || cur_ || buffered()) return;
     if (out_.capacity()) strings().give(out_);
-    in_pos_ = out_pos_ = 0;
+    out_pos_ = 0;
 }
 
 } // namespace nodus::http::detail

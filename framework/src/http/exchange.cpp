@@ -24,7 +24,6 @@ public:
         case errc::body_too_large: return "the request body is too large";
         case errc::timeout: return "the request body timed out";
         case errc::bad_body: return "the request body is malformed";
-        case errc::shutting_down: return "the server is shutting down";
         }
         return "unknown nodus error";
     }
@@ -465,18 +464,8 @@ response& response::status(int code) noexcept {
 }
 int response::status() const noexcept { return ex_ ? ex_->status_ : 0; }
 
-static bool is_tchar(unsigned char c) noexcept {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    return c && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
-
 static bool valid_field(std::string_view name, std::string_view value) noexcept {
-    if (name.empty()) return false;
-    for (unsigned char c : name)
-        if (!is_tchar(c)) return false;
-    for (unsigned char c : value)
-        if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-    return true;
+    return http::detail::valid_field_name(name) && http::detail::valid_field_value(value);
 }
 
 // Framing headers are the pipeline's business; the application may declare a length.
@@ -583,7 +572,7 @@ std::string_view keep(const request& r, std::string_view bytes) {
     auto* ex = r.native();
     if (!ex) return {};
     auto buf = std::make_unique<char[]>(bytes.size() ? bytes.size() : 1);
-    std::memcpy(buf.get(), bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(buf.get(), bytes.data(), bytes.size());
     std::string_view out{buf.get(), bytes.size()};
     ex->kept_.push_back(std::move(buf));
     return out;

@@ -22,7 +22,7 @@ int hex_value(char c) noexcept
 bool needs_decoding(std::string_view s, bool plus_as_space) noexcept
 {
     if (!plus_as_space)
-        return std::memchr(s.data(), '%', s.size()) != nullptr;
+        return !s.empty() && std::memchr(s.data(), '%', s.size()) != nullptr;
     for (char const c : s)
         if (c == '%' || c == '+')
             return true;

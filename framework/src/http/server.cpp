@@ -6,9 +6,11 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <system_error>
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,13 +20,17 @@ namespace asio = boost::asio;
 
 namespace detail {
 
+// A keep-alive connection idle this long is parked (see connection.cpp).
+constexpr std::uint32_t park_after_ms = 1000;
+
 server_impl::server_impl(handler h, http_config cfg)
     : handler_(std::move(h)), cfg_(std::move(cfg)), ctx_(nodus::io_context()), acceptor_(ctx_.get_executor()),
       sweeper_(ctx_), accept_delay_(ctx_), drain_timer_(ctx_) {
     if (!cfg_.server_header.empty()) server_line_ = "Server: " + cfg_.server_header + "\r\n";
     using ms = std::chrono::milliseconds;
     lists_[int(wait_kind::header)].timeout = ms(cfg_.header_timeout_ms);
-    lists_[int(wait_kind::idle)].timeout = ms(cfg_.keep_alive_timeout_ms);
+    lists_[int(wait_kind::idle)].timeout =
+        ms(can_park() ? park_after_ms : cfg_.keep_alive_timeout_ms);
     lists_[int(wait_kind::body)].timeout = ms(cfg_.request_timeout_ms);
     lists_[int(wait_kind::send)].timeout = ms(cfg_.send_timeout_ms);
     lists_[int(wait_kind::linger)].timeout = ms(std::min<std::uint32_t>(cfg_.keep_alive_timeout_ms, 2000));
@@ -131,8 +137,8 @@ void server_impl::do_accept() {
 
 // ------------------------------------------------------------------ connection lists
 
-void server_impl::add(connection* c) noexcept {
-    ++open_;
+void server_impl::add(connection* c, bool fresh) noexcept {
+    if (fresh) ++open_;
     c->kind_ = wait_kind::none;
     auto& l = lists_[int(wait_kind::none)];
     c->hook_.prev = l.tail;
@@ -141,7 +147,7 @@ void server_impl::add(connection* c) noexcept {
     else l.head = c;
     l.tail = c;
     ++l.size;
-    if (hooks_.on_count) hooks_.on_count(open_);
+    if (fresh && hooks_.on_count) hooks_.on_count(open_);
 }
 
 void server_impl::remove(connection* c) noexcept {
@@ -172,10 +178,14 @@ void server_impl::move_to(connection* c, wait_kind k, bool) noexcept {
     }
 }
 
-void server_impl::on_connection_gone() noexcept {
+void server_impl::note_gone() noexcept {
     --open_;
     if (hooks_.on_count) hooks_.on_count(open_);
     if (closing_) maybe_finish_close();
+}
+
+void server_impl::on_connection_gone() noexcept {
+    note_gone();
     maybe_delete();
 }
 
@@ -209,6 +219,8 @@ void server_impl::sweep() {
         }
         if (l.head && l.head->deadline_ < next) next = l.head->deadline_;
     }
+    while (parked_head_ && parked_head_->deadline <= now) close_parked(parked_head_);
+    if (parked_head_ && parked_head_->deadline < next) next = parked_head_->deadline;
     if (next != clock::time_point::max() && !sweeper_armed_) arm_sweeper(next);
 }
 
@@ -221,6 +233,7 @@ void server_impl::close(std::function<void()> done) {
     boost::system::error_code ec;
     acceptor_.close(ec);
     accept_delay_.cancel();
+    close_all_parked();
     for (int k = 0; k < int(wait_kind::count); ++k)
         for (auto* c = lists_[k].head; c;) {
             auto* next = c->hook_.next;
@@ -247,6 +260,7 @@ void server_impl::close_now() {
     boost::system::error_code ec;
     acceptor_.close(ec);
     accept_delay_.cancel();
+    close_all_parked();
     for (int k = 0; k < int(wait_kind::count); ++k)
         while (lists_[k].head) lists_[k].head->close_now();
     maybe_finish_close();
@@ -254,6 +268,7 @@ void server_impl::close_now() {
 
 void server_impl::retire() {
     retiring_ = true;
+    close_all_parked();
     for (int k = 0; k < int(wait_kind::count); ++k)
         for (auto* c = lists_[k].head; c;) {
             auto* next = c->hook_.next;
@@ -296,15 +311,128 @@ void server_impl::handle_signals(bool on) {
                             signo == SIGTERM ? "SIGTERM" : "SIGINT");
             close({});
         } else {
-            // Stop at once: pending timers and callbacks of the application are abandoned.
+            // Stop at once, as asked: whatever the application still had pending is
+            // abandoned, so there is nothing to unwind; only the log is flushed.
             log::get().info("stopping now");
             close_now();
-            nodus::set_exit_code(1);
-            ctx_.stop();
+            log::shutdown();
+            std::_Exit(1);
         }
     };
     sigterm_ = on_signal(SIGTERM, fn);
     sigint_ = on_signal(SIGINT, fn);
+}
+
+// ------------------------------------------------------------------ parking
+
+bool server_impl::can_park() const noexcept {
+    return cfg_.keep_alive_timeout_ms > park_after_ms + 100 && !closing_ && !retiring_;
+}
+
+void server_impl::park(connection* c) {
+    if (park_fd_ < 0) {
+        park_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (park_fd_ < 0) {
+            c->close_now();
+            return;
+        }
+        park_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx_, park_fd_);
+    }
+    bool v6 = c->remote_.address().is_v6();
+    std::uint32_t served = c->served();
+    int fd = c->release_for_park();
+    if (fd < 0) {
+        c->close_now();
+        return;
+    }
+    auto* p = new parked_conn;
+    p->fd = fd;
+    p->served = served;
+    p->v6 = v6;
+    p->deadline = clock::now() + std::chrono::milliseconds(cfg_.keep_alive_timeout_ms - park_after_ms);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.ptr = p;
+    if (::epoll_ctl(park_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        ::close(fd);
+        delete p;
+        note_gone();
+        return;
+    }
+    p->prev = parked_tail_;
+    if (parked_tail_) parked_tail_->next = p;
+    else parked_head_ = p;
+    parked_tail_ = p;
+    ++parked_;
+    if (!sweeper_armed_ || p->deadline < sweeper_at_) arm_sweeper(p->deadline);
+    watch_parked();
+}
+
+void server_impl::watch_parked() {
+    if (park_watching_ || !parked_head_) return;
+    park_watching_ = true;
+    ++pending_;
+    park_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
+                            [this](const boost::system::error_code& ec) {
+                                --pending_;
+                                park_watching_ = false;
+                                if (!ec) on_parked_ready();
+                                maybe_delete();
+                            });
+}
+
+void server_impl::on_parked_ready() {
+    epoll_event evs[64];
+    int n = ::epoll_wait(park_fd_, evs, 64, 0);
+    for (int i = 0; i < n; ++i) unpark(static_cast<parked_conn*>(evs[i].data.ptr));
+    watch_parked();
+}
+
+void server_impl::unlink(parked_conn* p) noexcept {
+    if (p->prev) p->prev->next = p->next;
+    else parked_head_ = p->next;
+    if (p->next) p->next->prev = p->prev;
+    else parked_tail_ = p->prev;
+    p->prev = p->next = nullptr;
+    --parked_;
+}
+
+// Bytes (or a close) arrived: back into Asio with a new connection object.
+void server_impl::unpark(parked_conn* p) {
+    ::epoll_ctl(park_fd_, EPOLL_CTL_DEL, p->fd, nullptr);
+    unlink(p);
+    socket_type sock{ctx_};
+    boost::system::error_code ec;
+    sock.assign(p->v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), p->fd, ec);
+    if (ec) {
+        ::close(p->fd);
+        delete p;
+        note_gone();
+        return;
+    }
+    sock.non_blocking(true, ec);
+    auto remote = sock.remote_endpoint(ec);
+    auto* c = new connection(*this, std::move(sock));
+    c->remote_ = remote;
+    c->set_served(p->served);
+    delete p;
+    c->start(false);
+}
+
+void server_impl::close_parked(parked_conn* p) noexcept {
+    ::epoll_ctl(park_fd_, EPOLL_CTL_DEL, p->fd, nullptr);
+    unlink(p);
+    ::close(p->fd);
+    delete p;
+    note_gone();
+}
+
+void server_impl::close_all_parked() noexcept {
+    while (parked_head_) close_parked(parked_head_);
+    if (park_watch_) {
+        boost::system::error_code ec;
+        park_watch_->cancel(ec);
+    }
 }
 
 std::string_view server_impl::date() noexcept {
@@ -318,6 +446,7 @@ std::string_view server_impl::date() noexcept {
     return date_;
 }
 
+std::size_t parked_connections(const server& srv) noexcept { return srv.impl()->parked_; }
 void set_hooks(server& srv, server_hooks hooks) { srv.impl()->hooks_ = std::move(hooks); }
 void retire_connections(server& srv) { srv.impl()->retire(); }
 

@@ -575,4 +575,17 @@ verdict check_trailer_field(std::string_view name, std::string_view value) noexc
     return {};
 }
 
+bool valid_field_name(std::string_view name) noexcept {
+    if (name.empty()) return false;
+    for (char c : name)
+        if (!is(c, c_tchar)) return false;
+    return true;
+}
+
+bool valid_field_value(std::string_view value) noexcept {
+    for (char c : value)
+        if (!is(c, c_value)) return false;
+    return true;
+}
+
 } // namespace nodus::http::detail

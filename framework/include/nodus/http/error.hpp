@@ -14,8 +14,6 @@ enum class errc {
     timeout,
     /** The request body was malformed (bad chunk size, extension or trailer). */
     bad_body,
-    /** The server is shutting down. */
-    shutting_down,
 };
 
 const std::error_category& error_category() noexcept;

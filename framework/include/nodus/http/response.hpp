@@ -49,19 +49,19 @@ public:
     bool write_head(int code = 0);
     bool headers_sent() const noexcept;
 
-    /** Queue a body chunk. Returns false when the queued bytes are past the high-water
+    /** Queue a body chunk. Returns false when the queued bytes reach the high-water
         mark (wait for `on_drain`) or when the response cannot be written any more
         (check `finished()` / `aborted()`). The bytes are copied. */
     bool write(std::string_view chunk);
-    /** Called once each time the queue falls below the high-water mark after `write`
-        returned false. */
+    /** After `write` returned false: called once, when the queued bytes have been written
+        to the socket. */
     void on_drain(std::function<void()> fn);
 
     /** Finish the response, optionally with a last piece of body. Returns false when
         it was already finished or the client went away. */
     bool end(std::string_view body = {});
 
-    /** True once `end` was called. */
+    /** True once `end` was called, or once the client went away (nothing more can be sent). */
     bool finished() const noexcept;
     /** True when the connection closed before the response was fully sent. */
     bool aborted() const noexcept;

@@ -54,7 +54,7 @@ public:
     void close_now();
 
     /** Stop (gracefully) on SIGTERM or SIGINT; a second signal stops at once: every
-        connection is closed and the loop is stopped, and `run()` returns 1.
+        connection is closed, the log is flushed and the process exits with code 1.
         On by default for servers started by `nodus::app`. */
     void handle_signals(bool on = true);
 

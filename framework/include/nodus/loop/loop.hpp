@@ -48,7 +48,9 @@ timer set_timeout(std::chrono::milliseconds delay, std::function<void()> fn);
 /** Run `fn` every `period` until cancelled. */
 timer set_interval(std::chrono::milliseconds period, std::function<void()> fn);
 
-/** Run `fn` on the loop after the current callback returns, before waiting for I/O. */
+/** Queue `fn` on the loop: it runs after the current callback returns, in order with other
+    queued work (I/O completions already due may run first; unlike Node's `nextTick` there is
+    no separate queue). */
 void next_tick(std::function<void()> fn);
 
 /** Same as `next_tick`: queue `fn` on the loop. Safe to call from other threads. */

@@ -20,6 +20,9 @@ struct server_hooks {
 /// Install hooks on `srv` (replaces earlier ones). Call before `listen`/`listen_fd`.
 void set_hooks(server& srv, server_hooks hooks);
 
+/// Keep-alive connections parked right now (idle, held only as a descriptor).
+std::size_t parked_connections(const server& srv) noexcept;
+
 /// Make every response from now on carry `Connection: close` and close idle keep-alive
 /// connections, without stopping the listener (used when a worker is being retired).
 void retire_connections(server& srv);

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -49,8 +50,9 @@ public:
     connection(server_impl& srv, socket_type sock) noexcept;
     ~connection();
 
-    void start();
+    void start(bool fresh = true);  // fresh: a new connection, not one back from parking
     void close_now();              // abort: no more I/O
+    int release_for_park();        // hand the socket over for parking; -1 on failure
     void retire();                 // finish the current exchange, then close
     bool idle() const noexcept;
     void on_timeout(wait_kind k);
@@ -63,6 +65,8 @@ public:
     void body_flow_changed(nodus::detail::exchange& ex);
     void send_continue(nodus::detail::exchange& ex);
     std::size_t buffered() const noexcept { return out_.size() - out_pos_; }
+    std::uint32_t served() const noexcept { return served_; }
+    void set_served(std::uint32_t n) noexcept { served_ = n; }
 
     // list membership (owned by server_impl)
     list_hook hook_;
@@ -74,7 +78,8 @@ private:
     enum class state : std::uint8_t { head, body, waiting, closing, lingering, closed };
 
     void start_read();
-    void on_readable(const boost::system::error_code& ec);
+    void on_read(const boost::system::error_code& ec, std::size_t n);
+    void release_in() noexcept;
     void on_eof();
     bool wants_input() const noexcept;
     std::size_t process(std::string_view data);
@@ -102,8 +107,12 @@ private:
 
     server_impl& srv_;
     socket_type sock_;
-    std::string in_;
-    std::size_t in_pos_ = 0;
+    struct read_buffer {
+        char* data = nullptr;
+        std::uint32_t cap = 0, beg = 0, end = 0;
+        std::uint32_t unread() const noexcept { return end - beg; }
+    };
+    read_buffer in_;
     std::string out_;
     std::size_t out_pos_ = 0;
     nodus::detail::exchange* cur_ = nullptr;
@@ -125,6 +134,17 @@ private:
     bool peer_eof_ = false;
     bool input_broken_ = false;    // the byte stream cannot be parsed further
     bool close_after_flush_ = false;
+    bool parked_ = false;
+};
+
+// A keep-alive connection idle for a while: just its descriptor, in a side epoll set.
+struct parked_conn {
+    parked_conn* prev = nullptr;
+    parked_conn* next = nullptr;
+    clock::time_point deadline;
+    int fd = -1;
+    std::uint32_t served = 0;
+    bool v6 = false;
 };
 
 class server_impl {
@@ -140,18 +160,24 @@ public:
     void handle_signals(bool on);
 
     // connections
-    void add(connection* c) noexcept;
+    void add(connection* c, bool fresh = true) noexcept;
     void remove(connection* c) noexcept;
     void move_to(connection* c, wait_kind k, bool reset_deadline) noexcept;
     void on_connection_gone() noexcept;
+    void note_gone() noexcept;          // one connection fewer, without deleting anything
 
     std::string_view date() noexcept;   // "Thu, 26 Nov 2026 13:45:31 GMT"
+
+    // Parking of idle keep-alive connections
+    bool can_park() const noexcept;
+    void park(connection* c);
 
     handler handler_;
     http_config cfg_;
     server_hooks hooks_;
     std::string server_line_;           // "Server: nodus\r\n" or empty
     std::size_t open_ = 0;
+    std::size_t parked_ = 0;
     std::uint64_t requests_ = 0;
     bool closing_ = false;              // stop: no keep-alive, no new connections
     bool retiring_ = false;
@@ -163,6 +189,12 @@ public:
 
 private:
     void do_accept();
+    void watch_parked();
+    void on_parked_ready();
+    void unpark(parked_conn* p);
+    void unlink(parked_conn* p) noexcept;
+    void close_parked(parked_conn* p) noexcept;
+    void close_all_parked() noexcept;
     void arm_sweeper(clock::time_point when);
     void sweep();
     void maybe_finish_close();
@@ -178,6 +210,11 @@ private:
     bool accepting_ = false;
     int pending_ = 0;
     conn_list lists_[static_cast<int>(wait_kind::count)];
+    int park_fd_ = -1;
+    std::unique_ptr<boost::asio::posix::stream_descriptor> park_watch_;
+    bool park_watching_ = false;
+    parked_conn* parked_head_ = nullptr;
+    parked_conn* parked_tail_ = nullptr;
     std::function<void()> on_closed_;
     bool close_done_ = false;
     signal_handle sigterm_, sigint_;

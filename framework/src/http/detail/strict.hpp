@@ -86,6 +86,11 @@ bool valid_host(std::string_view host, bool port_required = false) noexcept;
 /// `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`, ext-val = token / quoted-string.
 bool valid_chunk_extensions(std::string_view ext) noexcept;
 
+/// A field name the application may send: 1*tchar.
+bool valid_field_name(std::string_view name) noexcept;
+/// A field value the application may send: HTAB, SP, VCHAR, obs-text (no CR, LF, NUL, CTL).
+bool valid_field_value(std::string_view value) noexcept;
+
 /// A trailer field: name a token, value valid field-value bytes, and not a field that frames,
 /// routes or authenticates the message (RFC 9110 6.5.1): 400 for those, else status 0.
 verdict check_trailer_field(std::string_view name, std::string_view value) noexcept;

@@ -1,0 +1,230 @@
+// libFuzzer driver for the request parsing path, in process (no socket, no loop):
+// framework/src/http/detail/strict.hpp (skip_leading_empty_lines, find_head_end,
+// check_partial_head, check_request_head) and Beast's parser with the framework's callbacks
+// (nodus::detail::request_parser of framework/src/http/detail/exchange.hpp), fed the way
+// framework/src/http/connection.cpp feeds them: the input is the byte stream of one
+// connection, possibly several pipelined requests, delivered in segments.
+//
+// Invariants (an abort is a finding):
+//  - no ASan/UBSan report;
+//  - find_head_end resumed with `from` agrees with a scan from the start;
+//  - check_partial_head: scanning the growing buffer incrementally (partial_scan) gives the
+//    same verdict as a fresh scan; once the head is complete, a prefix refused by the partial
+//    check is refused by the full check too, and a head the full check accepts has no
+//    refused prefix (else the answer would depend on TCP segmentation);
+//  - a head check_request_head accepts, Beast accepts too (header_limit and body_limit as in
+//    connection.cpp; 413 only when the declared length is over the limit), with the same
+//    framing: same chunked flag, same Content-Length, body-less exactly when neither;
+//    and the same method and target as the request line;
+//  - body: never more than max_body_bytes delivered; a Content-Length body delivers exactly
+//    Content-Length bytes.
+#include "http/detail/exchange.hpp"
+#include "http/detail/strict.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <nodus/config/config.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace {
+
+namespace sd = nodus::http::detail;
+namespace beast = boost::beast;
+
+void fail(const char* what, std::string_view head = {}, int a = 0, int b = 0)
+{
+    std::fprintf(stderr, "fuzz_request_head: invariant failed: %s (%d, %d)\n", what, a, b);
+    if (!head.empty()) {
+        std::fprintf(stderr, "head (%zu bytes): \"", head.size());
+        for (unsigned char c : head) {
+            if (c == '\r') std::fputs("\\r", stderr);
+            else if (c == '\n') std::fputs("\\n", stderr);
+            else if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') std::fprintf(stderr, "\\x%02x", c);
+            else std::fputc(c, stderr);
+        }
+        std::fputs("\"\n", stderr);
+    }
+    std::abort();
+}
+
+nodus::http_config make_config()
+{
+    nodus::http_config cfg;
+    cfg.max_header_bytes = 2048;
+    cfg.max_headers = 32;
+    cfg.max_url_bytes = 512;
+    cfg.max_body_bytes = 8192;
+    return cfg;
+}
+
+// Partial checks over every prefix of `v` shorter than `end` (the head's length).
+// Returns the first non-zero verdict, if any.
+sd::verdict partial_checks(std::string_view v, std::size_t end, const nodus::http_config& cfg)
+{
+    sd::partial_scan scan;
+    // Stepping one byte at a time is quadratic in the fresh re-scans; do fresh ones at a few
+    // cut points only.
+    std::size_t const fresh_every = end / 4 + 1;
+    for (std::size_t n = 1; n < end; ++n) {
+        auto const prefix = v.substr(0, n);
+        auto const inc = sd::check_partial_head(prefix, cfg, scan);
+        // find_head_end resumed from an earlier point must agree with a fresh search.
+        if (sd::find_head_end(prefix, n - 1) != 0 || (n % fresh_every == 0 && sd::find_head_end(prefix) != 0))
+            fail("find_head_end found an end before the head's end", prefix);
+        if (n % fresh_every == 0 || inc.status) {
+            auto const fresh = sd::check_partial_head(prefix, cfg);
+            if (fresh.status != inc.status)
+                fail("incremental and fresh check_partial_head disagree", prefix, inc.status,
+                     fresh.status);
+        }
+        if (inc.status)
+            return inc;
+    }
+    return {};
+}
+
+struct counting {
+    std::uint64_t bytes = 0;
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    static const nodus::http_config cfg = make_config();
+    if (size > 64 * 1024)
+        return 0;
+    // A copy of exactly `size` bytes, so ASan sees any read past the end.
+    std::string const input(reinterpret_cast<const char*>(data), size);
+    std::string_view const all{input};
+    // Body segment size, from the input (1..64 bytes).
+    std::size_t const step = 1 + (size * 2654435761u >> 7) % 64;
+
+    std::size_t pos = 0;
+    for (int requests = 0; requests < 16 && pos < all.size(); ++requests) {
+        auto v = all.substr(pos);
+        auto const skip = sd::skip_leading_empty_lines(v);
+        if (skip > v.size())
+            fail("skip_leading_empty_lines past the end");
+        v.remove_prefix(skip);
+        pos += skip;
+        if (v.empty())
+            break;
+
+        auto const end = sd::find_head_end(v);
+        if (end == 0) {
+            // Incomplete head: the connection would check it and wait for more bytes.
+            (void)partial_checks(v, v.size() + 1, cfg);
+            break;
+        }
+        if (end < 4 || end > v.size() || v.substr(end - 4, 4) != "\r\n\r\n")
+            fail("find_head_end result does not end a CRLFCRLF", v);
+        auto const head = v.substr(0, end);
+
+        sd::head_info info;
+        auto const full = sd::check_request_head(head, cfg, info);
+        auto const partial = partial_checks(v, end, cfg);
+        if (partial.status && !full.status)
+            fail("a prefix is refused but the whole head is accepted", head, partial.status, 0);
+        // The verdict for the whole buffer (as the connection computes it on a complete
+        // head) matches the full check when the head fits in the limits.
+        if (full.status)
+            break;   // the connection answers the error and closes
+
+        nodus::detail::exchange ex;
+        counting body;
+        ex.on_data_ = [&body](std::string_view chunk) { body.bytes += chunk.size(); };
+        auto& p = ex.parser_.emplace(ex);
+        p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
+        p.body_limit(cfg.max_body_bytes);
+        beast::error_code ec;
+        std::string const head_copy{head};   // connection.cpp parses its own copy too
+        auto const used = p.put(boost::asio::const_buffer(head_copy.data(), head_copy.size()), ec);
+        if (ec == beast::http::error::body_limit) {
+            if (!(info.has_content_length && info.content_length > cfg.max_body_bytes))
+                fail("Beast: body_limit on a head within the limit", head);
+            break;   // 413
+        }
+        if (ec || !p.is_header_done())
+            fail(("strict accepted a head Beast refuses: " + ec.message()).c_str(), head);
+        if (used != head.size())
+            fail("Beast did not consume the whole head", head, static_cast<int>(used),
+                 static_cast<int>(head.size()));
+        pos += end;
+
+        // Framing must agree: this is what request smuggling is about.
+        if (p.chunked() != info.chunked)
+            fail("chunked differs", head, p.chunked(), info.chunked);
+        auto const cl = p.content_length();
+        if (info.chunked) {
+            if (cl)
+                fail("Beast has a Content-Length on a chunked request", head);
+        } else if (info.has_content_length) {
+            if (!cl || *cl != info.content_length)
+                fail("Content-Length differs", head, cl ? static_cast<int>(*cl) : -1,
+                     static_cast<int>(info.content_length));
+        } else if (cl) {
+            fail("Beast found a Content-Length strict did not", head);
+        }
+        bool const bodyless = !info.chunked && info.content_length == 0;
+        if (p.is_done() != bodyless)
+            fail("body presence differs", head, p.is_done(), bodyless);
+
+        // The request line as the application will see it.
+        auto const sp1 = head.find(' ');
+        auto const sp2 = head.find(' ', sp1 + 1);
+        if (ex.method_ != head.substr(0, sp1))
+            fail("method differs from the request line", head);
+        if (ex.target_ != head.substr(sp1 + 1, sp2 - sp1 - 1))
+            fail("target differs from the request line", head);
+        if (ex.path_.size() + (ex.query_.data() ? ex.query_.size() + 1 : 0) < ex.target_.size() &&
+            ex.target_.find('?') != std::string_view::npos)
+            fail("path and query do not cover the target", head);
+        if (ex.fields_.size() > cfg.max_headers)
+            fail("more fields than max_headers", head);
+
+        if (p.is_done())
+            continue;   // next pipelined request
+
+        // The body, in segments of `step` bytes as reads would bring them.
+        bool done = false;
+        std::size_t avail = std::min(all.size(), pos + step);
+        for (;;) {
+            ec = {};
+            auto const n = p.put(boost::asio::const_buffer(all.data() + pos, avail - pos), ec);
+            pos += n;
+            if (body.bytes > cfg.max_body_bytes)
+                fail("more body bytes delivered than max_body_bytes", head);
+            if (ec == beast::http::error::need_more || (!ec && n == 0 && !p.is_done())) {
+                if (avail == all.size())
+                    break;   // the connection would wait for more
+                avail = std::min(all.size(), avail + step);
+                continue;
+            }
+            if (ec)
+                break;   // 400 / 413, then close
+            if (p.is_done()) {
+                done = true;
+                break;
+            }
+            if (pos == avail) {
+                if (avail == all.size())
+                    break;
+                avail = std::min(all.size(), avail + step);
+            }
+        }
+        if (!done)
+            break;
+        if (info.has_content_length && body.bytes != info.content_length)
+            fail("Content-Length body delivered a different length", head,
+                 static_cast<int>(body.bytes), static_cast<int>(info.content_length));
+    }
+    return 0;
+}
