@@ -84,6 +84,7 @@ public:
                 std::lock_guard lock{mu_};
                 log_.append(buf, static_cast<std::size_t>(n));
             }
+            output_done_ = true;
         });
     }
     process(const process&) = delete;
@@ -138,6 +139,9 @@ public:
             int st = 0;
             if (::waitpid(pid_, &st, WNOHANG) == pid_) {
                 status_ = st;
+                // Let the reader take in the last lines the process wrote.
+                auto drain = clock::now() + 1s;
+                while (!output_done_ && clock::now() < drain) std::this_thread::sleep_for(2ms);
                 return st;
             }
             std::this_thread::sleep_for(5ms);
@@ -179,6 +183,7 @@ private:
     mutable std::mutex mu_;
     std::string log_;
     std::optional<int> status_;
+    std::atomic<bool> output_done_{false};
 };
 
 /// A blocking HTTP/1.1 connection, enough for these tests (Content-Length bodies).
