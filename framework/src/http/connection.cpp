@@ -1,7 +1,11 @@
 // The HTTP/1.1 connection pipeline.
 //
-// A busy connection reads into a 16 KiB block lent by the loop's pool and parses in
-// place; only the head is copied (into the exchange). A connection idle for a second is
+// A new connection holds no read buffer: it waits for readability, reads into one
+// loop-wide scratch buffer and parses in place; only bytes it cannot consume yet are
+// copied into a block of its own. A connection that proves busy (its second request)
+// keeps a 16 KiB block lent by the loop's pool and reads with Asio's speculative reads,
+// which cost no system call when the socket is known to be drained. Either way only
+// the head is copied (into the exchange). A connection idle for a second is
 // parked: its socket leaves Asio for a side epoll set and the connection object, its
 // block and Asio's per-socket state are freed, so a parked keep-alive connection costs a
 // few dozen bytes. Output is serialised into one buffer per connection and written with
@@ -52,6 +56,8 @@ block_pool& blocks() {
     static block_pool p;
     return p;
 }
+
+alignas(64) char scratch[block_size];
 
 // Output and input buffers of busy connections are lent from here and returned when
 // the connection goes idle, so steady keep-alive traffic does not call malloc.
@@ -139,6 +145,19 @@ void connection::start(bool fresh) {
 
 void connection::start_read() {
     if (reading_ || state_ == state::closed) return;
+    if (!hot_ && !in_.unread()) {
+        // Nothing buffered and not (yet) busy: wait without holding a buffer.
+        release_in();
+        reading_ = true;
+        ++pending_;
+        sock_.async_wait(socket_type::wait_read, [this](const boost::system::error_code& ec) {
+            --pending_;
+            reading_ = false;
+            on_readable(ec);
+            maybe_delete();
+        });
+        return;
+    }
     if (!in_.data) {
         in_.data = blocks().take();
         in_.cap = block_size;
@@ -173,6 +192,43 @@ void connection::start_read() {
                               on_read(ec, n);
                               maybe_delete();
                           });
+}
+
+void connection::on_readable(const boost::system::error_code& ec) {
+    if (state_ == state::closed) return;
+    if (ec) {
+        close_now();
+        return;
+    }
+    boost::system::error_code rec;
+    std::size_t n = sock_.read_some(asio::buffer(scratch, block_size), rec);
+    if (rec == asio::error::would_block) {
+        start_read();
+        return;
+    }
+    if (rec == asio::error::eof) {
+        on_eof();
+        return;
+    }
+    if (rec) {
+        close_now();
+        return;
+    }
+    if (state_ == state::lingering) {
+        start_read();
+        return;
+    }
+    std::size_t used = process({scratch, n});
+    if (state_ == state::closed) return;
+    if (used < n) {
+        // Keep what could not be consumed yet; the scratch buffer belongs to everyone.
+        in_.data = blocks().take();
+        in_.cap = block_size;
+        std::memcpy(in_.data, scratch + used, n - used);
+        in_.beg = 0;
+        in_.end = static_cast<std::uint32_t>(n - used);
+    }
+    tail();
 }
 
 void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -336,7 +392,7 @@ void connection::begin_exchange(std::string_view head) {
         return;
     }
     cur_ = ex;
-    ++served_;
+    if (++served_ >= 2) hot_ = true;
     ++srv_.requests_;
     keep_alive_ = info.keep_alive && !srv_.closing_ && !srv_.retiring_;
     discarding_ = false;

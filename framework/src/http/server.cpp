@@ -107,10 +107,12 @@ void server_impl::do_accept() {
     acceptor_.async_accept(accept_ep_, [this](const boost::system::error_code& ec, socket_type sock) {
         --pending_;
         accepting_ = false;
-        if (ec == asio::error::operation_aborted || closing_) {
+        if (ec == asio::error::operation_aborted) {
             maybe_delete();
             return;
         }
+        // Even when closing: a connection already taken from the queue is served
+        // (with Connection: close), or its request would be lost.
         if (!ec) {
             boost::system::error_code ignore;
             sock.non_blocking(true, ignore);

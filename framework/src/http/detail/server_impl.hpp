@@ -79,6 +79,7 @@ private:
 
     void start_read();
     void on_read(const boost::system::error_code& ec, std::size_t n);
+    void on_readable(const boost::system::error_code& ec);
     void release_in() noexcept;
     void on_eof();
     bool wants_input() const noexcept;
@@ -135,6 +136,7 @@ private:
     bool input_broken_ = false;    // the byte stream cannot be parsed further
     bool close_after_flush_ = false;
     bool parked_ = false;
+    bool hot_ = false;             // busy enough to keep a read block
 };
 
 // A keep-alive connection idle for a while: just its descriptor, in a side epoll set.
