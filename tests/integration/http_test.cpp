@@ -679,3 +679,31 @@ TEST(http_parking, graceful_close_closes_parked_connections_at_once) {
     srv.close_gracefully();
     EXPECT_TRUE(c.closed_within(500ms));
 }
+
+TEST(http, body_longer_than_declared_length_is_cut_and_closed) {
+    auto handler = [](request, response res) {
+        res.set("Content-Length", "3");
+        res.end("abcdef");
+    };
+    test_server srv{handler};
+    client c{srv.port()};
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto raw = c.read_until_close();
+    EXPECT_NE(raw.find("Content-Length: 3\r\n"), std::string::npos) << raw;
+    EXPECT_NE(raw.find("Connection: close\r\n"), std::string::npos) << raw;
+    EXPECT_TRUE(raw.ends_with("\r\n\r\nabc")) << raw;
+}
+
+TEST(http, streamed_body_past_declared_length_is_cut) {
+    auto handler = [](request, response res) {
+        res.set("Content-Length", "4");
+        res.write("ab");
+        res.write("cdef");
+        res.end("gh");
+    };
+    test_server srv{handler};
+    client c{srv.port()};
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto raw = c.read_until_close();
+    EXPECT_TRUE(raw.ends_with("\r\n\r\nabcd")) << raw;
+}

@@ -630,6 +630,9 @@ void connection::serialize_head(exchange& ex, bool last, std::size_t body_size) 
         keep_alive_ = false;
     }
     if (ex.want_close_) keep_alive_ = false;
+    // A whole body that disagrees with the declared length: the head must say close.
+    if (last && ex.has_declared_length_ && !ex.no_body_ && body_size != ex.declared_length_)
+        keep_alive_ = false;
     if (!keep_alive_) append("Connection: close\r\n\r\n");
     else if (ex.info_.version == 10) append("Connection: keep-alive\r\n\r\n");
     else append("\r\n");
@@ -647,6 +650,16 @@ bool connection::res_write(exchange& ex, std::string_view chunk, bool last) {
     // A body nobody will read: drop it (or plan to close) before the head says so.
     if (last && !ex.body_done_ && !ex.flowing_ && state_ == state::body) start_discard(ex);
     if (!ex.headers_sent_) serialize_head(ex, last, chunk.size());
+    if (ex.has_declared_length_ && !ex.chunked_ && !ex.no_body_ &&
+        chunk.size() > ex.declared_length_ - ex.body_bytes_) {
+        // Never send more than the declared length: the excess would be read as the
+        // start of the next response.
+        log::get().warn("{} {}: response body longer than its Content-Length {}; cut and closing",
+                        ex.method_, ex.target_, ex.declared_length_);
+        chunk = chunk.substr(0, static_cast<std::size_t>(ex.declared_length_ - ex.body_bytes_));
+        ex.length_mismatch_ = true;
+        keep_alive_ = false;
+    }
     if (!ex.no_body_ && !chunk.empty()) {
         if (ex.chunked_) {
             char hex[24];
@@ -664,7 +677,8 @@ bool connection::res_write(exchange& ex, std::string_view chunk, bool last) {
     if (last) {
         if (ex.chunked_ && !ex.no_body_) append("0\r\n\r\n");
         ex.ended_ = true;
-        if (ex.has_declared_length_ && !ex.no_body_ && ex.body_bytes_ != ex.declared_length_) {
+        if (ex.has_declared_length_ && !ex.no_body_ && ex.body_bytes_ != ex.declared_length_ &&
+            !ex.length_mismatch_) {
             // The declared length was not honoured: the framing is broken, close.
             log::get().warn("{} {}: response body of {} bytes, Content-Length said {}",
                             ex.method_, ex.target_, ex.body_bytes_, ex.declared_length_);

@@ -117,7 +117,7 @@ void exchange::reset() noexcept {
     res_fields_.clear();
     declared_length_ = 0;
     has_declared_length_ = headers_sent_ = ended_ = aborted_ = false;
-    chunked_ = close_delimited_ = no_body_ = want_close_ = need_drain_ = false;
+    chunked_ = close_delimited_ = no_body_ = want_close_ = need_drain_ = length_mismatch_ = false;
     body_bytes_ = 0;
     on_drain_ = nullptr;
     on_close_ = nullptr;

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -235,7 +236,7 @@ void server_impl::close(std::function<void()> done) {
     boost::system::error_code ec;
     acceptor_.close(ec);
     accept_delay_.cancel();
-    close_all_parked();
+    close_all_parked(true);
     for (int k = 0; k < int(wait_kind::count); ++k)
         for (auto* c = lists_[k].head; c;) {
             auto* next = c->hook_.next;
@@ -262,7 +263,7 @@ void server_impl::close_now() {
     boost::system::error_code ec;
     acceptor_.close(ec);
     accept_delay_.cancel();
-    close_all_parked();
+    close_all_parked(false);
     for (int k = 0; k < int(wait_kind::count); ++k)
         while (lists_[k].head) lists_[k].head->close_now();
     maybe_finish_close();
@@ -270,7 +271,7 @@ void server_impl::close_now() {
 
 void server_impl::retire() {
     retiring_ = true;
-    close_all_parked();
+    close_all_parked(true);
     for (int k = 0; k < int(wait_kind::count); ++k)
         for (auto* c = lists_[k].head; c;) {
             auto* next = c->hook_.next;
@@ -429,8 +430,16 @@ void server_impl::close_parked(parked_conn* p) noexcept {
     note_gone();
 }
 
-void server_impl::close_all_parked() noexcept {
-    while (parked_head_) close_parked(parked_head_);
+void server_impl::close_all_parked(bool spare_pending) noexcept {
+    // A parked connection whose request is already in the socket is served (with
+    // Connection: close) rather than dropped.
+    for (auto* p = parked_head_; p;) {
+        auto* next = p->next;
+        int unread = 0;
+        if (spare_pending && ::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0) unpark(p);
+        else close_parked(p);
+        p = next;
+    }
     if (park_watch_) {
         boost::system::error_code ec;
         park_watch_->cancel(ec);

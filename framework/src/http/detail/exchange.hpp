@@ -103,6 +103,7 @@ public:
     bool no_body_ = false;        // HEAD, 204, 304
     bool want_close_ = false;     // application set Connection: close
     bool need_drain_ = false;
+    bool length_mismatch_ = false;   // body cut at the declared Content-Length
     std::uint64_t body_bytes_ = 0;
     std::function<void()> on_drain_;
     std::function<void()> on_close_;

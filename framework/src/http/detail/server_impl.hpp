@@ -196,7 +196,7 @@ private:
     void unpark(parked_conn* p);
     void unlink(parked_conn* p) noexcept;
     void close_parked(parked_conn* p) noexcept;
-    void close_all_parked() noexcept;
+    void close_all_parked(bool spare_pending) noexcept;
     void arm_sweeper(clock::time_point when);
     void sweep();
     void maybe_finish_close();
