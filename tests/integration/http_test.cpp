@@ -626,6 +626,12 @@ TEST(http_parking, a_parked_connection_is_served_again) {
     client c{srv.port()};
     c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_TRUE(c.read_response());
+    // After one request a connection parks at once ...
+    for (int i = 0; i < 50 && srv.parked() != 1; ++i) std::this_thread::sleep_for(2ms);
+    EXPECT_EQ(srv.parked(), 1u);
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(c.read_response());
+    // ... after two it is busy, and parks after a second of idleness.
     EXPECT_EQ(srv.parked(), 0u);
     std::this_thread::sleep_for(1400ms);
     EXPECT_EQ(srv.parked(), 1u);
@@ -635,7 +641,7 @@ TEST(http_parking, a_parked_connection_is_served_again) {
     EXPECT_NE(r->body.find("remote=127.0.0.1"), std::string::npos) << r->body;
     EXPECT_EQ(srv.connections(), 1u);
     EXPECT_EQ(srv.parked(), 0u);
-    EXPECT_EQ(srv.requests(), 2u);
+    EXPECT_EQ(srv.requests(), 3u);
 }
 
 TEST(http_parking, a_parked_connection_closed_by_the_client_is_freed) {

@@ -48,7 +48,7 @@ struct block_pool {
         return b;
     }
     void give(char* b, std::uint32_t cap) {
-        if (cap == block_size && free.size() < 1024) free.push_back(b);
+        if (cap == block_size && free.size() < 64) free.push_back(b);
         else delete[] b;
     }
 };
@@ -70,7 +70,7 @@ struct string_pool {
         return s;
     }
     void give(std::string& s) {
-        if (s.capacity() > 15 && s.capacity() <= 262144 && free.size() < 512) {
+        if (s.capacity() > 15 && s.capacity() <= 262144 && free.size() < 64) {
             s.clear();
             free.push_back(std::move(s));
         }
@@ -345,6 +345,12 @@ void connection::tail() {
     if (close_after_flush_ && !buffered()) {
         begin_close();
         if (state_ == state::closed) return;
+    }
+    // A connection that has not proved busy parks as soon as it is idle: most such
+    // connections wait long for their next request, if any comes at all.
+    if (!hot_ && served_ && idle() && !buffered() && !writing_ && !peer_eof_ && srv_.can_park()) {
+        srv_.park(this);
+        return;
     }
     if (wants_input()) start_read();
     update_wait();

@@ -61,7 +61,8 @@ exchange_pool& pool() {
     static exchange_pool p;
     return p;
 }
-constexpr std::size_t max_pooled = 1024;
+// Exchanges live for one request; a few suffice for any load on one loop.
+constexpr std::size_t max_pooled = 128;
 } // namespace
 
 exchange* acquire_exchange() {

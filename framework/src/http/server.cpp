@@ -10,6 +10,7 @@
 #include <ctime>
 #include <system_error>
 
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -224,6 +225,12 @@ void server_impl::sweep() {
     }
     while (parked_head_ && parked_head_->deadline <= now) close_parked(parked_head_);
     if (parked_head_ && parked_head_->deadline < next) next = parked_head_->deadline;
+    if (parked_since_trim_ >= 64) {
+        // Many connections just gave their memory back: return the free pages to the
+        // system, so that idle connections cost what they hold, not what they once held.
+        parked_since_trim_ = 0;
+        ::malloc_trim(128 * 1024);
+    }
     if (next != clock::time_point::max() && !sweeper_armed_) arm_sweeper(next);
 }
 
@@ -333,6 +340,8 @@ bool server_impl::can_park() const noexcept {
 }
 
 void server_impl::park(connection* c) {
+    // Busy connections park after park_after_ms of idleness, others at once.
+    auto idle_left = std::chrono::milliseconds(cfg_.keep_alive_timeout_ms - (c->hot() ? park_after_ms : 0));
     if (park_fd_ < 0) {
         park_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
         if (park_fd_ < 0) {
@@ -352,7 +361,7 @@ void server_impl::park(connection* c) {
     p->fd = fd;
     p->served = served;
     p->v6 = v6;
-    p->deadline = clock::now() + std::chrono::milliseconds(cfg_.keep_alive_timeout_ms - park_after_ms);
+    p->deadline = clock::now() + idle_left;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = p;
@@ -367,6 +376,7 @@ void server_impl::park(connection* c) {
     else parked_head_ = p;
     parked_tail_ = p;
     ++parked_;
+    ++parked_since_trim_;
     if (!sweeper_armed_ || p->deadline < sweeper_at_) arm_sweeper(p->deadline);
     watch_parked();
 }

@@ -66,6 +66,7 @@ public:
     void send_continue(nodus::detail::exchange& ex);
     std::size_t buffered() const noexcept { return out_.size() - out_pos_; }
     std::uint32_t served() const noexcept { return served_; }
+    bool hot() const noexcept { return hot_; }
     void set_served(std::uint32_t n) noexcept { served_ = n; }
 
     // list membership (owned by server_impl)
@@ -180,6 +181,7 @@ public:
     std::string server_line_;           // "Server: nodus\r\n" or empty
     std::size_t open_ = 0;
     std::size_t parked_ = 0;
+    std::size_t parked_since_trim_ = 0;
     std::uint64_t requests_ = 0;
     bool closing_ = false;              // stop: no keep-alive, no new connections
     bool retiring_ = false;
