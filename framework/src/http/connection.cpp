@@ -806,13 +806,18 @@ void connection::close_now() {
     state_ = state::closed;
     boost::system::error_code ec;
     sock_.close(ec);
+    teardown();
+}
+
+// After the socket was closed or released: out of the lists, buffers back to the pools
+// (a cancelled read never touches its buffer again), and deletion left to the
+// completion handlers and one posted step, so no caller up the stack ever returns into
+// a freed connection.
+void connection::teardown() {
     srv_.remove(this);
-    // A cancelled read never touches its buffer again, so it can go back to the pool now.
     release_in();
     strings().give(out_);
     out_pos_ = 0;
-    // Deleting is left to the completion handlers and this posted step, so no caller
-    // up the stack ever returns into a freed connection.
     ++pending_;
     asio::post(sock_.get_executor(), [this] {
         --pending_;
@@ -852,15 +857,7 @@ int connection::release_for_park() {
     if (ec) return -1;
     state_ = state::closed;
     parked_ = true;
-    srv_.remove(this);
-    release_in();
-    strings().give(out_);
-    out_pos_ = 0;
-    ++pending_;
-    asio::post(sock_.get_executor(), [this] {
-        --pending_;
-        maybe_delete();
-    });
+    teardown();
     return fd;
 }
 

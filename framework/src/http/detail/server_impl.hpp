@@ -82,6 +82,7 @@ private:
     void on_read(const boost::system::error_code& ec, std::size_t n);
     void on_readable(const boost::system::error_code& ec);
     void release_in() noexcept;
+    void teardown();
     void on_eof();
     bool wants_input() const noexcept;
     std::size_t process(std::string_view data);
