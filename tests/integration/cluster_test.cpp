@@ -1,6 +1,7 @@
 // The cluster as an operator sees it: a real master and real workers (apps/cluster_demo),
 // real signals, every wait bounded, and no process of the tree left behind.
 #include "cluster_support.hpp"
+#include "support/http_client.hpp"
 
 #include <map>
 
@@ -243,6 +244,39 @@ TEST(cluster, sighup_reload_negative_control_reopen_drops_requests) {
     auto r = reload_under_load({"NODUS_TEST_RELOAD_REOPEN=1"});
     std::printf("[ reopen ] ok %d failed %d retried %d worker pids %zu\n", r.ok, r.failed, r.retried, r.pids);
     EXPECT_GT(r.failed, 0) << r.log;
+}
+
+TEST(cluster, sighup_reload_applies_the_new_http_settings) {
+    auto dir = std::filesystem::temp_directory_path() / ("nodus-reload-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto ini = (dir / "app.ini").string();
+    auto write_ini = [&](const char* server_header) {
+        std::ofstream f{ini};
+        f << "[http]\nserver_header = " << server_header << "\n";
+    };
+    write_ini("first");
+    process p{args(2, {"--config", ini})};
+    auto port = p.port();
+    ASSERT_NE(port, 0) << p.log();
+    ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+    EXPECT_NE(nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                  .find("Server: first\r\n"),
+              std::string::npos);
+    write_ini("second");
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_for("is listening", 10s, 4)) << p.log();   // two replacements
+    std::this_thread::sleep_for(300ms);                             // old workers retire
+    for (int i = 0; i < 10; ++i) {
+        auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        EXPECT_NE(raw.find("Server: second\r\n"), std::string::npos) << raw;
+    }
+    // An invalid file keeps the running configuration.
+    { std::ofstream f{ini}; f << "[http]\nmax_headers = none\n"; }
+    p.signal(SIGHUP);
+    EXPECT_TRUE(p.wait_for("keeping the current one", 5s)) << p.log();
+    auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(raw.find("Server: second\r\n"), std::string::npos) << raw;
+    std::filesystem::remove_all(dir);
 }
 
 TEST(cluster, sigterm_drains_in_flight_request) {

@@ -17,6 +17,8 @@ void listen_clustered(const config& cfg, http::server& srv) {
     // The worker drains on SIGTERM/SIGINT itself (cluster::detail::worker_serve) and must
     // be able to let its loop end afterwards.
     srv.handle_signals(false);
+    // A worker forked by a reload serves with the [http] settings the master re-read.
+    http::detail::reconfigure(srv, setup.http);
     srv.listen_fd(setup.listen_fd);   // the server takes a duplicate; the worker keeps this one
 
     cluster::detail::worker_hooks wh;

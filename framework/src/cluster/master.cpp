@@ -459,6 +459,7 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     setup.listen_fd = reuseport_ ? fds_[static_cast<std::size_t>(slot)] : fds_[0];
     st.listen_fd = setup.listen_fd;
     setup.ipc_fd = ipc_fd;
+    setup.http = cfg_.http;
     // NODUS_TEST_NO_FAIR_ACCEPT: measure plain sharing (docs/cluster.md), test only.
     setup.fair_accept = !reuseport_ && !std::getenv("NODUS_TEST_NO_FAIR_ACCEPT");
     throw became_worker{setup};

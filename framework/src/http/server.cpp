@@ -26,8 +26,14 @@ namespace detail {
 constexpr std::uint32_t park_after_ms = 1000;
 
 server_impl::server_impl(handler h, http_config cfg)
-    : handler_(std::move(h)), cfg_(std::move(cfg)), ctx_(nodus::io_context()), acceptor_(ctx_.get_executor()),
+    : handler_(std::move(h)), ctx_(nodus::io_context()), acceptor_(ctx_.get_executor()),
       sweeper_(ctx_), accept_delay_(ctx_), drain_timer_(ctx_) {
+    configure(std::move(cfg));
+}
+
+void server_impl::configure(http_config cfg) {
+    cfg_ = std::move(cfg);
+    server_line_.clear();
     if (!cfg_.server_header.empty()) server_line_ = "Server: " + cfg_.server_header + "\r\n";
     using ms = std::chrono::milliseconds;
     lists_[int(wait_kind::header)].timeout = ms(cfg_.header_timeout_ms);
@@ -467,6 +473,7 @@ std::string_view server_impl::date() noexcept {
     return date_;
 }
 
+void reconfigure(server& srv, const http_config& cfg) { srv.impl()->configure(cfg); }
 std::size_t parked_connections(const server& srv) noexcept { return srv.impl()->parked_; }
 void set_hooks(server& srv, server_hooks hooks) { srv.impl()->hooks_ = std::move(hooks); }
 void retire_connections(server& srv) { srv.impl()->retire(); }

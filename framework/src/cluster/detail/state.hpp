@@ -54,6 +54,7 @@ struct worker_setup {
     int listen_fd = -1;
     int ipc_fd = -1;
     bool fair_accept = false;   // balance = shared: use the accept_delay rule
+    http_config http;           // the master's [http] when it forked (reloads change it)
 };
 
 /// In the master: bind (or adopt LISTEN_FDS), fork the workers and supervise them;

@@ -20,6 +20,9 @@ struct server_hooks {
 /// Install hooks on `srv` (replaces earlier ones). Call before `listen`/`listen_fd`.
 void set_hooks(server& srv, server_hooks hooks);
 
+/// Replace the server's [http] settings. Only before `listen`/`listen_fd`.
+void reconfigure(server& srv, const http_config& cfg);
+
 /// Keep-alive connections parked right now (idle, held only as a descriptor).
 std::size_t parked_connections(const server& srv) noexcept;
 

@@ -155,6 +155,7 @@ class server_impl {
 public:
     server_impl(handler h, http_config cfg);
     ~server_impl();
+    void configure(http_config cfg);    // before listening only
 
     void listen(std::uint16_t port, std::string_view host, int backlog);
     void listen_fd(int fd);
