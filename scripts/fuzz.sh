@@ -32,6 +32,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline)
 
+bash "$root/scripts/setup.sh" --fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$dir" \
     -DNODUS_BUILD_FUZZERS=ON -DNODUS_BUILD_APPS=OFF -DNODUS_BUILD_BENCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DNODUS_FUZZ_UBSAN_RECOVER=$recover" >/dev/null

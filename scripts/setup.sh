@@ -5,14 +5,17 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [--bench]" >&2
+    echo "usage: $0 [--bench] [--fuzz]" >&2
     echo "  --bench   also install wrk, nginx-light, python3 and Node.js (if 'node' is absent)" >&2
+    echo "  --fuzz    also install clang and its libFuzzer runtime" >&2
 }
 
 want_bench=0
+want_fuzz=0
 for arg in "$@"; do
     case "$arg" in
         --bench) want_bench=1 ;;
+        --fuzz) want_fuzz=1 ;;
         -h|--help) usage; exit 0 ;;
         *) usage; exit 2 ;;
     esac
@@ -24,6 +27,9 @@ packages=(g++ cmake ninja-build ccache
           libboost1.81-dev libboost-program-options1.81-dev
           libfmt-dev libspdlog-dev libgtest-dev curl)
 optional=()
+if [[ $want_fuzz == 1 ]]; then
+    packages+=(clang libclang-rt-14-dev)
+fi
 if [[ $want_bench == 1 ]]; then
     packages+=(wrk nginx-light python3)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
