@@ -41,6 +41,7 @@ cmake --build "$dir" -j2 --target nodus_fuzzers
 
 bin="$dir/tests/fuzz"
 fuzz="$root/tests/fuzz"
+mkdir -p "$dir/work"
 status=0
 for t in "${targets[@]}"; do
     dict="$fuzz/http.dict"
