@@ -35,20 +35,26 @@ using nodus::detail::exchange;
 namespace {
 // Read blocks: one per busy connection, lent from a free list so that steady traffic
 // never calls malloc. Heads larger than a block get a larger, unpooled buffer.
+// Bodies stream through bigger blocks: a quarter of the system calls per byte.
 constexpr std::uint32_t block_size = 16384;
+constexpr std::uint32_t body_block_size = 65536;
 struct block_pool {
-    std::vector<char*> free;
+    std::vector<char*> free, free_body;
     ~block_pool() {
         for (auto* b : free) delete[] b;
+        for (auto* b : free_body) delete[] b;
     }
-    char* take() {
-        if (free.empty()) return new char[block_size];
-        auto* b = free.back();
-        free.pop_back();
+    static char* take_from(std::vector<char*>& list, std::uint32_t size) {
+        if (list.empty()) return new char[size];
+        auto* b = list.back();
+        list.pop_back();
         return b;
     }
+    char* take() { return take_from(free, block_size); }
+    char* take_body() { return take_from(free_body, body_block_size); }
     void give(char* b, std::uint32_t cap) {
         if (cap == block_size && free.size() < 64) free.push_back(b);
+        else if (cap == body_block_size && free_body.size() < 16) free_body.push_back(b);
         else delete[] b;
     }
 };
@@ -145,7 +151,8 @@ void connection::start(bool fresh) {
 
 void connection::start_read() {
     if (reading_ || state_ == state::closed) return;
-    if (!hot_ && !in_.unread()) {
+    const bool body = state_ == state::body;
+    if (!hot_ && !body && !in_.unread()) {
         // Nothing buffered and not (yet) busy: wait without holding a buffer.
         release_in();
         reading_ = true;
@@ -158,9 +165,10 @@ void connection::start_read() {
         });
         return;
     }
+    if (body && in_.cap != body_block_size && !in_.unread()) release_in();
     if (!in_.data) {
-        in_.data = blocks().take();
-        in_.cap = block_size;
+        in_.data = body ? blocks().take_body() : blocks().take();
+        in_.cap = body ? body_block_size : block_size;
     }
     if (in_.beg == in_.end) {
         in_.beg = in_.end = 0;
