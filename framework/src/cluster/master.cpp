@@ -267,6 +267,7 @@ private:
     std::deque<clock::time_point> crashes_;
     asio::signal_set signals_;
     asio::steady_timer stop_timer_;
+    nodus::timer decay_;   // halves the workers' recent-accept counts
     pid_t self_ = ::getpid();
     std::mt19937 rng_{std::random_device{}()};
     bool starting_ = true;
@@ -341,6 +342,16 @@ void master::start() {
     signals_.add(SIGHUP);
     signals_.add(SIGUSR1);
     wait_signals();
+    // The workers' recent-accept counts decay, so the fairness rule compares rates: a
+    // worker that just started is level with the others within a second.
+    if (!reuseport_) {
+        decay_ = nodus::set_interval(std::chrono::milliseconds(100), [] {
+            auto& st = state();
+            for (std::size_t i = 0; i < st.table_size; ++i)
+                st.table[i].recent.store(st.table[i].recent.load(std::memory_order_relaxed) / 2,
+                                         std::memory_order_relaxed);
+        });
+    }
     for (int i = 0; i < n_; ++i) spawn(i, false);
     auto self = shared_from_this();
     for (auto& fn : state().on_master_start) {
@@ -471,6 +482,7 @@ void master::teardown_in_child(int keep_fd) noexcept {
     signals_.cancel(ignored);
     signals_.clear(ignored);   // back to the default actions
     stop_timer_.cancel();
+    decay_.cancel();
     for (auto& [pid, w] : instances_) {
         w->chan.close();
         w->timer->cancel();

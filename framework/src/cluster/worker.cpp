@@ -135,22 +135,33 @@ void worker_serve(worker_hooks hooks) {
 
 void worker_note_count(std::size_t open) noexcept {
     auto& st = state();
-    if (st.table && st.table_index >= 0)
-        st.table[st.table_index].connections.store(static_cast<std::uint32_t>(open), std::memory_order_relaxed);
+    if (!st.table || st.table_index < 0) return;
+    auto& slot = st.table[st.table_index];
+    auto before = slot.connections.exchange(static_cast<std::uint32_t>(open), std::memory_order_relaxed);
+    if (open > before) slot.recent.fetch_add(1, std::memory_order_relaxed);
 }
 
 unsigned worker_accept_delay() noexcept {
     auto& st = state();
     if (!st.table || st.table_index < 0) return 0;
     auto& w = ws();
-    std::uint32_t mine = st.table[st.table_index].connections.load(std::memory_order_relaxed);
-    std::uint32_t least = std::numeric_limits<std::uint32_t>::max();
+    // Two signs of more than a fair share: clearly more open connections than the
+    // least-loaded peer (long-lived connections), or clearly more recent accepts
+    // (short-lived ones, which the open counts hardly show).
+    auto& me = st.table[st.table_index];
+    std::uint32_t mine = me.connections.load(std::memory_order_relaxed);
+    std::uint32_t mine_recent = me.recent.load(std::memory_order_relaxed);
+    constexpr auto none = std::numeric_limits<std::uint32_t>::max();
+    std::uint32_t least = none, least_recent = none;
     for (std::size_t i = 0; i < st.table_size; ++i) {
         if (static_cast<int>(i) == st.table_index) continue;
         if (st.table[i].state.load(std::memory_order_relaxed) != slot_accepting) continue;
         least = std::min(least, st.table[i].connections.load(std::memory_order_relaxed));
+        least_recent = std::min(least_recent, st.table[i].recent.load(std::memory_order_relaxed));
     }
-    if (least == std::numeric_limits<std::uint32_t>::max() || mine <= least + std::max(2u, least / 8)) {
+    bool over = least != none && (mine > least + std::max(2u, least / 8) ||
+                                  mine_recent > least_recent + std::max(4u, least_recent / 4));
+    if (!over) {
         w.delayed_since = {};
         return 0;
     }

@@ -30,7 +30,7 @@ struct shared_slot {
     std::atomic<std::uint32_t> connections{0};
     std::atomic<std::uint32_t> state{0};  // slot_state below
     std::atomic<std::int32_t> pid{0};
-    std::uint32_t pad = 0;
+    std::atomic<std::uint32_t> recent{0};  // accepts lately: +1 per accept, halved every 100 ms
 };
 enum slot_state : std::uint32_t { slot_free = 0, slot_starting = 1, slot_accepting = 2, slot_retiring = 3 };
 
