@@ -57,21 +57,10 @@ for tool in wrk python3 taskset curl node; do command -v "$tool" >/dev/null || d
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs"
 
 nodus_bin="$build_dir/apps/hello/hello"
-if [[ $build == 1 ]]; then
-    say "building apps/hello (Release) in $build_dir"
-    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNODUS_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$build_dir" -j2 --target hello
-fi
-[[ -x "$nodus_bin" ]] || die "no $nodus_bin"
+bench_build hello apps/hello/hello
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-[[ -n "$out" ]] || out="$root/build-bench/bench-results/cluster-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$out/logs"
-out="$(cd "$out" && pwd)"
-tmp="$(mktemp -d /tmp/nodus-cluster.XXXXXX)"
-trap bench_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_prepare cluster
 
 machine_notes "$invocation" >"$out/machine.txt"
 echo "settings: $reps x ${duration}s per server, wrk -t2 -c$conns, nice $nice_level, servers and wrk on CPUs 0-1" >>"$out/machine.txt"

@@ -88,3 +88,23 @@ machine_notes() {   # $1 invocation
     echo "CLK_TCK: $clk_tck; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "command: $1"
 }
+
+bench_build() {  # $1 target, $2 binary (relative to $build_dir): build it unless --no-build
+    local target="$1" binary="$build_dir/$2"
+    if [[ $build == 1 ]]; then
+        say "building $target (Release) in $build_dir"
+        cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNODUS_BUILD_TESTS=OFF >/dev/null
+        cmake --build "$build_dir" -j2 --target "$target"
+    fi
+    [[ -x "$binary" ]] || die "no $binary"
+}
+
+bench_prepare() {  # $1 name: the output folder (default under build-bench/), a temp dir, cleanup traps
+    [[ -n "$out" ]] || out="$root/build-bench/bench-results/$1-$(date +%Y%m%d-%H%M%S)"
+    mkdir -p "$out/logs"
+    out="$(cd "$out" && pwd)"
+    tmp="$(mktemp -d "/tmp/nodus-$1.XXXXXX")"
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}

@@ -47,20 +47,9 @@ for tool in wrk python3 taskset curl; do command -v "$tool" >/dev/null || die "'
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, wrk on CPU 1)"
 
 bin="$build_dir/bench/routes_bench"
-if [[ $build == 1 ]]; then
-    say "building bench/routes_bench (Release) in $build_dir"
-    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNODUS_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$build_dir" -j2 --target routes_bench
-fi
-[[ -x "$bin" ]] || die "no $bin"
+bench_build routes_bench bench/routes_bench
 
-[[ -n "$out" ]] || out="$root/build-bench/bench-results/routing-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$out/logs"
-out="$(cd "$out" && pwd)"
-tmp="$(mktemp -d /tmp/nodus-routing.XXXXXX)"
-trap bench_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_prepare routing
 
 machine_notes "$invocation" >"$out/machine.txt"
 echo "settings: $reps x ${duration}s per case, wrk -t1 -c100, nice $nice_level, servers on CPU 0, wrk on CPU 1" >>"$out/machine.txt"

@@ -47,20 +47,9 @@ for tool in python3 taskset curl node; do command -v "$tool" >/dev/null || die "
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, curl on CPU 1)"
 
 nodus_bin="$build_dir/apps/echo/echo"
-if [[ $build == 1 ]]; then
-    say "building apps/echo (Release) in $build_dir"
-    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNODUS_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$build_dir" -j2 --target echo
-fi
-[[ -x "$nodus_bin" ]] || die "no $nodus_bin"
+bench_build echo apps/echo/echo
 
-[[ -n "$out" ]] || out="$root/build-bench/bench-results/stream-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$out/logs"
-out="$(cd "$out" && pwd)"
-tmp="$(mktemp -d /tmp/nodus-stream.XXXXXX)"
-trap bench_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_prepare stream
 
 machine_notes "$invocation" >"$out/machine.txt"
 echo "settings: $reps reps, $bytes bytes, nice $nice_level, server on CPU 0, curl on CPU 1" >>"$out/machine.txt"

@@ -53,13 +53,10 @@ TEST(cluster, adopts_a_socket_passed_by_systemd) {
     }
     EXPECT_NE(log.find("all 2 workers are listening"), std::string::npos) << log;
     EXPECT_NE(log.find("Server running at http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos) << log;
-    std::set<std::string> pids;
     for (int i = 0; i < 20; ++i) {
         auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         EXPECT_EQ(nodus::test::status_of(raw), 200) << raw;
-        pids.insert(raw.substr(raw.find("\r\n\r\n") + 4));
     }
-    EXPECT_GE(pids.size(), 1u);
 
     ::kill(pid, SIGTERM);
     int st = 0;

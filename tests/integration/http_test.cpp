@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -712,4 +713,27 @@ TEST(http, streamed_body_past_declared_length_is_cut) {
     c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     auto raw = c.read_until_close();
     EXPECT_TRUE(raw.ends_with("\r\n\r\nabcd")) << raw;
+}
+
+TEST(http, application_date_and_server_replace_the_defaults) {
+    auto handler = [](request, response res) {
+        res.set("server", "mine");
+        res.set("Date", "Thu, 01 Jan 1970 00:00:00 GMT");
+        res.remove("DATE");
+        res.end("x");
+    };
+    test_server srv{handler};
+    client c{srv.port()};
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    int servers = 0, dates = 0;
+    for (auto& [n, v] : r->headers) {
+        if (strcasecmp(n.c_str(), "Server") == 0) ++servers;
+        if (strcasecmp(n.c_str(), "Date") == 0) ++dates;
+    }
+    EXPECT_EQ(servers, 1);
+    EXPECT_EQ(r->header("Server"), "mine");
+    EXPECT_EQ(dates, 1);   // the removed Date is replaced by the server's own
+    EXPECT_NE(r->header("Date"), "Thu, 01 Jan 1970 00:00:00 GMT");
 }

@@ -278,8 +278,8 @@ bool connection::wants_input() const noexcept {
     case state::head: return buffered() <= srv_.cfg_.high_water_mark;
     case state::body: return discarding_ || (cur_ && cur_->flowing_ && !cur_->paused_);
     // Keep watching the socket while the application works, to see a reset at once;
-    // bounded, so a pipelining flood cannot grow memory.
-    case state::waiting: return true;   // start_read stops when the block is full
+    // start_read stops when the block is full, so a pipelining flood cannot grow memory.
+    case state::waiting: return true;
     case state::lingering: return true;
     default: return false;
     }
@@ -622,13 +622,12 @@ void connection::serialize_head(exchange& ex, bool last, std::size_t body_size) 
     char buf[96];
     append({buf, status_line(buf, st)});
     append(ex.res_fields_);
-    bool user_fields = !ex.res_fields_.empty();
-    if (!user_fields || ex.res_get("Date").empty()) {
+    if (!ex.user_date_) {
         append("Date: ");
         append(srv_.date());
         append("\r\n");
     }
-    if (!user_fields || ex.res_get("Server").empty()) append(srv_.server_line_);
+    if (!ex.user_server_) append(srv_.server_line_);
     if ((st >= 100 && st < 200) || st == 204) {
         // no framing at all
     } else if (ex.has_declared_length_) {
@@ -715,8 +714,6 @@ void connection::res_abort(exchange& ex) {
     close_now();
 }
 
-void connection::send_continue(exchange& ex) { body_flow_changed(ex); }
-
 void connection::append(std::string_view bytes) {
     if (bytes.empty()) return;
     if (out_.capacity() == 0) out_ = strings().take();
@@ -736,7 +733,7 @@ void connection::flush() {
                 out_.erase(0, out_pos_);
                 out_pos_ = 0;
             }
-            if (n) srv_.move_to(this, wait_kind::send, true);
+            if (n) srv_.move_to(this, wait_kind::send);
             wait_writable();
             return;
         }
@@ -904,7 +901,7 @@ void connection::update_wait() {
     default: k = wait_kind::none; break;
     }
     if (writing_) k = wait_kind::send;
-    if (k != kind_) srv_.move_to(this, k, true);
+    if (k != kind_) srv_.move_to(this, k);
 }
 
 void connection::release_buffers_if_idle() {

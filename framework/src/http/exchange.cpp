@@ -119,6 +119,7 @@ void exchange::reset() noexcept {
     declared_length_ = 0;
     has_declared_length_ = headers_sent_ = ended_ = aborted_ = false;
     chunked_ = close_delimited_ = no_body_ = want_close_ = need_drain_ = length_mismatch_ = false;
+    user_date_ = user_server_ = false;
     body_bytes_ = 0;
     on_drain_ = nullptr;
     on_close_ = nullptr;
@@ -167,9 +168,8 @@ void exchange::start_flow() {
     if (conn_) conn_->body_flow_changed(*this);
 }
 
-bool exchange::deliver(std::string_view chunk) {
+void exchange::deliver(std::string_view chunk) {
     if (on_data_) on_data_(chunk);
-    return true;
 }
 
 void exchange::fail_body(std::error_code ec) {
@@ -289,16 +289,10 @@ std::span<const param> request::query_params() const {
     if (!ex_) return {};
     if (!ex_->query_parsed_) {
         ex_->query_parsed_ = true;
+        auto store = [this](std::string_view decoded) { return detail::keep(*this, decoded); };
         detail::split_query(ex_->query_, [&](std::string_view n, std::string_view v) {
-            auto decode = [&](std::string_view s) -> std::string_view {
-                if (!detail::needs_decoding(s, true)) return s;
-                auto buf = std::make_unique<char[]>(s.size());
-                auto len = detail::percent_decode(s, buf.get(), true);
-                std::string_view out{buf.get(), len};
-                ex_->kept_.push_back(std::move(buf));
-                return out;
-            };
-            ex_->query_params_.push_back({decode(n), decode(v)});
+            ex_->query_params_.push_back(
+                {detail::decode_component(n, true, store), detail::decode_component(v, true, store)});
         });
     }
     return ex_->query_params_;
@@ -328,9 +322,13 @@ int request::version() const noexcept { return ex_ ? ex_->info_.version : 11; }
 std::string_view request::remote_address() const noexcept {
     if (!ex_) return {};
     if (!ex_->remote_text_[0]) {
-        auto addr = ex_->remote_.address();
-        auto s = addr.to_string();
-        std::snprintf(ex_->remote_text_, sizeof ex_->remote_text_, "%s", s.c_str());
+        // Formatted once per exchange, straight into the exchange (the access log asks for it
+        // on every request).
+        auto* sa = ex_->remote_.data();
+        const void* addr = sa->sa_family == AF_INET6
+                               ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr)
+                               : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+        ::inet_ntop(sa->sa_family, addr, ex_->remote_text_, sizeof ex_->remote_text_);
     }
     return ex_->remote_text_;
 }
@@ -500,6 +498,8 @@ bool response::append(std::string_view name, std::string_view value) {
         if (value.find("close") != std::string_view::npos) ex_->want_close_ = true;
         return true;   // the pipeline writes Connection itself
     }
+    if (detail::iequals(name, "Date")) ex_->user_date_ = true;
+    if (detail::iequals(name, "Server")) ex_->user_server_ = true;
     auto& f = ex_->res_fields_;
     f.append(name).append(": ").append(value).append("\r\n");
     return true;
@@ -512,6 +512,8 @@ bool response::remove(std::string_view name) {
         ex_->has_declared_length_ = false;
         return had;
     }
+    if (detail::iequals(name, "Date")) ex_->user_date_ = false;
+    if (detail::iequals(name, "Server")) ex_->user_server_ = false;
     return ex_->res_remove(name);
 }
 

@@ -171,7 +171,7 @@ void server_impl::remove(connection* c) noexcept {
     c->kind_ = wait_kind::count;   // in no list
 }
 
-void server_impl::move_to(connection* c, wait_kind k, bool) noexcept {
+void server_impl::move_to(connection* c, wait_kind k) noexcept {
     if (c->kind_ == wait_kind::count) return;   // closed
     remove(c);
     auto& l = lists_[int(k)];
@@ -224,7 +224,7 @@ void server_impl::sweep() {
         auto& l = lists_[k];
         while (l.head && l.head->deadline_ <= now) {
             auto* c = l.head;
-            move_to(c, wait_kind::none, false);   // off this list before anything else
+            move_to(c, wait_kind::none);   // off this list before anything else
             c->on_timeout(wait_kind(k));
         }
         if (l.head && l.head->deadline_ < next) next = l.head->deadline_;

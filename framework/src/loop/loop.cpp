@@ -170,16 +170,9 @@ void signal_handle::cancel() noexcept {
         for (auto s = subs.begin(); s != subs.end(); ++s) {
             if (s->id != id_) continue;
             subs.erase(s);
-            if (subs.empty()) {
-                boost::system::error_code ec;
-                it->second.set->cancel(ec);
-                it->second.set->clear(ec);
-                // The set's pending wait completes with operation_aborted; keep it alive
-                // until then by handing ownership to that completion.
-                auto set = std::shared_ptr<asio::signal_set>(std::move(it->second.set));
-                asio::post(io_context(), [set] {});
-                watches().erase(it);
-            }
+            // The last subscriber gone: destroying the set removes the signal and completes
+            // its pending wait with operation_aborted, which the handler ignores.
+            if (subs.empty()) watches().erase(it);
             id_ = 0;
             return;
         }

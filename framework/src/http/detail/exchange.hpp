@@ -102,6 +102,8 @@ public:
     bool close_delimited_ = false;// HTTP/1.0 body of unknown length
     bool no_body_ = false;        // HEAD, 204, 304
     bool want_close_ = false;     // application set Connection: close
+    bool user_date_ = false;      // application set its own Date
+    bool user_server_ = false;    // application set its own Server
     bool need_drain_ = false;
     bool length_mismatch_ = false;   // body cut at the declared Content-Length
     std::uint64_t body_bytes_ = 0;
@@ -112,7 +114,7 @@ public:
     std::string_view header(std::string_view name) const noexcept;
     std::string_view res_get(std::string_view name) const noexcept;
     bool res_remove(std::string_view name);
-    bool deliver(std::string_view chunk);   // one body chunk to the application
+    void deliver(std::string_view chunk);   // one body chunk to the application
     void fail_body(std::error_code ec);     // body cannot complete
     void body_finished();                   // whole body parsed
     void fire_close();                      // connection lost before the response was sent

@@ -63,7 +63,6 @@ public:
     void res_abort(nodus::detail::exchange& ex);
     void exchange_unreferenced(nodus::detail::exchange& ex);
     void body_flow_changed(nodus::detail::exchange& ex);
-    void send_continue(nodus::detail::exchange& ex);
     std::size_t buffered() const noexcept { return out_.size() - out_pos_; }
     std::uint32_t served() const noexcept { return served_; }
     bool hot() const noexcept { return hot_; }
@@ -167,7 +166,7 @@ public:
     // connections
     void add(connection* c, bool fresh = true) noexcept;
     void remove(connection* c) noexcept;
-    void move_to(connection* c, wait_kind k, bool reset_deadline) noexcept;
+    void move_to(connection* c, wait_kind k) noexcept;
     void on_connection_gone() noexcept;
     void note_gone() noexcept;          // one connection fewer, without deleting anything
 
