@@ -23,6 +23,10 @@ cpu_ticks() {    # utime + stime of one process (all its threads), in clock tick
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+sys_ticks() {     # stime of one process (all its threads), in clock ticks; 0 if gone
+    awk '{ sub(/^.*\) /, ""); print $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 children_of() {  # direct children of a process, space-separated, in pid order
     pgrep -P "$1" 2>/dev/null | sort -n | tr '\n' ' ' | sed 's/ $//'
 }

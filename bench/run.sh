@@ -11,6 +11,9 @@
 # runs are repeated and interleaved across servers (A B C D A B C D ...), medians reported.
 # Then the RSS each server needs per idle keep-alive connection (bench/idle_conns.py), and,
 # for nodus, the same with 50,000 connections plus the latency of a fresh request meanwhile.
+# Two yardsticks run beside the servers (bench/floor/README.md): `floor`, the least work any
+# epoll server can do per request (one recv, one send, no parsing), and `uring`, the same with
+# io_uring; they show how much of a request's CPU time is the kernel's, whoever the server is.
 # See bench/README.md.
 set -euo pipefail
 # The whole script is one block, so bash parses it completely before running: editing the file
@@ -25,7 +28,7 @@ invocation="bash bench/run.sh $*"
 reps=3
 duration=10
 warmup=3
-servers="nodus,node,nginx,beast"
+servers="nodus,node,nginx,beast,floor,uring"
 idle_conns=10000
 big_conns=50000
 out=""
@@ -62,7 +65,7 @@ for n in "$reps" "$duration" "$idle_conns" "$big_conns"; do
 done
 IFS=, read -r -a server_list <<<"$servers"
 for s in "${server_list[@]}"; do
-    case "$s" in nodus|node|nginx|beast) ;; *) echo "bench: unknown server '$s'" >&2; exit 2 ;; esac
+    case "$s" in nodus|node|nginx|beast|floor|uring) ;; *) echo "bench: unknown server '$s'" >&2; exit 2 ;; esac
 done
 has_server() { [[ ",$servers," == *",$1,"* ]]; }
 
@@ -80,10 +83,17 @@ nginx_bin="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, wrk on CPU 1); this machine has $(nproc)"
 clk_tck=$(getconf CLK_TCK)
 
-if [[ $build == 1 ]] && { has_server nodus || has_server beast; }; then
+floor_bin="$(dirname "$beast_bin")/floor_hello_epoll"
+uring_bin="$(dirname "$beast_bin")/floor_hello_uring"
+if [[ $build == 1 ]] && { has_server nodus || has_server beast || has_server floor || has_server uring; }; then
     targets=()
     has_server nodus && targets+=(hello)
-    has_server beast && [[ "$beast_bin" == "$root/build/bench/beast_hello" ]] && targets+=(beast_hello)
+    if [[ "$beast_bin" == "$root/build/bench/beast_hello" ]]; then
+        has_server beast && targets+=(beast_hello)
+        has_server floor && targets+=(floor_hello_epoll)
+        # floor_hello_uring exists only where liburing is installed (scripts/setup.sh --bench).
+        has_server uring && [[ -f /usr/include/liburing.h ]] && targets+=(floor_hello_uring)
+    fi
     if [[ ${#targets[@]} -gt 0 ]]; then
         say "building ${targets[*]} (Release) in build/"
         bash "$root/scripts/build.sh" --release -- --target "${targets[@]}" ||
@@ -98,6 +108,12 @@ if has_server nodus; then
     fi
 fi
 has_server beast && { [[ -x "$beast_bin" ]] || die "no beast_hello at $beast_bin"; }
+has_server floor && { [[ -x "$floor_bin" ]] || die "no floor_hello_epoll at $floor_bin"; }
+if has_server uring && [[ ! -x "$uring_bin" ]]; then
+    echo "bench: no $uring_bin (liburing-dev missing?): the io_uring yardstick is left out" >&2
+    servers="${servers/,uring/}"; servers="${servers/uring,/}"
+    IFS=, read -r -a server_list <<<"$servers"
+fi
 
 # Many connections need many descriptors (servers and clients inherit this limit).
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -216,6 +232,8 @@ start_server() {   # $1 name, $2 port; every server on CPU 0, idle timeouts of 1
         nginx) local dir; dir=$(write_nginx_conf "$port")
                cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
         beast) cmd=("$beast_bin" "$port") ;;
+        floor) cmd=("$floor_bin" "$port") ;;
+        uring) cmd=("$uring_bin" "$port") ;;
     esac
     echo "\$ taskset -c 0 ${cmd[*]}" >"$log"
     (cd "$tmp" && exec nice -n "$nice_level" taskset -c 0 "${cmd[@]}") >>"$log" 2>&1 </dev/null &
@@ -369,7 +387,9 @@ idle_run() {   # $1 server, $2 connections
 }
 
 say "RSS per idle keep-alive connection: $idle_conns connections per server (fresh servers)"
-for s in "${server_list[@]}"; do idle_run "$s" "$idle_conns"; done
+for s in "${server_list[@]}"; do
+    case "$s" in floor|uring) ;; *) idle_run "$s" "$idle_conns" ;; esac   # the yardsticks keep no state
+done
 
 if has_server nodus && (( big_conns > 0 )); then
     say "nodus with $big_conns idle connections, and a fresh request meanwhile${big_note:+ ($big_note)}"

@@ -8,10 +8,12 @@
 #
 #   bash bench/stream.sh [--reps N] [--bytes N] [--nice N] [--out DIR] [--no-build]
 #
-# Server on CPU 0 (taskset -c 0), curl on CPU 1. Reports throughput (MB/s, 10^6 bytes), the
-# ratio to Node.js, the server's CPU time per GiB and its peak RSS (VmHWM from
-# /proc/PID/status, reset before every transfer through /proc/PID/clear_refs), medians of
-# interleaved repetitions. See bench/README.md.
+# Server on CPU 0 (taskset -c 0), the client on CPU 1: bench/stream_client.c, which reads in
+# 1 MiB recv()s and sends its upload from memory (curl's 16 KiB reads made it the slow side).
+# Reports throughput (MB/s, 10^6 bytes), the ratio to Node.js, the server's CPU time per GiB
+# split into user and kernel time (the kernel's part is the copying and TCP work every server
+# pays: it bounds how far above Node.js any server can go), and its peak RSS (VmHWM from /proc/PID/status, reset before every transfer through
+# /proc/PID/clear_refs), medians of interleaved repetitions. See bench/README.md.
 set -euo pipefail
 {
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,21 +46,18 @@ done
 for n in "$reps" "$bytes"; do [[ "$n" =~ ^[0-9]+$ ]] || die "not a number: $n"; done
 [[ "$nice_level" =~ ^-?[0-9]+$ ]] || die "--nice wants a number"
 for tool in python3 taskset curl node; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
-[[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, curl on CPU 1)"
+[[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, client on CPU 1)"
 
 nodus_bin="$build_dir/apps/echo/echo"
+client_bin="$build_dir/bench/stream_client"
 bench_build echo apps/echo/echo
+bench_build stream_client bench/stream_client
 
 bench_prepare stream
 
 machine_notes "$invocation" >"$out/machine.txt"
-echo "settings: $reps reps, $bytes bytes, nice $nice_level, server on CPU 0, curl on CPU 1" >>"$out/machine.txt"
+echo "settings: $reps reps, $bytes bytes, nice $nice_level, server on CPU 0, bench/stream_client on CPU 1" >>"$out/machine.txt"
 say "machine"; cat "$out/machine.txt"
-
-# The upload's body: a file in the page cache (written once, read by curl every time).
-say "writing a $bytes-byte upload file in $tmp"
-head -c "$bytes" /dev/zero >"$tmp/body"
-cat "$tmp/body" >/dev/null
 
 declare -A pid_of=() port_of=()
 start_server() {   # $1 name, $2 port
@@ -95,44 +94,41 @@ start_server node-echo "${ports[2]}" || die "node echo.js did not start"
 
 kb() { awk -v k="$2" '$1 == k ":" { print $2 }' "/proc/$1/status"; }
 
-printf 'test\tserver\trep\tcode\tbytes_down\tbytes_up\ttime_s\tserver_ticks\tcurl_ticks\thwm_kb\trss_before_kb\tall_busy\n' >"$out/runs.tsv"
+printf 'test\tserver\trep\tcode\tbytes_down\tbytes_up\ttime_s\tserver_ticks\tclient_ticks\thwm_kb\trss_before_kb\tall_busy\tserver_sys_ticks\n' >"$out/runs.tsv"
 run_one() {   # $1 test (download|upload), $2 server name, $3 rep (0 = warm-up)
-    local test="$1" name="$2" rep="$3" pid="${pid_of[$2]}" url res t0 t1 c0 c1 b0 b1 rss hwm
-    local log="$out/logs/curl-$1-$2-$3.txt"
+    local test="$1" name="$2" rep="$3" pid="${pid_of[$2]}" t0 t1 c0 c1 b0 b1 k0 k1 rss hwm
+    local log="$out/logs/client-$1-$2-$3.txt"
     echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true   # reset VmHWM to the current RSS
     rss=$(kb "$pid" VmRSS)
-    t0=$(cpu_ticks "$pid"); c0=$(children_ticks); b0=$(cpus_busy)
+    t0=$(cpu_ticks "$pid"); c0=$(children_ticks); b0=$(cpus_busy); k0=$(sys_ticks "$pid")
+    # stream_client prints "STATUS BODY_BYTES_RECEIVED BODY_BYTES_SENT SECONDS".
     if [[ $test == download ]]; then
-        url="http://127.0.0.1:${port_of[$name]}/stream?bytes=$bytes"
-        timeout 330 nice -n "$nice_level" taskset -c 1 curl -s --max-time 300 -o /dev/null \
-            -w '%{http_code} %{size_download} %{size_upload} %{time_total}\n' "$url" >"$log" 2>&1 || true
+        timeout 330 nice -n "$nice_level" taskset -c 1 "$client_bin" download 127.0.0.1 "${port_of[$name]}" \
+            "/stream?bytes=$bytes" >"$log" 2>&1 || true
     else
-        url="http://127.0.0.1:${port_of[$name]}/echo"
-        timeout 330 nice -n "$nice_level" taskset -c 1 curl -s --max-time 300 -o /dev/null -T "$tmp/body" -X POST \
-            -H 'Expect:' -H 'Content-Type: application/octet-stream' \
-            -w '%{http_code} %{size_download} %{size_upload} %{time_total}\n' "$url" >"$log" 2>&1 || true
+        timeout 330 nice -n "$nice_level" taskset -c 1 "$client_bin" upload 127.0.0.1 "${port_of[$name]}" \
+            /echo "$bytes" >"$log" 2>&1 || true
     fi
-    t1=$(cpu_ticks "$pid"); c1=$(children_ticks); b1=$(cpus_busy)
+    t1=$(cpu_ticks "$pid"); c1=$(children_ticks); b1=$(cpus_busy); k1=$(sys_ticks "$pid")
     hwm=$(kb "$pid" VmHWM)
     kill -0 "$pid" 2>/dev/null || { echo "   $name died (see $out/logs/$name.log)"; return 1; }
     [[ $rep == 0 ]] && return 0
     local code down up secs
     read -r code down up secs <"$log" || true
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$name" "$rep" "${code:-0}" "${down:-0}" "${up:-0}" \
-        "${secs:-0}" "$(( t1 - t0 ))" "$(( c1 - c0 ))" "$hwm" "$rss" "$(( b1 - b0 ))" >>"$out/runs.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$name" "$rep" "${code:-0}" "${down:-0}" "${up:-0}" \
+        "${secs:-0}" "$(( t1 - t0 ))" "$(( c1 - c0 ))" "$hwm" "$rss" "$(( b1 - b0 ))" "$(( k1 - k0 ))" >>"$out/runs.tsv"
     awk -v t="$test" -v n="$name" -v r="$rep" -v c="${code:-0}" -v d="${down:-0}" -v u="${up:-0}" -v s="${secs:-0}" \
         -v st="$(( t1 - t0 ))" -v ct="$(( c1 - c0 ))" -v hz="$clk_tck" -v h="$hwm" -v b="$bytes" 'BEGIN {
         ok = (c == 200 && d == b && (t == "download" || u == b)) ? "" : "  INCOMPLETE: status " c ", " d " bytes down, " u " up"
-        printf "   %-8s %-11s #%d %8.1f MB/s in %6.2f s  server CPU %5.1f%% (%.2f s/GiB)  curl CPU %5.1f%%  peak RSS %6.1f MiB%s\n",
+        printf "   %-8s %-11s #%d %8.1f MB/s in %6.2f s  server CPU %5.1f%% (%.2f s/GiB)  client CPU %5.1f%%  peak RSS %6.1f MiB%s\n",
             t, n, r, (s > 0 ? b / s / 1e6 : 0), s, (s > 0 ? st / hz / s * 100 : 0), st / hz / (b / 1073741824),
             (s > 0 ? ct / hz / s * 100 : 0), h / 1024, ok }'
 }
 
 say "warm-up: one 64 MiB transfer of each kind per server"
 saved=$bytes; bytes=67108864
-head -c "$bytes" /dev/zero >"$tmp/warm" && mv "$tmp/body" "$tmp/body.big" && mv "$tmp/warm" "$tmp/body"
 run_one download nodus 0; run_one download node-stream 0; run_one upload nodus 0; run_one upload node-echo 0
-mv "$tmp/body.big" "$tmp/body"; bytes=$saved
+bytes=$saved
 
 say "runs: $reps x 2 tests x 2 servers, $bytes bytes each, interleaved"
 for (( rep = 1; rep <= reps; rep++ )); do
@@ -151,10 +147,11 @@ rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 label = {"nodus": "nodus (apps/echo)", "node-stream": "Node.js (bench/node/stream.js)", "node-echo": "Node.js (bench/node/echo.js)"}
 what = {"download": "GET /stream: %d bytes written by the app in 64 KiB blocks" % size,
         "upload": "POST /echo: a %d-byte upload streamed back" % size}
-print(f"One transfer at a time, server on CPU 0, curl on CPU 1; medians of {reps} interleaved runs. "
+print(f"One transfer at a time, server on CPU 0, bench/stream_client on CPU 1; medians of {reps} interleaved runs. "
       "MB/s = 10^6 bytes/s of body (for /echo the body goes up and comes back at that rate).\n")
-print("| test | server | MB/s | runs (MB/s) | ÷ Node.js | server CPU | server CPU s/GiB | CPU s/GiB ÷ Node.js | curl CPU | others' CPU | peak RSS (VmHWM) | complete runs |")
-print("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+print("| test | server | MB/s | runs (MB/s) | ÷ Node.js | server CPU | server CPU s/GiB | CPU s/GiB ÷ Node.js | kernel share | client CPU | others' CPU | peak RSS (VmHWM) | complete runs |")
+print("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+bounds = []
 for test in ("download", "upload"):
     med = {}
     for n in ("nodus", "node-stream" if test == "download" else "node-echo"):
@@ -165,19 +162,27 @@ for test in ("download", "upload"):
         med[n] = dict(mbps=statistics.median([size / s / 1e6 for s in secs]),
                       cpu=statistics.median([int(r["server_ticks"]) / hz / float(r["time_s"]) * 100 for r in ok]),
                       cpg=statistics.median([int(r["server_ticks"]) / hz / (size / 2**30) for r in ok]),
-                      ccpu=statistics.median([int(r["curl_ticks"]) / hz / float(r["time_s"]) * 100 for r in ok]),
-                      oth=statistics.median([max(0, int(r["all_busy"]) - int(r["server_ticks"]) - int(r["curl_ticks"])) / hz / float(r["time_s"]) * 100 for r in ok]),
+                      ksh=statistics.median([int(r["server_sys_ticks"]) / max(1, int(r["server_ticks"])) * 100 for r in ok]),
+                      ccpu=statistics.median([int(r["client_ticks"]) / hz / float(r["time_s"]) * 100 for r in ok]),
+                      oth=statistics.median([max(0, int(r["all_busy"]) - int(r["server_ticks"]) - int(r["client_ticks"])) / hz / float(r["time_s"]) * 100 for r in ok]),
                       runs=[size / float(r["time_s"]) / 1e6 for r in ok],
                       hwm=max(int(r["hwm_kb"]) for r in rs), ok=len(ok), n=len(rs))
-    node = [v for k, v in med.items() if k != "nodus"]
+    node = [v for k, v in med.items() if k.startswith("node-")]
     for n, m in med.items():
         ratio = f"{m['mbps'] / node[0]['mbps']:.2f}" if node else "–"
         cratio = f"{m['cpg'] / node[0]['cpg']:.2f}" if node else "–"
         runs = ", ".join(f"{x:,.0f}" for x in m["runs"])
         print(f"| {what[test]} | {label[n]} | {m['mbps']:,.0f} | {runs} | {ratio} | {m['cpu']:.0f} % | {m['cpg']:.2f} | {cratio} | "
-              f"{m['ccpu']:.0f} % | {m['oth']:.0f} % | {m['hwm'] / 1024:.1f} MiB | {m['ok']}/{m['n']} |")
+              f"{m['ksh']:.0f} % | {m['ccpu']:.0f} % | {m['oth']:.0f} % | {m['hwm'] / 1024:.1f} MiB | {m['ok']}/{m['n']} |")
+        if n.startswith("node-") and m["ksh"] > 0:
+            bounds.append(f"{test}: 1 ÷ {m['ksh'] / 100:.2f} = {100 / m['ksh']:.2f}× Node.js")
 print("\nPeak RSS: the highest VmHWM over the runs, reset to the current RSS before each transfer. "
-      "Others' CPU: busy time of both CPUs (/proc/stat) not spent by the server or curl, over the transfer.")
+      "Others' CPU: busy time of both CPUs (/proc/stat) not spent by the server or the client, over the transfer. "
+      "Kernel share: the server's stime over its utime + stime. The kernel's copying and TCP work is the "
+      "same for any server moving the same bytes, so a server with no user-space cost at all could be at "
+      "most 1 ÷ (Node.js's kernel share) times as fast as Node.js: that is the 'bound' line.")
+if bounds:
+    print("\nBound (the most any server could reach in this run): " + "; ".join(bounds) + ".")
 PY
 echo
 echo "raw data and logs: $out"

@@ -15,8 +15,9 @@ import math
 import os
 import statistics
 
-ORDER = ["nodus", "node", "nginx", "beast"]
-LABEL = {"nodus": "nodus", "node": "Node.js", "nginx": "nginx", "beast": "Beast (plain)"}
+ORDER = ["nodus", "node", "nginx", "beast", "floor", "uring"]
+LABEL = {"nodus": "nodus", "node": "Node.js", "nginx": "nginx", "beast": "Beast (plain)",
+         "floor": "floor (epoll)", "uring": "floor (io_uring)"}
 
 
 def load_label(load, depth):
@@ -152,6 +153,24 @@ def main():
                 print(f"- {load_label(load, args.depth)}: CPU per request {ratio(a['cpu_us'], b['cpu_us'])}× "
                       f"nginx's ({a['cpu_us']:.2f} vs {b['cpu_us']:.2f} µs), "
                       f"requests/s {ratio(a['rps'], b['rps'])}× ({a['rps']:,.0f} vs {b['rps']:,.0f}).")
+        print()
+
+    if "floor" in servers:
+        print("### The kernel's share: the floor\n")
+        print("`floor` does one recv() and one send() per request and nothing else (bench/floor/); "
+              "its CPU per request is what the kernel charges any server for the same exchange. "
+              "A server's CPU per request can only approach it, so 'floor ÷ nginx' is the lowest "
+              "'÷ nginx' ratio any server can reach in this run.\n")
+        print("| load | floor µs/req | floor ÷ nginx | floor ÷ Node.js | io_uring floor ÷ floor | nodus ÷ floor | nginx ÷ floor |")
+        print("|---|--:|--:|--:|--:|--:|--:|")
+        for load in loads:
+            f = med.get(("floor", load))
+            if not f:
+                continue
+            g = lambda s: (med.get((s, load)) or {}).get("cpu_us")
+            print(f"| {load_label(load, args.depth)} | {f['cpu_us']:.2f} | {ratio(f['cpu_us'], g('nginx'))} | "
+                  f"{ratio(f['cpu_us'], g('node'))} | {ratio(g('uring'), f['cpu_us'])} | "
+                  f"{ratio(g('nodus'), f['cpu_us'])} | {ratio(g('nginx'), f['cpu_us'])} |")
         print()
 
 

@@ -389,7 +389,8 @@ void connection::begin_exchange(std::string_view head) {
     exchange* ex = nodus::detail::acquire_exchange();
     ex->conn_ = this;
     ex->info_ = info;
-    ex->start_ = clock::now();
+    // Only the access log reads the start time.
+    ex->start_ = log::access_enabled() ? clock::now() : clock::time_point{};
     ex->remote_ = remote_;
     ex->head_.assign(head.data(), head.size());
     auto& p = ex->parser_.emplace(*ex);
@@ -504,7 +505,9 @@ void connection::finish_exchange() {
     exchange* ex = cur_;
     if (log::access_enabled()) {
         request r{ex};
-        auto ms = std::chrono::duration<double, std::milli>(clock::now() - ex->start_).count();
+        auto ms = ex->start_ == clock::time_point{}
+                      ? 0.0
+                      : std::chrono::duration<double, std::milli>(clock::now() - ex->start_).count();
         log::access(r.remote_address(), ex->method_, ex->target_, ex->status_, ex->body_bytes_, ms);
     }
     bool body_ok = ex->body_done_;
@@ -619,24 +622,43 @@ void connection::serialize_head(exchange& ex, bool last, std::size_t body_size) 
     ex.headers_sent_ = true;
     const int st = ex.status_;
     if ((st >= 100 && st < 200) || st == 204 || st == 304) ex.no_body_ = true;
-    char buf[96];
-    append({buf, status_line(buf, st)});
-    append(ex.res_fields_);
-    if (!ex.user_date_) {
-        append("Date: ");
-        append(srv_.date());
-        append("\r\n");
+    // The common head fits a stack buffer and goes out in one append; a head with large
+    // application fields is appended piece by piece instead.
+    char head[1024];
+    std::size_t len = 0;
+    const std::size_t bound = 96 + ex.res_fields_.size() + 64 + srv_.server_line_.size() + 64;
+    if (bound <= sizeof head) {
+        build_head(ex, last, body_size, [&](std::string_view bytes) {
+            std::memcpy(head + len, bytes.data(), bytes.size());
+            len += bytes.size();
+        });
+        append({head, len});
+    } else {
+        build_head(ex, last, body_size, [this](std::string_view bytes) { append(bytes); });
     }
-    if (!ex.user_server_) append(srv_.server_line_);
+}
+
+template <class Put>
+void connection::build_head(exchange& ex, bool last, std::size_t body_size, Put&& put) {
+    const int st = ex.status_;
+    char buf[96];
+    put({buf, status_line(buf, st)});
+    put(ex.res_fields_);
+    if (!ex.user_date_) {
+        put("Date: ");
+        put(srv_.date());
+        put("\r\n");
+    }
+    if (!ex.user_server_) put(srv_.server_line_);
     if ((st >= 100 && st < 200) || st == 204) {
         // no framing at all
     } else if (ex.has_declared_length_) {
-        append({buf, length_field(buf, ex.declared_length_)});
+        put({buf, length_field(buf, ex.declared_length_)});
     } else if (st == 304) {
     } else if (last) {
-        append({buf, length_field(buf, body_size)});
+        put({buf, length_field(buf, body_size)});
     } else if (ex.info_.version == 11) {
-        append("Transfer-Encoding: chunked\r\n");
+        put("Transfer-Encoding: chunked\r\n");
         ex.chunked_ = true;
     } else {
         ex.close_delimited_ = true;
@@ -646,9 +668,9 @@ void connection::serialize_head(exchange& ex, bool last, std::size_t body_size) 
     // A whole body that disagrees with the declared length: the head must say close.
     if (last && ex.has_declared_length_ && !ex.no_body_ && body_size != ex.declared_length_)
         keep_alive_ = false;
-    if (!keep_alive_) append("Connection: close\r\n\r\n");
-    else if (ex.info_.version == 10) append("Connection: keep-alive\r\n\r\n");
-    else append("\r\n");
+    if (!keep_alive_) put("Connection: close\r\n\r\n");
+    else if (ex.info_.version == 10) put("Connection: keep-alive\r\n\r\n");
+    else put("\r\n");
 }
 
 bool connection::res_write_head(exchange& ex) {

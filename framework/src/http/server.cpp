@@ -183,7 +183,7 @@ void server_impl::move_to(connection* c, wait_kind k) noexcept {
     l.tail = c;
     ++l.size;
     if (k != wait_kind::none) {
-        c->deadline_ = clock::now() + l.timeout;
+        c->deadline_ = coarse_now() + l.timeout;
         if (!sweeper_armed_ || c->deadline_ < sweeper_at_) arm_sweeper(c->deadline_);
     }
 }

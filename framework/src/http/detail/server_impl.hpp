@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,16 @@
 namespace nodus::http::detail {
 
 using clock = std::chrono::steady_clock;
+
+// Deadlines are kept in milliseconds, so they are stamped with CLOCK_MONOTONIC_COARSE (the same
+// clock as steady_clock, read from the vDSO without the TSC): it lags by at most one kernel tick
+// (1-4 ms), so a timeout can end that much early, never late.
+inline clock::time_point coarse_now() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return clock::time_point(std::chrono::duration_cast<clock::duration>(
+        std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+}
 using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
                                                      boost::asio::io_context::executor_type>;
 using acceptor_type = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp,
@@ -98,6 +109,8 @@ private:
     void detach_exchange(bool aborted);
     void reject(int status, const char* why);
     void serialize_head(nodus::detail::exchange& ex, bool last, std::size_t body_size);
+    template <class Put>
+    void build_head(nodus::detail::exchange& ex, bool last, std::size_t body_size, Put&& put);
     void append(std::string_view bytes);
     void flush();
     void wait_writable();
