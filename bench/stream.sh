@@ -11,8 +11,8 @@
 # Server on CPU 0 (taskset -c 0), the client on CPU 1: bench/stream_client.c, which reads in
 # 1 MiB recv()s and sends its upload from memory (curl's 16 KiB reads made it the slow side).
 # Reports throughput (MB/s, 10^6 bytes), the ratio to Node.js, the server's CPU time per GiB
-# split into user and kernel time (the kernel's part is the copying and TCP work every server
-# pays: it bounds how far above Node.js any server can go), and its peak RSS (VmHWM from /proc/PID/status, reset before every transfer through
+# and the kernel's share of it (stime / (utime + stime): the copying and TCP work), and its
+# peak RSS (VmHWM from /proc/PID/status, reset before every transfer through
 # /proc/PID/clear_refs), medians of interleaved repetitions. See bench/README.md.
 set -euo pipefail
 {
@@ -151,7 +151,7 @@ print(f"One transfer at a time, server on CPU 0, bench/stream_client on CPU 1; m
       "MB/s = 10^6 bytes/s of body (for /echo the body goes up and comes back at that rate).\n")
 print("| test | server | MB/s | runs (MB/s) | ÷ Node.js | server CPU | server CPU s/GiB | CPU s/GiB ÷ Node.js | kernel share | client CPU | others' CPU | peak RSS (VmHWM) | complete runs |")
 print("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-bounds = []
+
 for test in ("download", "upload"):
     med = {}
     for n in ("nodus", "node-stream" if test == "download" else "node-echo"):
@@ -174,15 +174,10 @@ for test in ("download", "upload"):
         runs = ", ".join(f"{x:,.0f}" for x in m["runs"])
         print(f"| {what[test]} | {label[n]} | {m['mbps']:,.0f} | {runs} | {ratio} | {m['cpu']:.0f} % | {m['cpg']:.2f} | {cratio} | "
               f"{m['ksh']:.0f} % | {m['ccpu']:.0f} % | {m['oth']:.0f} % | {m['hwm'] / 1024:.1f} MiB | {m['ok']}/{m['n']} |")
-        if n.startswith("node-") and m["ksh"] > 0:
-            bounds.append(f"{test}: 1 ÷ {m['ksh'] / 100:.2f} = {100 / m['ksh']:.2f}× Node.js")
 print("\nPeak RSS: the highest VmHWM over the runs, reset to the current RSS before each transfer. "
       "Others' CPU: busy time of both CPUs (/proc/stat) not spent by the server or the client, over the transfer. "
-      "Kernel share: the server's stime over its utime + stime. The kernel's copying and TCP work is the "
-      "same for any server moving the same bytes, so a server with no user-space cost at all could be at "
-      "most 1 ÷ (Node.js's kernel share) times as fast as Node.js: that is the 'bound' line.")
-if bounds:
-    print("\nBound (the most any server could reach in this run): " + "; ".join(bounds) + ".")
+      "Kernel share: the server's stime over its utime + stime, i.e. how much of the server's CPU time "
+      "went to the kernel's copying and TCP work rather than to the server's own code.")
 PY
 echo
 echo "raw data and logs: $out"

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = l};
     epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
     static struct epoll_event evs[512];
-    static char in[16384], out[16384];
+    static char in[16384], out[65536];   // room for the answers to a read full of pipelined requests
     for (;;) {
         int n = epoll_wait(ep, evs, 512, -1);
         for (int i = 0; i < n; ++i) {
