@@ -4,13 +4,17 @@
 # with only the one route being requested, all answering "Hello World\n" over keep-alive.
 #
 #   bash bench/routing.sh [--reps N] [--duration S] [--nice N] [--out DIR] [--no-build]
+#                         [--no-callgrind]
 #
 # Servers on CPU 0 (taskset -c 0), `wrk -t1 -c100` on CPU 1. Targets: the middle routes
 # (/r250/items, /p250/42: the 501st and 502nd registered) and the last ones (/r499/items,
 # /p499/42: 999th and 1,000th) of the 1,000-route server; /r499/items on a server whose only
 # route is /r499/items, and /p499/42 on one whose only route is /p499/:id. CPU µs per
 # request = Δ(utime + stime) of the server / requests; medians of interleaved runs, and each
-# 1,000-route figure relative to the one-route server of its kind. See bench/README.md.
+# 1,000-route figure relative to the one-route server of its kind. Then, where valgrind is
+# installed, the same six cases under callgrind: user-space instructions per request in steady
+# state (counters zeroed after a warm-up, `wrk -t1 -c10 -d3s`), a figure the machine's noise
+# does not move. See bench/README.md.
 set -euo pipefail
 {
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +30,7 @@ nice_level=0
 out=""
 build=1
 build_dir="$root/build-bench"
+callgrind=1
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [[ $# -gt 0 ]]; do
@@ -36,6 +41,7 @@ while [[ $# -gt 0 ]]; do
         --out) out="$2"; shift ;;
         --no-build) build=0 ;;
         --build-dir) build_dir="$2"; shift ;;
+        --no-callgrind) callgrind=0 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -55,7 +61,7 @@ machine_notes "$invocation" >"$out/machine.txt"
 echo "settings: $reps x ${duration}s per case, wrk -t1 -c100, nice $nice_level, servers on CPU 0, wrk on CPU 1" >>"$out/machine.txt"
 say "machine"; cat "$out/machine.txt"
 
-declare -A pid_of=() port_of=()
+declare -A pid_of=() port_of=() env_of=()
 start_server() {   # $1 name, $2 port, $3 environment (ROUTES_BENCH_...)
     local name="$1" port="$2" log="$out/logs/$1.log"
     local cmd=("$bin" --config "$root/config/hello.ini" --log.access_log=false "--server.port=$port"
@@ -65,6 +71,7 @@ start_server() {   # $1 name, $2 port, $3 environment (ROUTES_BENCH_...)
     pid_of[$name]=$!
     register_pid "$!"
     port_of[$name]=$port
+    env_of[$name]=$3
 }
 
 # case name, server, path
@@ -166,6 +173,47 @@ print("\n\"CPU/req ÷ 1 route\": ratio of the medians; \"same-repetition ratio\"
       "of the ratio to the one-route run of the same repetition (the runs of one repetition lie within about a minute, "
       "so they share the machine's conditions).")
 PY
+
+# ---------------------------------------------------------------- instructions (callgrind)
+if [[ $callgrind == 1 ]] && command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
+    say "user-space instructions per request under callgrind (wrk -t1 -c10 -d3s after a 1 s warm-up)"
+    printf 'case\tpath\trequests\tinstructions\n' >"$out/callgrind.tsv"
+    for c in "${cases[@]}"; do
+        IFS='|' read -r label srv path <<<"$c"
+        port=$(free_ports 1)
+        cg="$out/logs/callgrind-$srv-${path//\//_}"
+        (cd "$tmp" && exec env "${env_of[$srv]}" taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$cg.out" \
+            "$bin" --config "$root/config/hello.ini" --log.access_log=false --log.level=warn "--server.port=$port" \
+            --server.host=127.0.0.1 --cluster.workers=0) >"$cg.log" 2>&1 </dev/null &
+        vpid=$!
+        register_pid "$vpid"
+        wait_http "http://127.0.0.1:$port$path" "$vpid" "$cg.log" || die "$srv under valgrind did not answer"
+        taskset -c 1 wrk -t1 -c10 -d1s "http://127.0.0.1:$port$path" >/dev/null 2>&1 || true
+        callgrind_control -z "$vpid" >/dev/null 2>&1
+        line=$(taskset -c 1 wrk -t1 -c10 -d3s -s "$bench/report.lua" "http://127.0.0.1:$port$path" 2>&1 | grep '^NODUS_WRK ' || true)
+        callgrind_control -d "$vpid" >/dev/null 2>&1
+        stop_pids "$vpid"
+        requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
+        dump=$(ls -t "$cg.out".* 2>/dev/null | head -n1)
+        instr=$([[ -n "$dump" ]] && awk '/^(summary|totals):/ { print $2; exit }' "$dump")
+        [[ -n "$requests" && -n "$instr" ]] || { echo "   $label: no result (see $cg.log)"; continue; }
+        printf '%s\t%s\t%s\t%s\n' "$label" "$path" "$requests" "$instr" >>"$out/callgrind.tsv"
+        awk -v l="$label" -v q="$requests" -v i="$instr" 'BEGIN { printf "   %-28s %8d requests  %7.0f instructions/request\n", l, q, i / q }'
+    done
+    python3 - "$out" <<'PY' | tee -a "$out/results.md"
+import csv, sys
+rows = list(csv.DictReader(open(f"{sys.argv[1]}/callgrind.tsv"), delimiter="\t"))
+per = {r["case"]: int(r["instructions"]) / int(r["requests"]) for r in rows}
+print("\nUser-space instructions per request (callgrind, steady state, wrk -t1 -c10 -d3s):\n")
+print("| server, route | path | requests | instructions / request | ÷ 1 route |")
+print("|---|---|--:|--:|--:|")
+for r in rows:
+    base = per.get("1 route, :param" if ":param" in r["case"] else "1 route, literal")
+    ratio = f"{per[r['case']] / base:.3f}" if base else "–"
+    print(f"| {r['case']} | `{r['path']}` | {int(r['requests']):,} | {per[r['case']]:,.0f} | {ratio} |")
+PY
+fi
+
 echo
 echo "raw data and logs: $out"
 exit 0
