@@ -19,9 +19,15 @@ void listen_clustered(const config& cfg, http::server& srv) {
     srv.handle_signals(false);
     // A worker forked by a reload serves with the [http] settings the master re-read.
     http::detail::reconfigure(srv, setup.http);
-    srv.listen_fd(setup.listen_fd);   // the server takes a duplicate; the worker keeps this one
 
     cluster::detail::worker_hooks wh;
+    if (setup.round_robin) {
+        // The master accepts; each connection arrives over the worker's channel.
+        http::detail::serve_adopted(srv, setup.port);
+        wh.adopt = [&srv](int fd) { http::detail::adopt(srv, fd); };
+    } else {
+        srv.listen_fd(setup.listen_fd);   // the server takes a duplicate; the worker keeps this one
+    }
     wh.stop = [&srv](std::function<void()> done) {
         http::detail::retire_connections(srv);
         srv.close(std::move(done));

@@ -1,5 +1,6 @@
 // The cluster master: owns the listening sockets, forks and supervises the workers,
-// reloads and stops them. It runs no HTTP.
+// reloads and stops them. It runs no HTTP; with balance = round_robin it accepts the
+// connections itself and passes each one to the next worker over that worker's channel.
 #include "cluster/detail/reaper.hpp"
 #include "cluster/detail/state.hpp"
 
@@ -8,6 +9,8 @@
 #include <nodus/loop/loop.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -186,6 +189,21 @@ std::string describe_status(int status) {
 
 std::string control_message(control c) { return std::string(1, static_cast<char>(c)); }
 
+// accept() errors that belong to one connection (Linux reports a new socket's pending
+// network error from accept): skip it and take the next.
+bool connection_error(int err) noexcept {
+    switch (err) {
+    case EINTR: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN: case ENETUNREACH:
+    case ENOPROTOOPT: case EHOSTDOWN: case EHOSTUNREACH: case ENONET: case EOPNOTSUPP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Connections taken per readiness event before the master lets its loop run other work.
+constexpr int accept_batch = 64;
+
 std::uint64_t read_u64(std::string_view s, std::size_t at) {
     std::uint64_t v = 0;
     for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(s[at + i]);
@@ -221,7 +239,8 @@ struct slot_info {
 class master : public std::enable_shared_from_this<master> {
 public:
     explicit master(const config& c)
-        : cfg_(c), signals_(nodus::io_context()), stop_timer_(nodus::io_context()) {}
+        : cfg_(c), signals_(nodus::io_context()), stop_timer_(nodus::io_context()),
+          accept_retry_(nodus::io_context()), dispatch_retry_(nodus::io_context()) {}
 
     void bind();
     void start();
@@ -256,6 +275,15 @@ private:
     void set_table_state(const instance_ptr& w, std::uint32_t st) noexcept;
     bool alive() const noexcept { return !dead_; }
 
+    // balance = round_robin
+    void open_accept();
+    void close_accept(bool drop_queued) noexcept;
+    void arm_accept();
+    void on_acceptable();
+    void back_off_accept();
+    void dispatch_queued();
+    bool pass_to_worker(int fd);
+
     config cfg_;
     int n_ = 0;
     bool reuseport_ = false;
@@ -281,6 +309,19 @@ private:
     instance_ptr reload_new_;
     bool reopen_ = false;   // test-only: a reload that closes and re-binds the listener
     bool reopen_waiting_ = false;
+
+    // balance = round_robin: the master accepts on fds_[0] and passes each connection on.
+    bool rr_ = false;
+    std::unique_ptr<asio::posix::stream_descriptor> accept_watch_;
+    asio::steady_timer accept_retry_;
+    asio::steady_timer dispatch_retry_;
+    bool accept_armed_ = false;     // a readiness wait is pending
+    bool accept_paused_ = false;    // the queue is full: the rest wait in the kernel's backlog
+    bool accept_backoff_ = false;   // accept failed (no descriptors?): waiting a little
+    bool dispatch_pending_ = false;
+    std::deque<int> queued_;        // accepted, no worker could take them yet
+    std::size_t queue_limit_ = 0;
+    std::size_t next_slot_ = 0;    // where the round robin goes on
 };
 
 std::shared_ptr<master>& the_master() {
@@ -292,8 +333,8 @@ void master::bind() {
     n_ = resolve_workers(cfg_.cluster);
     if (n_ < 1) n_ = 1;
     reuseport_ = cfg_.cluster.balance == "reuseport";
-    if (cfg_.cluster.balance != "shared" && cfg_.cluster.balance != "reuseport")
-        lg().warn("cluster: balance = {} is not implemented; using shared", cfg_.cluster.balance);
+    rr_ = cfg_.cluster.balance == "round_robin";
+    queue_limit_ = static_cast<std::size_t>(std::max(1, cfg_.server.backlog));
     reopen_ = [] {
         const char* v = std::getenv("NODUS_TEST_RELOAD_REOPEN");
         return v && *v && std::string_view{v} != "0";
@@ -336,7 +377,7 @@ void master::bind() {
 void master::start() {
     lg().info("Server running at http://{}:{}/", show_host(host_), port_);
     lg().info("cluster: master pid {}, {} worker(s), balance = {}", self_, n_,
-              reuseport_ ? "reuseport" : "shared");
+              reuseport_ ? "reuseport" : rr_ ? "round_robin" : "shared");
     signals_.add(SIGTERM);
     signals_.add(SIGINT);
     signals_.add(SIGHUP);
@@ -344,7 +385,7 @@ void master::start() {
     wait_signals();
     // The workers' recent-accept counts decay, so the fairness rule compares rates: a
     // worker that just started is level with the others within a second.
-    if (!reuseport_) {
+    if (!reuseport_ && !rr_) {
         decay_ = nodus::set_interval(std::chrono::milliseconds(100), [] {
             auto& st = state();
             for (std::size_t i = 0; i < st.table_size; ++i)
@@ -353,6 +394,7 @@ void master::start() {
         });
     }
     for (int i = 0; i < n_; ++i) spawn(i, false);
+    open_accept();
     auto self = shared_from_this();
     for (auto& fn : state().on_master_start) {
         nodus::post([self, fn] {
@@ -363,6 +405,7 @@ void master::start() {
 
 void master::finish() {
     lg().info("cluster: master exiting with code {}", exit_code_);
+    close_accept(true);
     for (int fd : fds_) ::close(fd);
     nodus::log::shutdown();
     std::exit(exit_code_);
@@ -456,7 +499,7 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     // The master may have died between fork() and prctl(): then no signal would come.
     if (::getppid() != self_) ::_exit(1);
-    teardown_in_child(reuseport_ ? fds_[static_cast<std::size_t>(slot)] : fds_[0]);
+    teardown_in_child(rr_ ? -1 : reuseport_ ? fds_[static_cast<std::size_t>(slot)] : fds_[0]);
     auto& st = state();
     st.r = role::worker;
     st.worker_id = slot + 1;
@@ -467,12 +510,14 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     nodus::log::init(cfg_.log, "worker " + std::to_string(slot + 1));
     worker_setup setup;
     setup.id = slot + 1;
-    setup.listen_fd = reuseport_ ? fds_[static_cast<std::size_t>(slot)] : fds_[0];
+    setup.listen_fd = rr_ ? -1 : reuseport_ ? fds_[static_cast<std::size_t>(slot)] : fds_[0];
     st.listen_fd = setup.listen_fd;
     setup.ipc_fd = ipc_fd;
+    setup.port = port_;
     setup.http = cfg_.http;
+    setup.round_robin = rr_;
     // NODUS_TEST_NO_FAIR_ACCEPT: measure plain sharing (docs/cluster.md), test only.
-    setup.fair_accept = !reuseport_ && !std::getenv("NODUS_TEST_NO_FAIR_ACCEPT");
+    setup.fair_accept = !reuseport_ && !rr_ && !std::getenv("NODUS_TEST_NO_FAIR_ACCEPT");
     throw became_worker{setup};
 }
 
@@ -483,8 +528,11 @@ void master::teardown_in_child(int keep_fd) noexcept {
     signals_.clear(ignored);   // back to the default actions
     stop_timer_.cancel();
     decay_.cancel();
+    // Connections the master holds must not stay open in a worker as well: the client
+    // would see no end of them when their real owner closes its copy.
+    close_accept(true);
     for (auto& [pid, w] : instances_) {
-        w->chan.close();
+        w->chan.close();   // with any descriptors queued on it
         w->timer->cancel();
     }
     instances_.clear();
@@ -508,6 +556,7 @@ void master::on_control(const instance_ptr& w, std::string_view msg) {
         break;
     case control::listening:
         on_ready(w);
+        if (rr_) dispatch_queued();
         break;
     case control::stats:
         if (msg.size() != 17) {
@@ -526,7 +575,12 @@ void master::on_ready(const instance_ptr& w) {
     if (w->ph != phase::starting) return;
     w->ph = phase::ready;
     w->timer->cancel();
-    set_table_state(w, slot_accepting);
+    if (w->table_index >= 0) {
+        // Only from starting: a worker that began to stop on its own already left the
+        // round robin (it marks its row itself).
+        std::uint32_t expected = slot_starting;
+        state().table[w->table_index].state.compare_exchange_strong(expected, slot_accepting);
+    }
     lg().info("cluster: worker {} (pid {}) is listening", w->slot + 1, w->pid);
     if (stopping_) {
         retire(w, control::shutdown);
@@ -657,6 +711,9 @@ void master::stop(int code, const std::string& why) {
     stopping_ = true;
     exit_code_ = code;
     reloading_ = false;
+    // Every worker is about to drain: take no more connections. The socket stays open
+    // until the master exits, as with the other balance modes.
+    close_accept(true);
     lg().info("cluster: stopping ({}): draining {} worker(s), deadline {} ms", why, instances_.size(),
               cfg_.cluster.shutdown_timeout_ms);
     for (auto& s : slots_)
@@ -682,6 +739,7 @@ void master::stop(int code, const std::string& why) {
 void master::stop_now(int signo) {
     lg().warn("cluster: second {} while stopping: killing {} worker(s) now", ::sigabbrev_np(signo),
               instances_.size());
+    close_accept(true);
     for (auto& [pid, w] : instances_) ::kill(pid, SIGKILL);
     reap_all_blocking();
     instances_.clear();
@@ -726,6 +784,7 @@ void master::reload() {
         lg().info("cluster: reload (generation {}): closing the listener and restarting every worker",
                   generation_);
         reopen_waiting_ = true;
+        close_accept(false);
         for (int fd : fds_) ::close(fd);
         fds_.clear();
         for (auto& [pid, w] : instances_) retire(w, control::retire);
@@ -786,6 +845,149 @@ void master::reopen_listeners() {
         return;
     }
     for (int i = 0; i < n_; ++i) spawn(i, false);
+    open_accept();
+}
+
+// ------------------------------------------------------------------ balance = round_robin
+//
+// The master accepts on the listening socket and passes each connection, its descriptor
+// attached to a control message (SCM_RIGHTS), to the next worker that is accepting, as
+// Node's cluster does by default. A connection no worker can take now (all starting or
+// restarting, or too far behind in reading their channels) waits in a queue as long as
+// the listen backlog; once that is full the master stops accepting, so further ones wait
+// in the kernel's backlog instead of being closed.
+
+void master::open_accept() {
+    if (!rr_ || fds_.empty() || accept_watch_ || stopping_) return;
+    accept_watch_ = std::make_unique<asio::posix::stream_descriptor>(nodus::io_context(), fds_[0]);
+    on_acceptable();
+}
+
+void master::close_accept(bool drop_queued) noexcept {
+    if (accept_watch_) {
+        // The master keeps the socket itself (fds_): only stop watching it.
+        accept_watch_->release();
+        accept_watch_.reset();
+    }
+    accept_armed_ = false;
+    accept_paused_ = false;
+    accept_backoff_ = false;
+    accept_retry_.cancel();
+    if (drop_queued) {
+        for (int fd : queued_) ::close(fd);
+        queued_.clear();
+        dispatch_pending_ = false;
+        dispatch_retry_.cancel();
+    }
+}
+
+void master::arm_accept() {
+    if (!accept_watch_ || accept_armed_ || stopping_) return;
+    accept_armed_ = true;
+    auto self = shared_from_this();
+    accept_watch_->async_wait(asio::posix::descriptor_base::wait_read,
+                              [self](const boost::system::error_code& ec) {
+                                  // Aborted: the watch was closed (and perhaps opened again).
+                                  if (ec == asio::error::operation_aborted || !self->alive()) return;
+                                  self->accept_armed_ = false;
+                                  if (ec) {
+                                      lg().error("cluster: waiting for connections failed: {}", ec.message());
+                                      self->back_off_accept();
+                                      return;
+                                  }
+                                  self->on_acceptable();
+                              });
+}
+
+void master::on_acceptable() {
+    if (!accept_watch_ || stopping_ || accept_armed_ || accept_paused_ || accept_backoff_) return;
+    for (int i = 0; i < accept_batch; ++i) {
+        if (queued_.size() >= queue_limit_) {
+            accept_paused_ = true;   // dispatch_queued resumes once there is room
+            return;
+        }
+        int fd = ::accept4(fds_[0], nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                // Drained: the socket is registered edge-triggered, so only now may a
+                // readiness wait be armed.
+                arm_accept();
+                return;
+            }
+            if (connection_error(err)) continue;
+            lg().warn("cluster: accept failed: {}", std::strerror(err));
+            back_off_accept();
+            return;
+        }
+        queued_.push_back(fd);
+        dispatch_queued();
+    }
+    // More may be waiting: go on after whatever else the loop has to do.
+    auto self = shared_from_this();
+    asio::post(nodus::io_context(), [self] {
+        if (self->alive()) self->on_acceptable();
+    });
+}
+
+// Out of descriptors or memory: try again in a while instead of spinning on the error.
+void master::back_off_accept() {
+    if (accept_backoff_ || stopping_) return;
+    accept_backoff_ = true;
+    auto self = shared_from_this();
+    accept_retry_.expires_after(milliseconds(100));
+    accept_retry_.async_wait([self](const boost::system::error_code& ec) {
+        if (ec || !self->alive() || !self->accept_backoff_) return;
+        self->accept_backoff_ = false;
+        self->on_acceptable();
+    });
+}
+
+void master::dispatch_queued() {
+    while (!queued_.empty() && pass_to_worker(queued_.front())) {
+        ::close(queued_.front());   // the worker has it now
+        queued_.pop_front();
+    }
+    // A worker reporting listening empties the queue at once; one catching up with its
+    // channel says nothing, so look again shortly.
+    if (!queued_.empty() && !dispatch_pending_ && !stopping_) {
+        dispatch_pending_ = true;
+        auto self = shared_from_this();
+        dispatch_retry_.expires_after(milliseconds(20));
+        dispatch_retry_.async_wait([self](const boost::system::error_code& ec) {
+            if (ec || !self->alive() || !self->dispatch_pending_) return;
+            self->dispatch_pending_ = false;
+            self->dispatch_queued();
+        });
+    }
+    if (accept_paused_ && queued_.size() < queue_limit_) {
+        accept_paused_ = false;
+        on_acceptable();
+    }
+}
+
+bool master::pass_to_worker(int fd) {
+    static const std::string msg = control_message(control::connection);
+    auto& st = state();
+    const std::size_t n = slots_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t k = (next_slot_ + i) % n;
+        const auto& w = slots_[k].current;
+        // Accepting: reported listening, and neither retired by the master nor stopping
+        // on its own (the shared table says so).
+        if (!w || w->ph != phase::ready || w->table_index < 0 ||
+            st.table[w->table_index].state.load(std::memory_order_relaxed) != slot_accepting)
+            continue;
+        // A worker whose channel is full has a few hundred connections it has not even
+        // read: more would only wait there (a stuck worker would collect them forever).
+        if (w->chan.queued() > 0) continue;
+        // False when its channel is closed (the worker died): try the next one.
+        if (w->chan.send_fd(ipc::ns::control, msg, fd)) {
+            next_slot_ = (k + 1) % n;
+            return true;
+        }
+    }
+    return false;
 }
 
 void master::log_table() {

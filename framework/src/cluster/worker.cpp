@@ -1,5 +1,5 @@
-// The worker's side of the cluster: its channel to the master, stats, graceful stop
-// and the fair-accept rule.
+// The worker's side of the cluster: its channel to the master, stats, graceful stop,
+// the fair-accept rule, and with balance = round_robin the connections the master passes.
 #include "cluster/detail/state.hpp"
 
 #include <nodus/ipc/channel.hpp>
@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace nodus::cluster::detail {
 
@@ -55,6 +56,13 @@ void begin_close(const char* why) {
     if (w.closing) return;
     w.closing = true;
     nodus::log::get().info("cluster: stopping gracefully ({})", why);
+    if (w.hooks.adopt) {
+        // The master passes connections only to workers the shared table shows accepting:
+        // leave the rotation now, also when the stop began here (a signal sent to this
+        // worker) rather than in the master. One passed a moment earlier is still served.
+        auto& st = state();
+        if (st.table && st.table_index >= 0) st.table[st.table_index].state.store(slot_retiring);
+    }
     w.stats.cancel();
     w.term.cancel();
     w.intr.cancel();
@@ -102,6 +110,16 @@ void worker_serve(worker_hooks hooks) {
         default:
             nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
         }
+    });
+    w.chan.on_control_fd([](std::string_view msg, int fd) {
+        auto& w2 = ws();
+        if (!msg.empty() && static_cast<control>(msg[0]) == control::connection && w2.hooks.adopt) {
+            w2.hooks.adopt(fd);
+            return;
+        }
+        ::close(fd);
+        nodus::log::get().error("cluster: closed an unexpected descriptor from the master (control message {})",
+                                msg.empty() ? -1 : int(msg[0]));
     });
     w.chan.on_message([](std::string_view msg) {
         for (auto& fn : state().on_message) fn(msg);

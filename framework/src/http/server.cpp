@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <system_error>
 
@@ -122,12 +123,7 @@ void server_impl::do_accept() {
         // Even when closing: a connection already taken from the queue is served
         // (with Connection: close), or its request would be lost.
         if (!ec) {
-            boost::system::error_code ignore;
-            sock.non_blocking(true, ignore);
-            sock.set_option(asio::ip::tcp::no_delay(true), ignore);
-            auto* c = new connection(*this, std::move(sock));
-            c->remote_ = accept_ep_;
-            c->start();
+            start_connection(std::move(sock), accept_ep_);
             do_accept();
             return;
         }
@@ -143,6 +139,50 @@ void server_impl::do_accept() {
             maybe_delete();
         });
     });
+}
+
+// Every new connection starts here, whether this server accepted it or was handed it.
+void server_impl::start_connection(socket_type sock, const asio::ip::tcp::endpoint& remote) {
+    boost::system::error_code ignore;
+    sock.non_blocking(true, ignore);
+    sock.set_option(asio::ip::tcp::no_delay(true), ignore);
+    auto* c = new connection(*this, std::move(sock));
+    c->remote_ = remote;
+    c->start();
+}
+
+void server_impl::serve_adopted(std::uint16_t port) {
+    port_ = port;
+    if (on_listening_) on_listening_();
+}
+
+void server_impl::adopt(int fd) {
+    // Like a connection accepted while closing, one handed over then is still served (with
+    // Connection: close) as long as the drain runs; after it finished nothing would.
+    if (close_done_) {
+        ::close(fd);
+        return;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    // No peer: the client is gone already (reset while the connection was on its way).
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+        ::close(fd);
+        return;
+    }
+    asio::ip::tcp::endpoint remote;
+    std::memcpy(remote.data(), &ss, len);
+    remote.resize(len);
+    socket_type sock{ctx_};
+    boost::system::error_code ec;
+    sock.assign(remote.protocol(), fd, ec);
+    if (ec) {
+        ::close(fd);
+        log::get().warn("cannot adopt a connection: {}", ec.message());
+        return;
+    }
+    start_connection(std::move(sock), remote);
 }
 
 // ------------------------------------------------------------------ connection lists
@@ -475,6 +515,8 @@ std::string_view server_impl::date() noexcept {
 
 void reconfigure(server& srv, const http_config& cfg) { srv.impl()->configure(cfg); }
 std::size_t parked_connections(const server& srv) noexcept { return srv.impl()->parked_; }
+void serve_adopted(server& srv, std::uint16_t port) { srv.impl()->serve_adopted(port); }
+void adopt(server& srv, int fd) { srv.impl()->adopt(fd); }
 void set_hooks(server& srv, server_hooks hooks) { srv.impl()->hooks_ = std::move(hooks); }
 void retire_connections(server& srv) { srv.impl()->retire(); }
 

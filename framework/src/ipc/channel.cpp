@@ -13,10 +13,12 @@
 #include <deque>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace nodus::ipc {
@@ -24,8 +26,48 @@ namespace nodus::ipc {
 namespace asio = boost::asio;
 
 namespace {
+
 constexpr std::size_t header_bytes = 5;
-}
+// One descriptor per message is what the framework sends; room for a few more lets a
+// malformed sender's extras be received and closed rather than leak in flight.
+constexpr std::size_t max_fds_per_message = 4;
+
+// A descriptor this end owns: closed unless handed on with release().
+class owned_fd {
+public:
+    owned_fd() noexcept = default;
+    explicit owned_fd(int fd) noexcept : fd_(fd) {}
+    owned_fd(owned_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    owned_fd& operator=(owned_fd&& o) noexcept {
+        if (this != &o) {
+            reset();
+            fd_ = std::exchange(o.fd_, -1);
+        }
+        return *this;
+    }
+    ~owned_fd() { reset(); }
+    int get() const noexcept { return fd_; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+    void reset() noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    int fd_ = -1;
+};
+
+// A framed message waiting for the socket, with the duplicate of the descriptor it carries.
+struct frame {
+    std::string bytes;
+    owned_fd fd;
+};
+
+// Refuses one descriptor without breaking the channel: this user has too many
+// descriptors in flight already.
+bool fd_refused(int err) noexcept { return err == ETOOMANYREFS; }
+
+} // namespace
 
 namespace detail {
 
@@ -33,8 +75,9 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
     asio::posix::stream_descriptor sd;
     std::function<void(std::string_view)> on_app;
     std::function<void(std::string_view)> on_ctl;
+    std::function<void(std::string_view, int)> on_ctl_fd;
     std::function<void()> on_closed;
-    std::deque<std::string> out;      // framed messages not yet written
+    std::deque<frame> out;            // framed messages not yet written
     std::vector<char> in;
     bool reading = false;
     bool writing = false;
@@ -61,23 +104,56 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         // armed while data is still queued would never complete.
         for (;;) {
             if (closed) return;
-            ssize_t n = ::recv(sd.native_handle(), in.data(), in.size(), MSG_DONTWAIT | MSG_TRUNC);
+            iovec iov{in.data(), in.size()};
+            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_message)];
+            msghdr mh{};
+            mh.msg_iov = &iov;
+            mh.msg_iovlen = 1;
+            mh.msg_control = control;
+            mh.msg_controllen = sizeof control;
+            // recvmsg even when no descriptor is expected: a plain recv would let the kernel
+            // discard one that came anyway, and MSG_CMSG_CLOEXEC keeps any we get out of
+            // programs this process executes.
+            ssize_t n = ::recvmsg(sd.native_handle(), &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) break;
                 do_close();
                 return;
             }
+            owned_fd fd = take_fds(mh);
             if (n == 0) {
                 do_close();
                 return;
             }
-            deliver(static_cast<std::size_t>(n));
+            deliver(static_cast<std::size_t>(n), std::move(fd));
         }
         start();
     }
 
-    void deliver(std::size_t n) {
+    // The first descriptor of a message is its own; any others are closed.
+    static owned_fd take_fds(msghdr& mh) noexcept {
+        owned_fd first;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (first.get() < 0) first = owned_fd{fd};
+                else ::close(fd);
+            }
+        }
+        // The kernel drops what does not fit: descriptors beyond the buffer, or all of them
+        // when this process is out of descriptors.
+        if (mh.msg_flags & MSG_CTRUNC)
+            nodus::log::get().error("ipc: descriptors sent with a message were lost (more than {}, or no "
+                                    "descriptor left in this process)",
+                                    max_fds_per_message);
+        return first;
+    }
+
+    void deliver(std::size_t n, owned_fd fd) {
         if (n > in.size()) {
             nodus::log::get().error("ipc: dropped a {}-byte message (limit {} bytes)", n,
                                     max_message_bytes);
@@ -98,9 +174,16 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         std::string_view payload{in.data() + header_bytes, len};
         switch (p[4]) {
         case static_cast<std::uint8_t>(ns::control):
-            if (on_ctl) on_ctl(payload);
+            if (fd.get() >= 0) {
+                if (on_ctl_fd) on_ctl_fd(payload, fd.release());
+                else nodus::log::get().error("ipc: closed a descriptor nobody takes");
+            } else if (on_ctl) {
+                on_ctl(payload);
+            }
             break;
         case static_cast<std::uint8_t>(ns::app):
+            if (fd.get() >= 0) nodus::log::get().error("ipc: closed a descriptor sent with an application message");
+            fd.reset();
             if (on_app) on_app(payload);
             break;
         default:
@@ -108,54 +191,110 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         }
     }
 
-    bool send(ns space, std::string_view payload) {
+    // One record; with `fd` >= 0 the descriptor rides along as SCM_RIGHTS.
+    ssize_t write_record(const std::string& bytes, int fd) noexcept {
+        if (fd < 0) return ::send(sd.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = control;
+        mh.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        return ::sendmsg(sd.native_handle(), &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+
+    bool send(ns space, std::string_view payload, int fd = -1) {
         if (closed) return false;
         if (payload.size() > max_message_bytes) {
             nodus::log::get().error("ipc: refused to send a {}-byte message (limit {} bytes)",
                                     payload.size(), max_message_bytes);
             return false;
         }
-        std::string frame;
-        frame.reserve(header_bytes + payload.size());
+        std::string bytes;
+        bytes.reserve(header_bytes + payload.size());
         auto len = static_cast<std::uint32_t>(payload.size());
-        frame.push_back(char(len & 0xff));
-        frame.push_back(char((len >> 8) & 0xff));
-        frame.push_back(char((len >> 16) & 0xff));
-        frame.push_back(char((len >> 24) & 0xff));
-        frame.push_back(char(space));
-        frame.append(payload);
-        out.push_back(std::move(frame));
-        if (!writing) flush();
+        bytes.push_back(char(len & 0xff));
+        bytes.push_back(char((len >> 8) & 0xff));
+        bytes.push_back(char((len >> 16) & 0xff));
+        bytes.push_back(char((len >> 24) & 0xff));
+        bytes.push_back(char(space));
+        bytes.append(payload);
+        bool full = false;
+        if (out.empty() && !writing) {
+            // Nothing queued: write now, and the caller's descriptor needs no duplicate.
+            for (;;) {
+                if (write_record(bytes, fd) >= 0) return true;   // a record goes whole or not at all
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    full = true;
+                    break;
+                }
+                if (fd >= 0 && fd_refused(errno)) {
+                    nodus::log::get().error("ipc: cannot pass a descriptor: {}", std::strerror(errno));
+                    return false;
+                }
+                do_close();
+                return false;
+            }
+        }
+        frame f{std::move(bytes), {}};
+        if (fd >= 0) {
+            // The caller may close its descriptor as soon as this returns: keep our own.
+            f.fd = owned_fd{::fcntl(fd, F_DUPFD_CLOEXEC, 0)};
+            if (f.fd.get() < 0) {
+                nodus::log::get().error("ipc: cannot hold a descriptor to pass: {}", std::strerror(errno));
+                return false;
+            }
+        }
+        out.push_back(std::move(f));
+        if (full) wait_writable();
+        else if (!writing) flush();
         return !closed;
+    }
+
+    void wait_writable() {
+        writing = true;
+        sd.async_wait(asio::posix::descriptor_base::wait_write,
+                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                          self->writing = false;
+                          if (ec || self->closed) return;
+                          self->flush();
+                      });
     }
 
     void flush() {
         while (!out.empty()) {
-            const auto& f = out.front();
-            ssize_t n = ::send(sd.native_handle(), f.data(), f.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+            auto& f = out.front();
+            ssize_t n = write_record(f.bytes, f.fd.get());
             if (n < 0) {
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    writing = true;
-                    sd.async_wait(asio::posix::descriptor_base::wait_write,
-                                  [self = shared_from_this()](const boost::system::error_code& ec) {
-                                      self->writing = false;
-                                      if (ec || self->closed) return;
-                                      self->flush();
-                                  });
+                    wait_writable();
                     return;
+                }
+                if (f.fd.get() >= 0 && fd_refused(errno)) {
+                    nodus::log::get().error("ipc: dropped a message: cannot pass its descriptor: {}",
+                                            std::strerror(errno));
+                    out.pop_front();
+                    continue;
                 }
                 do_close();
                 return;
             }
-            out.pop_front();
+            out.pop_front();   // closes our duplicate: the peer holds the descriptor now
         }
     }
 
     void do_close() noexcept {
         if (closed) return;
         closed = true;
-        out.clear();
+        out.clear();   // and with the messages, the descriptors they were to carry
         boost::system::error_code ignored;
         sd.close(ignored);
         auto fn = std::move(on_closed);
@@ -166,6 +305,7 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
             nodus::post([self = shared_from_this()] {
                 self->on_app = nullptr;
                 self->on_ctl = nullptr;
+                self->on_ctl_fd = nullptr;
             });
         } catch (...) {
         }
@@ -190,12 +330,21 @@ bool channel::send(ns space, std::string_view payload) {
     return impl_->send(space, payload);
 }
 
+bool channel::send_fd(ns space, std::string_view payload, int fd) {
+    if (!impl_ || fd < 0) return false;
+    return impl_->send(space, payload, fd);
+}
+
 void channel::on_message(std::function<void(std::string_view)> fn) {
     if (impl_ && !impl_->closed) impl_->on_app = std::move(fn);
 }
 
 void channel::on_control(std::function<void(std::string_view)> fn) {
     if (impl_ && !impl_->closed) impl_->on_ctl = std::move(fn);
+}
+
+void channel::on_control_fd(std::function<void(std::string_view, int)> fn) {
+    if (impl_ && !impl_->closed) impl_->on_ctl_fd = std::move(fn);
 }
 
 void channel::on_close(std::function<void()> fn) {
@@ -212,6 +361,8 @@ void channel::close() noexcept {
 }
 
 bool channel::is_open() const noexcept { return impl_ && !impl_->closed; }
+
+std::size_t channel::queued() const noexcept { return impl_ ? impl_->out.size() : 0; }
 
 std::pair<int, int> make_socket_pair() {
     int sv[2];

@@ -64,8 +64,18 @@ public:
 
     /// @cond internal
     bool send(ns space, std::string_view payload);
+    /// Send a message with a descriptor attached (`SCM_RIGHTS`). The caller keeps `fd`:
+    /// the channel passes it at once or, when the message must wait for the socket,
+    /// holds a duplicate until it is sent (closed if the channel closes first).
+    /// Returns false when the channel is closed or the descriptor cannot be passed.
+    bool send_fd(ns space, std::string_view payload, int fd);
+    /// Messages waiting for room in the socket (the peer is not reading).
+    std::size_t queued() const noexcept;
     /// Messages of the control namespace.
     void on_control(std::function<void(std::string_view)> fn);
+    /// Control messages that carry a descriptor; `fn` owns it. A descriptor that
+    /// arrives with no such callback (or with any other message) is closed.
+    void on_control_fd(std::function<void(std::string_view, int fd)> fn);
     /// @endcond
 
 private:

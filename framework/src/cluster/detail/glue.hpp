@@ -10,8 +10,9 @@ namespace nodus::detail {
 /// workers, supervises, reloads and stops them, then std::exit()s with the master's
 /// exit code: it never returns.
 /// Worker (the fork child): makes `srv` serve the inherited listening socket
-/// (`srv.listen_fd`), wires fair accepting, stats, IPC and graceful shutdown, and returns;
-/// the caller then runs the loop as usual.
+/// (`srv.listen_fd`), or with balance = round_robin the connections the master passes
+/// over IPC; wires fair accepting, stats, IPC and graceful shutdown, and returns; the
+/// caller then runs the loop as usual.
 /// @throws std::system_error (bind failure, in the master, before any fork).
 void listen_clustered(const config& cfg, http::server& srv);
 

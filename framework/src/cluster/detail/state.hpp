@@ -23,6 +23,8 @@ enum class control : std::uint8_t {
     shutdown = 3,   // master → worker: graceful stop
     stats = 4,      // worker → master: u64 connections, u64 requests (little-endian)
     retire = 5,     // master → worker: replaced by a reload, stop gracefully
+    connection = 6, // master → worker (balance = round_robin): an accepted connection,
+                    // its descriptor attached (SCM_RIGHTS)
 };
 
 /// One row of the table the master maps MAP_SHARED before forking.
@@ -41,7 +43,7 @@ struct process_state {
     std::size_t table_size = 0;
     int table_index = -1;
     int ipc_fd_for_worker = -1;
-    int listen_fd = -1;   // in a worker: its listening socket (for the accept-queue length)
+    int listen_fd = -1;   // in a worker: its listening socket (-1 with balance = round_robin)
     std::vector<std::function<void(std::string_view)>> on_message;
     std::vector<std::function<void(int, std::string_view)>> on_master_message;
     std::vector<std::function<void()>> on_master_start;
@@ -51,9 +53,11 @@ process_state& state() noexcept;
 /// What a worker needs once it returns from the master's fork.
 struct worker_setup {
     int id = 0;
-    int listen_fd = -1;
+    int listen_fd = -1;         // -1 with balance = round_robin: the master accepts
     int ipc_fd = -1;
+    std::uint16_t port = 0;     // the port the master listens on
     bool fair_accept = false;   // balance = shared: use the accept_delay rule
+    bool round_robin = false;   // balance = round_robin: connections arrive over the channel
     http_config http;           // the master's [http] when it forked (reloads change it)
 };
 
@@ -67,6 +71,8 @@ struct worker_hooks {
     std::function<void(std::function<void()> done)> stop;  // graceful: retire + close
     std::function<std::uint64_t()> connections;
     std::function<std::uint64_t()> requests;
+    /// balance = round_robin: serve a connection the master accepted; owns `fd`.
+    std::function<void(int fd)> adopt;
 };
 void worker_serve(worker_hooks hooks);
 void worker_note_count(std::size_t open) noexcept;

@@ -1,6 +1,7 @@
 #pragma once
 // Framework-internal hooks into a server, for the cluster worker glue.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 #include <nodus/http/server.hpp>
@@ -17,11 +18,21 @@ struct server_hooks {
     std::function<void()> on_closed;
 };
 
-/// Install hooks on `srv` (replaces earlier ones). Call before `listen`/`listen_fd`.
+/// Install hooks on `srv` (replaces earlier ones). Call before `listen`/`listen_fd`/`serve_adopted`.
 void set_hooks(server& srv, server_hooks hooks);
 
-/// Replace the server's [http] settings. Only before `listen`/`listen_fd`.
+/// Replace the server's [http] settings. Only before `listen`/`listen_fd`/`serve_adopted`.
 void reconfigure(server& srv, const http_config& cfg);
+
+/// Serve without a listening socket of its own: connections accepted elsewhere (the
+/// cluster master, balance = round_robin) arrive through `adopt`. `port` is what
+/// `port()` reports; `on_listening` is called as after `listen`.
+void serve_adopted(server& srv, std::uint16_t port);
+
+/// Serve `fd`, a connected TCP socket accepted elsewhere, exactly like a connection the
+/// server accepted itself. The server owns `fd` from now on; once a graceful close has
+/// finished (or the peer is already gone) it is closed at once.
+void adopt(server& srv, int fd);
 
 /// Keep-alive connections parked right now (idle, held only as a descriptor).
 std::size_t parked_connections(const server& srv) noexcept;

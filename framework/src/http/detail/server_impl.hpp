@@ -171,6 +171,8 @@ public:
 
     void listen(std::uint16_t port, std::string_view host, int backlog);
     void listen_fd(int fd);
+    void serve_adopted(std::uint16_t port);
+    void adopt(int fd);
     void close(std::function<void()> done);
     void close_now();
     void retire();
@@ -207,6 +209,7 @@ public:
 
 private:
     void do_accept();
+    void start_connection(socket_type sock, const boost::asio::ip::tcp::endpoint& remote);
     void watch_parked();
     void on_parked_ready();
     void unpark(parked_conn* p);
