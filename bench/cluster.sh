@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two worker processes: nodus (--cluster.workers=2, balance shared and reuseport), Node.js's
+# Two worker processes: nodus (--cluster.workers=2, balance shared, reuseport and round_robin), Node.js's
 # cluster module (scheduling policy rr and none) and nginx (worker_processes 2), all answering
 # GET / "Hello World\n" over keep-alive on 127.0.0.1, driven by wrk -t2 -c100.
 #
@@ -25,7 +25,7 @@ reps=3
 duration=10
 warmup=3
 conns=100
-servers="nodus-shared,nodus-reuseport,node-rr,node-none,nginx"
+servers="nodus-shared,nodus-reuseport,nodus-round_robin,node-rr,node-none,nginx"
 nice_level=0
 out=""
 build=1
@@ -51,7 +51,7 @@ for n in "$reps" "$duration" "$conns"; do [[ "$n" =~ ^[0-9]+$ ]] || die "not a n
 [[ "$nice_level" =~ ^-?[0-9]+$ ]] || die "--nice wants a number"
 IFS=, read -r -a server_list <<<"$servers"
 for s in "${server_list[@]}"; do
-    case "$s" in nodus-shared|nodus-reuseport|node-rr|node-none|nginx) ;; *) die "unknown server '$s'" ;; esac
+    case "$s" in nodus-shared|nodus-reuseport|nodus-round_robin|node-rr|node-none|nginx) ;; *) die "unknown server '$s'" ;; esac
 done
 for tool in wrk python3 taskset curl node; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs"
@@ -237,6 +237,7 @@ import csv, statistics, sys
 out, hz, reps, dur, conns = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 names = {"nodus-shared": "nodus, balance = shared", "nodus-reuseport": "nodus, balance = reuseport",
+         "nodus-round_robin": "nodus, balance = round_robin",
          "node-rr": "Node.js cluster, rr", "node-none": "Node.js cluster, none", "nginx": "nginx, worker_processes 2"}
 order = [n for n in names if any(r["server"] == n for r in rows)]
 def share(csvs):
