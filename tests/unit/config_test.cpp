@@ -21,7 +21,8 @@ const std::vector<std::string> all_keys = {
     "http.drain_timeout_ms",
     "log.level", "log.access_log", "log.destination",
     "cluster.workers", "cluster.balance", "cluster.shutdown_timeout_ms",
-    "cluster.ready_timeout_ms", "cluster.crash_limit", "cluster.crash_window_s"};
+    "cluster.ready_timeout_ms", "cluster.crash_limit", "cluster.crash_window_s",
+    "loop.threadpool_size"};
 
 class config_test : public ::testing::Test {
 protected:
@@ -132,7 +133,9 @@ TEST_F(config_test, file_sets_every_section) {
                             "shutdown_timeout_ms = 7\n"
                             "ready_timeout_ms = 8\n"
                             "crash_limit = 9\n"
-                            "crash_window_s = 10\n");
+                            "crash_window_s = 10\n"
+                            "[loop]\n"
+                            "threadpool_size = 16\n");
     const auto c = nodus::load_config_file(path);
     EXPECT_EQ(c.server.host, "0.0.0.0");
     EXPECT_EQ(c.server.port, 8080);
@@ -157,6 +160,7 @@ TEST_F(config_test, file_sets_every_section) {
     EXPECT_EQ(c.cluster.ready_timeout_ms, 8u);
     EXPECT_EQ(c.cluster.crash_limit, 9u);
     EXPECT_EQ(c.cluster.crash_window_s, 10u);
+    EXPECT_EQ(c.loop.threadpool_size, 16u);
     EXPECT_EQ(c.file, path);
 }
 
@@ -318,6 +322,18 @@ TEST_F(config_test, bad_env_value_names_the_variable_and_value) {
               "NODUS_HTTP_SEND_TIMEOUT_MS=0: must be at least 1");
     EXPECT_EQ(error_of([] { parse({}, {"NODUS_HTTP_SERVER_HEADER=a\r\nX-Evil: 1"}); }),
               "NODUS_HTTP_SERVER_HEADER=a\r\nX-Evil: 1: must not contain control characters");
+}
+
+TEST_F(config_test, threadpool_size_from_env_and_flag_and_its_range) {
+    EXPECT_EQ(parse({}).cfg.loop.threadpool_size, 4u);
+    EXPECT_EQ(parse({}, {"NODUS_LOOP_THREADPOOL_SIZE=1024"}).cfg.loop.threadpool_size, 1024u);
+    EXPECT_EQ(parse({"--loop.threadpool_size=1"}).cfg.loop.threadpool_size, 1u);
+    EXPECT_EQ(error_of([] { parse({}, {"NODUS_LOOP_THREADPOOL_SIZE=0"}); }),
+              "NODUS_LOOP_THREADPOOL_SIZE=0: must be a number of threads from 1 to 1024");
+    EXPECT_EQ(error_of([] { parse({}, {"NODUS_LOOP_THREADPOOL_SIZE=1025"}); }),
+              "NODUS_LOOP_THREADPOOL_SIZE=1025: must be a number of threads from 1 to 1024");
+    EXPECT_EQ(error_of([] { parse({}, {"NODUS_LOOP_THREADPOOL_SIZE=four"}); }),
+              "NODUS_LOOP_THREADPOOL_SIZE=four: must be a number of threads from 1 to 1024");
 }
 
 TEST_F(config_test, unknown_nodus_env_variable_is_an_error_others_are_ignored) {

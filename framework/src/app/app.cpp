@@ -13,6 +13,16 @@
 
 namespace nodus {
 
+namespace {
+
+void apply_loop(const config& cfg) {
+    if (cfg.loop.threadpool_size != threadpool_size() && !set_threadpool_size(cfg.loop.threadpool_size))
+        log::get().warn("[loop] threadpool_size = {} not applied: the thread pool is already running "
+                        "with {} thread(s)", cfg.loop.threadpool_size, threadpool_size());
+}
+
+} // namespace
+
 struct app::state {
     config cfg;
     std::optional<http::server> srv;
@@ -28,6 +38,7 @@ app::app(int argc, char** argv, std::string default_config) : st_(std::make_uniq
         validate(r.cfg);
         st_->cfg = std::move(r.cfg);
         log::init(st_->cfg.log);
+        apply_loop(st_->cfg);
     } catch (const config_error& e) {
         std::fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "nodus", e.what());
         std::exit(2);
@@ -37,6 +48,7 @@ app::app(int argc, char** argv, std::string default_config) : st_(std::make_uniq
 app::app(config cfg) : st_(std::make_unique<state>()) {
     st_->cfg = std::move(cfg);
     log::init(st_->cfg.log);
+    apply_loop(st_->cfg);
 }
 
 app::app(app&&) noexcept = default;

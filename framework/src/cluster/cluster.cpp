@@ -2,6 +2,7 @@
 
 #include "cluster/detail/reaper.hpp"
 #include "cluster/detail/state.hpp"
+#include "loop/detail/threadpool.hpp"
 
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
@@ -37,6 +38,7 @@ int fork_with_loop(const log_config& log_cfg, std::string_view parent_tag) {
     int err = errno;
     if (pid == 0) {
         io.notify_fork(boost::asio::execution_context::fork_child);
+        nodus::detail::threadpool_after_fork_child();
         reset_reaper_in_child();
         return 0;
     }

@@ -155,6 +155,19 @@ setting workers_setting() {
                 "worker processes: 0 = one process, no master; auto = one per CPU", set, show);
 }
 
+setting threadpool_setting() {
+    auto set = [](config& c, const std::string& t) -> std::string {
+        std::uint32_t v = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc{} || end != t.data() + t.size() || v < 1 || v > max_threadpool_size)
+            return fmt::format("must be a number of threads from 1 to {}", max_threadpool_size);
+        c.loop.threadpool_size = v;
+        return {};
+    };
+    auto show = [](const config& c) { return fmt::to_string(c.loop.threadpool_size); };
+    return make("loop.threadpool_size", "N", "threads that run nodus::queue_work jobs", set, show);
+}
+
 #define NODUS_FIELD(member) [](auto& c) -> auto& { return c.member; }
 
 std::vector<setting> make_settings() {
@@ -205,6 +218,7 @@ std::vector<setting> make_settings() {
                        NODUS_FIELD(cluster.crash_limit), 1));
     s.push_back(number("cluster.crash_window_s", "S", "window for crash_limit, in seconds",
                        NODUS_FIELD(cluster.crash_window_s), 1));
+    s.push_back(threadpool_setting());
     return s;
 }
 

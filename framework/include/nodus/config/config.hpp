@@ -46,11 +46,19 @@ struct cluster_config {
     std::uint32_t crash_window_s = 60;
 };
 
+/// The largest `[loop] threadpool_size`.
+inline constexpr std::uint32_t max_threadpool_size = 1024;
+
+struct loop_config {
+    std::uint32_t threadpool_size = 4;     ///< threads for nodus::queue_work (1-1024)
+};
+
 struct config {
     server_config server;
     http_config http;
     log_config log;
     cluster_config cluster;
+    loop_config loop;
     std::string file;                      ///< the INI file read, empty when none
 };
 

@@ -8,6 +8,7 @@
 */
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 
 namespace boost::asio { class io_context; }
@@ -55,6 +56,28 @@ void next_tick(std::function<void()> fn);
 
 /** Same as `next_tick`: queue `fn` on the loop. Safe to call from other threads. */
 void post(std::function<void()> fn);
+
+/** Run blocking or CPU-heavy `work` on a thread of the process's thread pool, then `done` on
+    the loop (libuv's `uv_queue_work`, which Node uses for the file system, DNS and crypto).
+
+    `done` receives the exception `work` threw, or a null `std::exception_ptr`. Results travel
+    in whatever `work` and `done` capture; `work` must not touch the loop or any object the
+    loop's callbacks use without its own synchronisation. Jobs start in the order queued, up
+    to the pool's size at once; while any job has not reached its `done`, the loop stays
+    alive. Call from the loop thread.
+
+    The pool starts its threads on first use, at most `threadpool_size()` of them. In a
+    process forked with the loop (a cluster worker), the pool starts empty: jobs queued before
+    the fork complete in the parent only.
+*/
+void queue_work(std::function<void()> work, std::function<void(std::exception_ptr)> done);
+
+/** Threads the pool may run at once; 4 unless set. */
+unsigned threadpool_size() noexcept;
+
+/** Set the pool's size (1 to 1024; `[loop] threadpool_size`, which `nodus::app` applies).
+    Only before the first `queue_work`; returns false afterwards or when out of range. */
+bool set_threadpool_size(unsigned n) noexcept;
 
 /** A handle to a signal subscription made with `on_signal`. */
 class signal_handle {

@@ -1,0 +1,11 @@
+#pragma once
+// The thread pool's hook for fork_with_loop (cluster/cluster.cpp).
+
+namespace nodus::detail {
+
+/// In the child of a fork that keeps the loop: forget the parent's pool (its threads did not
+/// cross the fork, its lock may be held) and stop watching its wake-up descriptor, so that
+/// jobs the parent had queued neither run nor keep the child's loop alive.
+void threadpool_after_fork_child() noexcept;
+
+} // namespace nodus::detail
