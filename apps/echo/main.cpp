@@ -2,12 +2,16 @@
 //   POST /echo          the request body comes straight back, chunk by chunk
 //   GET  /stream?bytes= N bytes generated in 64 KiB writes, paced by on_drain
 //   GET  /delay?ms=     answers after a timer; other connections are served meanwhile
+//   GET  /work?ms=      blocks a thread of the pool for ms (as a slow synchronous call would),
+//                       then answers from the loop; other connections are served meanwhile
 //   GET  /              Hello World
 #include <nodus/nodus.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -64,6 +68,28 @@ void nodus_main(nodus::app& app) {
             res.set("Content-Type", "text/plain");
             res.end("waited " + std::to_string(ms) + " ms\n");
         });
+    });
+
+    app.get("/work", [](nodus::request req, nodus::response res) {
+        auto ms = std::min<std::uint64_t>(number(req.query("ms"), 100), 60000);
+        auto took = std::make_shared<std::uint64_t>(0);
+        nodus::queue_work(
+            [ms, took] {   // a pool thread: blocking is allowed here
+                auto t0 = std::chrono::steady_clock::now();
+                std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+                *took = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       std::chrono::steady_clock::now() - t0)
+                                                       .count());
+            },
+            [res, took](std::exception_ptr error) mutable {   // back on the loop
+                if (error) {
+                    res.status(500);
+                    res.end("work failed\n");
+                    return;
+                }
+                res.set("Content-Type", "text/plain");
+                res.end("worked " + std::to_string(*took) + " ms on the pool\n");
+            });
     });
 
     app.listen();

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 using namespace std::chrono_literals;
 using cluster_test::process;
 
@@ -89,6 +92,42 @@ TEST(app_process, streams_an_upload_back) {
     EXPECT_TRUE(r->chunked);
     EXPECT_EQ(r->body.size(), body.size());
     EXPECT_TRUE(r->body == body);
+}
+
+TEST(app_process, blocking_work_on_the_pool_does_not_stall_other_requests) {
+    process p{{"--config", src("config/echo.ini"), "--server.port=0", "--loop.threadpool_size=2"}, {},
+              bin("apps/echo/echo")};
+    auto port = p.port();
+    ASSERT_NE(port, 0) << p.log();
+    // Three 600 ms jobs on a pool of two: two run at once, the third waits for a thread.
+    std::vector<std::unique_ptr<nodus::test::client>> slow;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) {
+        slow.push_back(std::make_unique<nodus::test::client>(port));
+        slow.back()->send("GET /work?ms=600 HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    std::this_thread::sleep_for(50ms);
+    // Meanwhile the loop answers at once.
+    for (int i = 0; i < 5; ++i) {
+        nodus::test::client c{port};
+        auto q0 = std::chrono::steady_clock::now();
+        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto r = c.read_response();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200);
+        EXPECT_LT(std::chrono::steady_clock::now() - q0, 300ms) << "the loop was blocked";
+    }
+    std::vector<double> done_ms;
+    for (auto& c : slow) {
+        auto r = c->read_response();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200);
+        EXPECT_EQ(r->body.rfind("worked ", 0), 0u) << r->body;
+        done_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    // Two at once, then the third: about 1,200 ms in all (one at a time would be 1,800).
+    EXPECT_GE(done_ms.back(), 1150.0);
+    EXPECT_LT(done_ms.back(), 1750.0);
 }
 
 TEST(app_process, bad_config_value_exits_2_naming_file_line_key_value) {
