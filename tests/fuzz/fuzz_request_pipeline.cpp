@@ -161,7 +161,11 @@ nodus::router make_router()
             res.status(status);
         res.set("X-Echo", req.header("x-echo"));
         res.append("X-Echo", req.query_string());
-        std::string const body{req.header("x-body")};
+        std::string body{req.header("x-body")};
+        // The output check takes a response followed at once by "HTTP/1.1 " as one without a
+        // body (HEAD): a body that itself starts so would read as such and be misjudged.
+        if (body.starts_with("HTTP/"))
+            body.insert(0, "-");
         if (req.has_header("x-len")) {
             // Known finding (tests/fuzz/README.md): a body longer than the declared
             // Content-Length is sent whole. NODUS_FUZZ_SKIP_KNOWN=1 (scripts/fuzz.sh) keeps
