@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -302,5 +303,83 @@ inline int get_pid(std::uint16_t port, const std::string& path = "/") {
     if (!r || r->status != 200) return 0;
     return std::atoi(r->body.c_str());
 }
+
+/// The demo started the way systemd starts a socket-activated service: a listening socket on
+/// 127.0.0.1 passed as fd 3 with LISTEN_FDS=1 and LISTEN_PID, `args` after the binary, in a
+/// process group of its own. `log_until` reads its output until `marker` appears (10 s at most);
+/// `stop` sends SIGTERM and returns whether it exited with 0, then kills what is left.
+class socket_activated {
+public:
+    explicit socket_activated(std::vector<std::string> args) {
+        int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (lfd < 0 || ::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(lfd, 128) != 0)
+            throw std::runtime_error("socket_activated: cannot listen");
+        socklen_t len = sizeof sa;
+        ::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
+        port_ = ntohs(sa.sin_port);
+        int out[2];
+        if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("socket_activated: pipe");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::setpgid(0, 0);
+            ::dup2(out[1], 1);
+            ::dup2(out[1], 2);
+            if (lfd == 3) ::fcntl(3, F_SETFD, 0);   // dup2 onto itself would keep FD_CLOEXEC
+            else ::dup2(lfd, 3);                     // the copy has FD_CLOEXEC cleared
+            ::setenv("LISTEN_FDS", "1", 1);
+            ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+            std::string bin = demo_binary();
+            args.insert(args.begin(), bin);
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(bin.c_str(), argv.data());
+            ::_exit(127);
+        }
+        ::close(out[1]);
+        ::close(lfd);   // only the master holds it now
+        out_ = out[0];
+    }
+    socket_activated(const socket_activated&) = delete;
+    socket_activated& operator=(const socket_activated&) = delete;
+    ~socket_activated() {
+        if (pid_ > 0) ::kill(-pid_, SIGKILL);
+        if (out_ >= 0) ::close(out_);
+    }
+
+    std::uint16_t port() const noexcept { return port_; }
+
+    const std::string& log_until(const std::string& marker) {
+        auto deadline = clock::now() + 10s;
+        while (log_.find(marker) == std::string::npos && clock::now() < deadline) {
+            pollfd pf{out_, POLLIN, 0};
+            if (::poll(&pf, 1, 100) > 0) {
+                char buf[4096];
+                auto n = ::read(out_, buf, sizeof buf);
+                if (n <= 0) break;
+                log_.append(buf, static_cast<std::size_t>(n));
+            }
+        }
+        return log_;
+    }
+
+    bool stop() {
+        ::kill(pid_, SIGTERM);
+        int st = 0;
+        for (int i = 0; i < 500 && ::waitpid(pid_, &st, WNOHANG) != pid_; ++i) std::this_thread::sleep_for(10ms);
+        ::kill(-pid_, SIGKILL);
+        pid_ = -1;
+        return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+    std::uint16_t port_ = 0;
+    std::string log_;
+};
 
 } // namespace cluster_test
