@@ -349,7 +349,7 @@ void master::bind() {
         }
         if (!reuseport_) {
             for (std::size_t i = 1; i < sd.size(); ++i) ::close(sd[i]);
-            sd.resize(1);
+            sd.erase(sd.begin() + 1, sd.end());   // (resize(1) trips a false -Warray-bounds at -O3)
         } else {
             for (std::size_t i = static_cast<std::size_t>(n_); i < sd.size(); ++i) ::close(sd[i]);
             sd.resize(static_cast<std::size_t>(n_));

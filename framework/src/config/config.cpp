@@ -261,7 +261,10 @@ struct schema {
     std::string sections() const {
         std::vector<std::string> names;
         for (const auto& s : settings) {
-            std::string sec = "[" + s.key.substr(0, s.key.find('.')) + "]";
+            // Built by appending: operator+ on the substring trips a false -Wrestrict at -O3.
+            std::string sec = "[";
+            sec.append(s.key, 0, s.key.find('.'));
+            sec += ']';
             if (std::find(names.begin(), names.end(), sec) == names.end())
                 names.push_back(sec);
         }
