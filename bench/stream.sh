@@ -177,7 +177,8 @@ for test in ("download", "upload"):
 print("\nPeak RSS: the highest VmHWM over the runs, reset to the current RSS before each transfer. "
       "Others' CPU: busy time of both CPUs (/proc/stat) not spent by the server or the client, over the transfer. "
       "Kernel share: the server's stime over its utime + stime, i.e. how much of the server's CPU time "
-      "went to the kernel's copying and TCP work rather than to the server's own code.")
+      "went to the kernel's copying and TCP work rather than to the server's own code. The kernel splits "
+      "utime and stime by sampling at each clock tick, so on short transfers (a few dozen ticks) that share is coarse.")
 PY
 echo
 echo "raw data and logs: $out"
