@@ -4,7 +4,8 @@
 
     Setup code declares servers, timers and signal handlers; `nodus::run()` then runs
     the loop until no work is left (no timer, no open server, no connection, no
-    pending callback) and returns the exit code the program set, as Node does.
+    pending callback, no thread-pool job) and returns the exit code the program set, as
+    Node does.
 */
 #include <chrono>
 #include <cstdint>
