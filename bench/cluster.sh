@@ -31,7 +31,6 @@ out=""
 build=1
 build_dir="$root/build-bench"
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --reps) reps="$2"; shift ;;
@@ -68,39 +67,6 @@ say "machine"; cat "$out/machine.txt"
 
 declare -A pid_of=() port_of=() workers_of=() log_of=()
 
-write_nginx_conf() {   # $1 port -> prints the prefix directory
-    local dir="$tmp/nginx-$1"
-    mkdir -p "$dir"
-    cat >"$dir/nginx.conf" <<NGX
-worker_processes 2;
-daemon off;
-master_process on;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events {
-    worker_connections 8192;
-}
-http {
-    access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 600s;
-    server {
-        listen 127.0.0.1:$1 backlog=4096;
-        location / {
-            default_type text/plain;
-            return 200 "Hello World\n";
-        }
-    }
-}
-NGX
-    echo "$dir"
-}
-
 start_server() {   # $1 name, $2 port
     local name="$1" port="$2" log="$out/logs/$1.log" cmd=() envs=()
     case "$name" in
@@ -112,7 +78,7 @@ start_server() {   # $1 name, $2 port
             envs=("NODE_CLUSTER_SCHED_POLICY=${name#node-}")
             cmd=(node "$bench/node/cluster.js" "$port" 2 600000 4096) ;;
         nginx)
-            local dir; dir=$(write_nginx_conf "$port")
+            local dir; dir=$(write_nginx_conf "$port" 2 8192)
             cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
     esac
     echo "\$ ${envs[*]} taskset -c 0,1 ${cmd[*]}" >"$log"

@@ -1,6 +1,7 @@
-# Shared by bench/cluster.sh, bench/stream.sh and bench/routing.sh (sourced, not run).
+# Shared by the bench scripts (sourced, not run).
 # Expects `root` and `bench` to be set and `set -euo pipefail` in the caller.
 
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 say() { printf '\n== %s\n' "$*"; }
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -25,6 +26,10 @@ cpu_ticks() {    # utime + stime of one process (all its threads), in clock tick
 
 sys_ticks() {     # stime of one process (all its threads), in clock ticks; 0 if gone
     awk '{ sub(/^.*\) /, ""); print $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+sched_wait_ns() {   # time a process's threads spent runnable but waiting for a CPU, in ns
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%d\n", s }'
 }
 
 children_of() {  # direct children of a process, space-separated, in pid order
@@ -111,4 +116,38 @@ bench_prepare() {  # $1 name: the output folder (default under build-bench/), a 
     trap bench_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+}
+
+write_nginx_conf() {   # $1 port, $2 worker processes, $3 connections per worker -> prints the prefix directory
+    local dir="$tmp/nginx-$1" master=on
+    [[ $2 == 1 ]] && master=off
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<NGX
+worker_processes $2;
+daemon off;
+master_process $master;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events {
+    worker_connections $3;
+}
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 600s;
+    server {
+        listen 127.0.0.1:$1 backlog=4096;
+        location / {
+            default_type text/plain;
+            return 200 "Hello World\n";
+        }
+    }
+}
+NGX
+    echo "$dir"
 }

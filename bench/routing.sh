@@ -32,7 +32,6 @@ build=1
 build_dir="$root/build-bench"
 callgrind=1
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --reps) reps="$2"; shift ;;
@@ -100,16 +99,15 @@ done
 for s in full one-literal one-param; do echo "   $s: pid ${pid_of[$s]}, port ${port_of[$s]}, VmRSS $(awk '/^VmRSS/ { print $2, $3 }' "/proc/${pid_of[$s]}/status")"; done
 
 printf 'case\tserver\tpath\trep\trequests\tduration_us\terrors\tserver_ticks\twait_ns\n' >"$out/runs.tsv"
-wait_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%d\n", s }'; }
 run_one() {   # $1 case index, $2 rep (0 = warm-up)
     local label srv path d="$duration"
     IFS='|' read -r label srv path <<<"${cases[$1]}"
     [[ $2 == 0 ]] && d=$warmup
     local pid="${pid_of[$srv]}" log="$out/logs/wrk-$1-$2.txt" t0 t1 q0 q1 line
-    q0=$(wait_ns "$pid"); t0=$(cpu_ticks "$pid")
+    q0=$(sched_wait_ns "$pid"); t0=$(cpu_ticks "$pid")
     timeout $(( d + 30 )) nice -n "$nice_level" taskset -c 1 wrk -t1 -c100 -d"${d}s" \
         -s "$bench/report.lua" "http://127.0.0.1:${port_of[$srv]}$path" >"$log" 2>&1 || true
-    t1=$(cpu_ticks "$pid"); q1=$(wait_ns "$pid")
+    t1=$(cpu_ticks "$pid"); q1=$(sched_wait_ns "$pid")
     kill -0 "$pid" 2>/dev/null || die "$srv died (see $out/logs/$srv.log)"
     [[ $2 == 0 ]] && return 0
     line=$(grep '^NODUS_WRK ' "$log" || true)

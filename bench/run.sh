@@ -22,6 +22,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench="$root/bench"
+# shellcheck source=bench/common.sh
+source "$bench/common.sh"
 invocation="bash bench/run.sh $*"
 
 # ---------------------------------------------------------------- options
@@ -39,7 +41,6 @@ nodus_args=""
 pipeline_depth=16
 nice_level=0
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) reps=1; duration=3; warmup=1 ;;
@@ -69,9 +70,6 @@ for s in "${server_list[@]}"; do
 done
 has_server() { [[ ",$servers," == *",$1,"* ]]; }
 
-say() { printf '\n== %s\n' "$*"; }
-die() { echo "bench: $*" >&2; exit 1; }
-
 # ---------------------------------------------------------------- prerequisites
 for tool in wrk python3 taskset curl getconf awk; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found: run 'bash scripts/setup.sh --bench'"
@@ -79,9 +77,7 @@ done
 has_server node && { command -v node >/dev/null 2>&1 || die "'node' not found: run 'bash scripts/setup.sh --bench'"; }
 has_server nginx && { command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] ||
     die "'nginx' not found: run 'bash scripts/setup.sh --bench'"; }
-nginx_bin="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, wrk on CPU 1); this machine has $(nproc)"
-clk_tck=$(getconf CLK_TCK)
 
 floor_bin="$(dirname "$beast_bin")/floor_hello_epoll"
 uring_bin="$(dirname "$beast_bin")/floor_hello_uring"
@@ -155,66 +151,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_ports() {   # N distinct free TCP ports on 127.0.0.1
-    python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
-cpu_ticks() {    # utime + stime of a process (all its threads), in clock ticks
-    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
-
 cpu_busy() {     # busy ticks (everything but idle and iowait) of CPUs 0 and 1: "BUSY0 BUSY1"
     awk '$1 == "cpu0" || $1 == "cpu1" { b[$1] = $2 + $3 + $4 + $7 + $8 + $9 }
          END { print b["cpu0"] + 0, b["cpu1"] + 0 }' /proc/stat
-}
-
-sched_wait_ns() {   # time the server's threads spent runnable but waiting for a CPU, in ns
-    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%d\n", s }'
-}
-
-children_ticks() {   # utime + stime of this shell's waited-for children (wrk among them)
-    awk '{ sub(/^.*\) /, ""); print $14 + $15 }' "/proc/$$/stat"
-}
-
-write_nginx_conf() {   # $1 port
-    local dir="$tmp/nginx-$1"
-    mkdir -p "$dir"
-    cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events {
-    worker_connections $(( fd_limit - 100 ));
-}
-http {
-    access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 600s;
-    server {
-        listen 127.0.0.1:$1 backlog=4096;
-        location / {
-            default_type text/plain;
-            return 200 "Hello World\n";
-        }
-    }
-}
-EOF
-    echo "$dir"
 }
 
 start_server() {   # $1 name, $2 port; every server on CPU 0, idle timeouts of 10 minutes
@@ -229,7 +168,7 @@ start_server() {   # $1 name, $2 port; every server on CPU 0, idle timeouts of 1
             [[ -n "$nodus_args" ]] && cmd+=($nodus_args)
             ;;
         node)  cmd=(node "$bench/node/hello.js" "$port" 600000 4096) ;;
-        nginx) local dir; dir=$(write_nginx_conf "$port")
+        nginx) local dir; dir=$(write_nginx_conf "$port" 1 $(( fd_limit - 100 )))
                cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
         beast) cmd=("$beast_bin" "$port") ;;
         floor) cmd=("$floor_bin" "$port") ;;
@@ -309,7 +248,8 @@ run_wrk() {   # $1 server, $2 load, $3 rep (0 = warm-up, not recorded)
     b0=($(cpu_busy)); w0=$(children_ticks); q0=$(sched_wait_ns "${pid_of[$name]}")
     t0=$(cpu_ticks "${pid_of[$name]}")
     timeout $(( d + 30 )) nice -n "$nice_level" taskset -c 1 wrk -t1 -d"${d}s" --latency "${args[@]}" >"$log" 2>&1 || true
-    t1=$(cpu_ticks "${pid_of[$name]}" 2>/dev/null || echo "$t0")
+    t1=$(cpu_ticks "${pid_of[$name]}")
+    [[ $t1 != 0 ]] || t1=$t0   # the server is gone
     b1=($(cpu_busy)); w1=$(children_ticks); q1=$(sched_wait_ns "${pid_of[$name]}")
     [[ $rep == 0 ]] && return 0
     line=$(grep '^NODUS_WRK ' "$log" || true)

@@ -29,7 +29,6 @@ out=""
 build=1
 build_dir="$root/build-bench"
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --reps) reps="$2"; shift ;;
