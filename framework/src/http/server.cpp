@@ -187,16 +187,20 @@ void server_impl::adopt(int fd) {
 
 // ------------------------------------------------------------------ connection lists
 
-void server_impl::add(connection* c, bool fresh) noexcept {
-    if (fresh) ++open_;
-    c->kind_ = wait_kind::none;
-    auto& l = lists_[int(wait_kind::none)];
+void server_impl::append(connection* c, wait_kind k) noexcept {
+    auto& l = lists_[int(k)];
+    c->kind_ = k;
     c->hook_.prev = l.tail;
     c->hook_.next = nullptr;
     if (l.tail) l.tail->hook_.next = c;
     else l.head = c;
     l.tail = c;
     ++l.size;
+}
+
+void server_impl::add(connection* c, bool fresh) noexcept {
+    if (fresh) ++open_;
+    append(c, wait_kind::none);
     if (fresh && hooks_.on_count) hooks_.on_count(open_);
 }
 
@@ -214,16 +218,9 @@ void server_impl::remove(connection* c) noexcept {
 void server_impl::move_to(connection* c, wait_kind k) noexcept {
     if (c->kind_ == wait_kind::count) return;   // closed
     remove(c);
-    auto& l = lists_[int(k)];
-    c->kind_ = k;
-    c->hook_.prev = l.tail;
-    c->hook_.next = nullptr;
-    if (l.tail) l.tail->hook_.next = c;
-    else l.head = c;
-    l.tail = c;
-    ++l.size;
+    append(c, k);
     if (k != wait_kind::none) {
-        c->deadline_ = coarse_now() + l.timeout;
+        c->deadline_ = coarse_now() + lists_[int(k)].timeout;
         if (!sweeper_armed_ || c->deadline_ < sweeper_at_) arm_sweeper(c->deadline_);
     }
 }

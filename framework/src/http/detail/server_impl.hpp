@@ -181,6 +181,7 @@ public:
     // connections
     void add(connection* c, bool fresh = true) noexcept;
     void remove(connection* c) noexcept;
+    void append(connection* c, wait_kind k) noexcept;   // at the tail of list k
     void move_to(connection* c, wait_kind k) noexcept;
     void on_connection_gone() noexcept;
     void note_gone() noexcept;          // one connection fewer, without deleting anything
