@@ -1,11 +1,11 @@
 // The cluster as an operator sees it: a real master and real workers (apps/cluster_demo),
 // real signals, every wait bounded, and no process of the tree left behind.
-#include "cluster_support.hpp"
+#include "support/process_harness.hpp"
 #include "support/http_client.hpp"
 
 #include <map>
 
-using namespace cluster_test;
+using namespace process_harness;
 
 namespace {
 
@@ -190,8 +190,8 @@ struct reload_result {
     bool master_same = false;
 };
 
-reload_result reload_under_load(std::vector<std::string> env) {
-    process p{args(2), std::move(env)};
+reload_result reload_under_load(std::string bin = demo_binary()) {
+    process p{args(2), {}, std::move(bin)};
     reload_result res;
     auto port = p.port();
     if (port == 0 || !p.wait_for("all 2 workers are listening", 10s)) {
@@ -224,7 +224,7 @@ reload_result reload_under_load(std::vector<std::string> env) {
 } // namespace
 
 TEST(cluster, sighup_reload_loses_no_request) {
-    auto r = reload_under_load({});
+    auto r = reload_under_load();
     std::printf("[ reload ] ok %d failed %d retried-on-reused-connection %d worker pids %zu\n", r.ok, r.failed,
                 r.retried, r.pids);
     EXPECT_EQ(r.failed, 0) << r.failures << "\n" << r.log;
@@ -241,7 +241,7 @@ TEST(cluster, sighup_reload_loses_no_request) {
 // Negative control: a reload that closes and re-binds the listener (what a naive
 // implementation does) must make the same check fail.
 TEST(cluster, sighup_reload_negative_control_reopen_drops_requests) {
-    auto r = reload_under_load({"NODUS_TEST_RELOAD_REOPEN=1"});
+    auto r = reload_under_load(NODUS_BINARY_DIR "/tests/reload_reopen_server");
     std::printf("[ reopen ] ok %d failed %d retried %d worker pids %zu\n", r.ok, r.failed, r.retried, r.pids);
     EXPECT_GT(r.failed, 0) << r.log;
 }

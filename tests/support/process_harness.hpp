@@ -1,6 +1,6 @@
 #pragma once
-// Helpers for the cluster tests: run apps/cluster_demo as a real process tree in its
-// own process group, read its log, talk HTTP to it, and make sure nothing survives.
+// Run a program (apps/cluster_demo by default) as a real process tree in its own process
+// group, read its log, talk HTTP to it, and make sure nothing of it survives the test.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace cluster_test {
+namespace process_harness {
 
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
@@ -382,4 +382,4 @@ private:
     std::string log_;
 };
 
-} // namespace cluster_test
+} // namespace process_harness
