@@ -2,14 +2,7 @@
 // exit, stops them, and answers the signals. It runs no HTTP. What it works with has
 // files of its own: listeners (the sockets), worker_table (the memory it shares with
 // the workers), rr_dispatcher (balance = round_robin), restart_policy, rolling_reload.
-#include "cluster/detail/listeners.hpp"
-#include "cluster/detail/master_options.hpp"
-#include "cluster/detail/restart_policy.hpp"
-#include "cluster/detail/rolling_reload.hpp"
-#include "cluster/detail/rr_dispatcher.hpp"
-#include "cluster/detail/state.hpp"
-#include "cluster/detail/worker_process.hpp"
-#include "cluster/detail/worker_table.hpp"
+#include "cluster/detail/master.hpp"
 #include "ipc/detail/control.hpp"
 #include "loop/detail/fork.hpp"
 #include "net/detail/listener.hpp"
@@ -71,76 +64,7 @@ std::uint64_t read_u64(std::string_view s, std::size_t at) {
     return v;
 }
 
-class master : public std::enable_shared_from_this<master> {
-public:
-    master(const config& c, const master_options& opts)
-        : cfg_(c), opts_(opts), signals_(nodus::io_context()), stop_timer_(nodus::io_context()) {}
-
-    void bind();
-    void start();
-    [[noreturn]] void finish();
-    bool exit_now() const noexcept { return exit_now_; }
-
-    bool send_to(int id, std::string_view msg);
-    std::size_t broadcast(std::string_view msg);
-    std::vector<worker_info> list() const;
-
-private:
-    worker_ptr spawn(int slot, bool replacement);
-    void watch(const worker_ptr& w);
-    [[noreturn]] void become_worker(int slot, int table_index, int ipc_fd);
-    void teardown_in_child(int keep_fd) noexcept;
-    bool offer(std::size_t slot, int fd);
-    void on_control(const worker_ptr& w, std::string_view msg);
-    void on_ready(const worker_ptr& w);
-    void on_exit(const worker_ptr& w, int status);
-    void on_crash(const worker_ptr& w);
-    void schedule_restart(int slot);
-    void retire(const worker_ptr& w, control why);
-    void stop(int code, const std::string& why);
-    void stop_now(int signo);
-    void all_exited();
-    void reload();
-    void reload_step();
-    void reload_failed(const worker_ptr& w, const std::string& why);
-    void reload_by_reopening();
-    void reopen_listeners();
-    void log_table();
-    void wait_signals();
-    void on_signal(int signo);
-    bool alive() const noexcept { return !dead_; }
-    int listen_fd_for(int slot) const noexcept {
-        return mode_ == balance::round_robin ? -1 : listeners_.for_slot(slot);
-    }
-
-    config cfg_;
-    master_options opts_;
-    int n_ = 0;
-    balance mode_ = balance::shared;
-    listeners listeners_;
-    worker_table table_;
-    std::vector<worker_slot> slots_;
-    std::map<pid_t, worker_ptr> workers_;
-    std::unique_ptr<restart_policy> restarts_;
-    rolling_reload reload_;
-    std::shared_ptr<rr_dispatcher> rr_;   // balance = round_robin only
-    asio::signal_set signals_;
-    asio::steady_timer stop_timer_;
-    nodus::timer decay_;   // halves the workers' recent-accept counts
-    pid_t self_ = ::getpid();
-    bool starting_ = true;
-    std::size_t ready_at_start_ = 0;
-    bool stopping_ = false;
-    bool exit_now_ = false;
-    int exit_code_ = 0;
-    bool dead_ = false;     // true in a forked worker: every master handler stands down
-    bool reopen_waiting_ = false;   // reload_reopens: the listener is closed until every worker left
-};
-
-std::shared_ptr<master>& the_master() {
-    static auto* m = new std::shared_ptr<master>;
-    return *m;
-}
+} // namespace
 
 void master::bind() {
     n_ = std::max(1, resolve_workers(cfg_.cluster));
@@ -500,92 +424,6 @@ void master::all_exited() {
     nodus::io_context().stop();
 }
 
-void master::reload() {
-    auto next = reread_config(cfg_);
-    if (!next) return;
-    cfg_ = std::move(*next);
-    nodus::log::init(cfg_.log, "master");
-    const bool begun = reload_.begin();
-    if (opts_.reload_reopens) {
-        reload_.finish();
-        reload_by_reopening();
-        return;
-    }
-    if (!begun) {
-        lg().info("cluster: reload requested during a reload: every worker will be of generation {}",
-                  reload_.generation());
-        return;
-    }
-    lg().info("cluster: reload (generation {}): replacing {} worker(s) one by one", reload_.generation(), n_);
-    reload_step();
-}
-
-void master::reload_step() {
-    if (stopping_) return;
-    auto step = reload_.next(slots_);
-    if (step.what == rolling_reload::step::wait) return;
-    if (step.what == rolling_reload::step::done) {
-        reload_.finish();
-        lg().info("cluster: reload complete: {} worker(s) of generation {}", n_, reload_.generation());
-        return;
-    }
-    auto w = spawn(step.slot, true);
-    if (!w) {
-        reload_.abort(true);
-        lg().error("cluster: reload aborted: cannot fork a replacement for worker {}", step.slot + 1);
-        return;
-    }
-    reload_.replacing(std::move(w));
-}
-
-void master::reload_failed(const worker_ptr& w, const std::string& why) {
-    lg().error("cluster: reload aborted: the new worker {} (pid {}) {}; keeping the running workers",
-               w->slot + 1, w->pid, why);
-    reload_.replacement_done(w);
-    reload_.abort(false);
-    // Its slot may have lost its old worker meanwhile.
-    auto& s = slots_[static_cast<std::size_t>(w->slot)];
-    if (!s.current && !s.restart_pending && !stopping_) schedule_restart(w->slot);
-}
-
-// master_options::reload_reopens: close the listener, let every worker go, bind again.
-void master::reload_by_reopening() {
-    if (reopen_waiting_) return;
-    lg().info("cluster: reload (generation {}): closing the listener and restarting every worker",
-              reload_.generation());
-    reopen_waiting_ = true;
-    if (rr_) rr_->close(false);
-    listeners_.close();
-    for (auto& [pid, w] : workers_) retire(w, control::retire);
-    if (workers_.empty()) reopen_listeners();
-}
-
-void master::reopen_listeners() {
-    reopen_waiting_ = false;
-    try {
-        listeners_.rebind(cfg_.server);
-    } catch (const std::system_error& e) {
-        lg().critical("cluster: reload: {}", e.what());
-        stop(1, "cannot re-bind");
-        return;
-    }
-    for (int i = 0; i < n_; ++i) spawn(i, false);
-    if (rr_ && !stopping_) rr_->open(listeners_.for_slot(0));
-}
-
-void master::log_table() {
-    auto now = clock::now();
-    lg().info("cluster: {} worker process(es), generation {}{}", workers_.size(), reload_.generation(),
-              reload_.running() ? ", reloading" : stopping_ ? ", stopping" : "");
-    lg().info("  {:>3} {:>8} {:>9} {:>10} {:>8} {:>11} {:>12}", "id", "pid", "state", "uptime_s", "restarts",
-              "connections", "requests");
-    for (auto& [pid, w] : workers_) {
-        double up = std::chrono::duration<double>(now - w->started).count();
-        lg().info("  {:>3} {:>8} {:>9} {:>10.1f} {:>8} {:>11} {:>12}", w->slot + 1, pid, to_string(w->ph), up,
-                  restarts_->restarts(w->slot), table_.connections(w->table_index), w->requests);
-    }
-}
-
 void master::wait_signals() {
     auto self = shared_from_this();
     signals_.async_wait([self](const boost::system::error_code& ec, int signo) {
@@ -615,39 +453,10 @@ void master::on_signal(int signo) {
     }
 }
 
-bool master::send_to(int id, std::string_view msg) {
-    if (id < 1 || id > n_) return false;
-    auto& s = slots_[static_cast<std::size_t>(id - 1)];
-    if (!s.current || s.current->ph == phase::retiring) return false;
-    return s.current->chan.send(msg);
+std::shared_ptr<master>& the_master() {
+    static auto* m = new std::shared_ptr<master>;
+    return *m;
 }
-
-std::size_t master::broadcast(std::string_view msg) {
-    std::size_t sent = 0;
-    for (auto& s : slots_)
-        if (s.current && s.current->ph != phase::retiring && s.current->chan.send(msg)) ++sent;
-    return sent;
-}
-
-std::vector<worker_info> master::list() const {
-    std::vector<worker_info> out;
-    auto now = clock::now();
-    for (auto& [pid, w] : workers_) {
-        worker_info i;
-        i.id = w->slot + 1;
-        i.pid = pid;
-        i.ready = w->ph == phase::ready;
-        i.retiring = w->ph == phase::retiring;
-        i.uptime = std::chrono::duration_cast<milliseconds>(now - w->started);
-        i.restarts = restarts_->restarts(w->slot);
-        i.connections = table_.connections(w->table_index);
-        i.requests = w->requests;
-        out.push_back(i);
-    }
-    return out;
-}
-
-} // namespace
 
 master_options& test_master_options() noexcept {
     static master_options o;
@@ -676,21 +485,6 @@ worker_setup run_master(const config& cfg) {
         return w.setup;
     }
     m->finish();
-}
-
-bool master_send(int id, std::string_view msg) {
-    auto& m = the_master();
-    return m && m->send_to(id, msg);
-}
-
-std::size_t master_broadcast(std::string_view msg) {
-    auto& m = the_master();
-    return m ? m->broadcast(msg) : 0;
-}
-
-std::vector<worker_info> master_workers() {
-    auto& m = the_master();
-    return m ? m->list() : std::vector<worker_info>{};
 }
 
 } // namespace nodus::cluster::detail
