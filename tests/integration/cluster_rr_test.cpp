@@ -257,7 +257,7 @@ TEST(cluster_rr, kill_9_worker_under_load_is_replaced_and_served_again) {
     int victim = before[0], survivor = before[1];
 
     new_connection_load l{port, 2};
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
     ::kill(victim, SIGKILL);
     ASSERT_TRUE(p.wait_for("was killed by signal SIGKILL", 5s)) << p.log();
     ASSERT_TRUE(p.wait_for("is listening", 5s, 3)) << p.log();
@@ -342,7 +342,7 @@ TEST(cluster_rr, sighup_reload_under_new_connection_load_loses_nothing) {
     std::set<int> current;
     {
         new_connection_load l{port, 2};
-        std::this_thread::sleep_for(200ms);
+        ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
         for (int i = 1; i <= 2; ++i) {
             p.signal(SIGHUP);
             ASSERT_TRUE(p.wait_for("reload complete", 10s, i)) << p.log();
@@ -350,7 +350,11 @@ TEST(cluster_rr, sighup_reload_under_new_connection_load_loses_nothing) {
             ASSERT_EQ(w.size(), 2u) << p.log();
             for (int x : w) old.insert(x);
             current = as_set(w);
-            std::this_thread::sleep_for(200ms);
+            // Until both new workers have served some of the load.
+            wait_until([&] {
+                auto served = l.served();
+                return std::all_of(current.begin(), current.end(), [&](int pid) { return served[pid] > 0; });
+            }, 3s);
         }
         l.stop();
         std::printf("[ reload ] ok %d failed %d: %s\n", l.ok(), l.failed(), show(l.served()).c_str());
@@ -419,13 +423,12 @@ TEST(cluster_rr, sigusr1_table_counts_the_requests) {
     ASSERT_NE(port, 0) << p.log();
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
     for (int i = 0; i < 50; ++i) ASSERT_NE(get_pid(port), 0);
-    std::this_thread::sleep_for(1200ms);   // one stats period
-    p.signal(SIGUSR1);
-    ASSERT_TRUE(p.wait_for("connections     requests", 2s)) << p.log();
-    // Each worker's row (once the log has it) ends in its 25 requests.
+    // Each worker's row in the latest table ends in its requests, as of its last stats.
     auto requests_of = [&](int pid) -> std::optional<std::string> {
         auto log = p.log();
-        auto row = log.find(" " + std::to_string(pid) + " ", log.find("connections     requests"));
+        auto table = log.rfind("connections     requests");
+        if (table == std::string::npos) return std::nullopt;
+        auto row = log.find(" " + std::to_string(pid) + " ", table);
         if (row == std::string::npos) return std::nullopt;
         auto eol = log.find('\n', row);
         if (eol == std::string::npos) return std::nullopt;
@@ -434,9 +437,15 @@ TEST(cluster_rr, sigusr1_table_counts_the_requests) {
     };
     auto workers = p.workers();
     ASSERT_EQ(workers.size(), 2u);
+    // Stats come once a second: ask for the table until both rows show their 25.
+    wait_until([&] {
+        int tables = p.count("connections     requests");
+        p.signal(SIGUSR1);
+        p.wait_for("connections     requests", 1s, tables + 1);
+        wait_until([&] { return requests_of(workers[0]) && requests_of(workers[1]); }, 500ms);
+        return requests_of(workers[0]) == "25" && requests_of(workers[1]) == "25";
+    }, 5s);
     for (int w : workers) {
-        auto end = clock::now() + 2s;
-        while (!requests_of(w) && clock::now() < end) std::this_thread::sleep_for(5ms);
         auto n = requests_of(w);
         ASSERT_TRUE(n) << p.log();
         EXPECT_EQ(*n, "25") << p.log();

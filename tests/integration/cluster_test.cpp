@@ -3,6 +3,7 @@
 #include "support/process_harness.hpp"
 #include "support/http_client.hpp"
 
+#include <algorithm>
 #include <map>
 
 using namespace process_harness;
@@ -162,11 +163,16 @@ TEST(cluster, kill_9_worker_is_replaced) {
     int victim = before[0], survivor = before[1];
 
     load l{port, 0, 2};
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
     ::kill(victim, SIGKILL);
     ASSERT_TRUE(p.wait_for("was killed by signal SIGKILL", 5s)) << p.log();
     ASSERT_TRUE(p.wait_for("is listening", 5s, 3)) << p.log();
-    std::this_thread::sleep_for(300ms);
+    // Until the replacement has served some of the load.
+    wait_until([&] {
+        auto served = l.pids();
+        return std::any_of(served.begin(), served.end(),
+                           [&](int pid) { return pid != victim && pid != survivor; });
+    }, 3s);
     l.stop();
 
     auto after = p.workers();
@@ -200,7 +206,7 @@ reload_result reload_under_load(std::string bin = demo_binary()) {
     }
     {
         load l{port, 2, 2};
-        std::this_thread::sleep_for(300ms);
+        wait_until([&] { return l.ok() >= 50; }, 5s);
         for (int i = 1; i <= 4; ++i) {
             p.signal(SIGHUP);
             // Both the rolling reload and the reopen variant log one line per new worker.
@@ -265,7 +271,7 @@ TEST(cluster, sighup_reload_applies_the_new_http_settings) {
     write_ini("second");
     p.signal(SIGHUP);
     ASSERT_TRUE(p.wait_for("is listening", 10s, 4)) << p.log();   // two replacements
-    std::this_thread::sleep_for(300ms);                             // old workers retire
+    ASSERT_TRUE(p.wait_for("retired worker", 10s, 2)) << p.log();  // the old ones are gone
     for (int i = 0; i < 10; ++i) {
         auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         EXPECT_NE(raw.find("Server: second\r\n"), std::string::npos) << raw;
@@ -371,7 +377,6 @@ TEST(cluster, sigusr1_logs_the_worker_table) {
     ASSERT_NE(port, 0);
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
     for (int i = 0; i < 50; ++i) ASSERT_NE(get_pid(port), 0);
-    std::this_thread::sleep_for(1200ms);   // one stats period
     p.signal(SIGUSR1);
     ASSERT_TRUE(p.wait_for("connections     requests", 2s)) << p.log();
     for (int w : p.workers()) EXPECT_TRUE(p.wait_for(std::to_string(w), 1s));
