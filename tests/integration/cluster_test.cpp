@@ -371,6 +371,18 @@ TEST(cluster, port_in_use_exits_2) {
     EXPECT_EQ(p.log().find("started worker"), std::string::npos) << "nothing may be forked";
 }
 
+// [server] host takes a host name in a cluster as in a single process (net/listener.cpp).
+TEST(cluster, a_host_name_binds) {
+    process p{{"--cluster.workers=1", "--server.port=0", "--server.host=localhost"}};
+    ASSERT_NE(p.port(), 0) << p.log();
+    EXPECT_NE(p.log().find("Server running at http://localhost:"), std::string::npos) << p.log();
+    ASSERT_TRUE(p.wait_for("all 1 workers are listening", 10s)) << p.log();
+    p.signal(SIGTERM);
+    auto st = p.wait_exit(5s);
+    ASSERT_TRUE(st) << p.log();
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
+}
+
 TEST(cluster, sigusr1_logs_the_worker_table) {
     process p{args(2)};
     auto port = p.port();

@@ -94,7 +94,7 @@ int cgroup_cpu_limit() {
 } // namespace
 
 int resolve_workers(const cluster_config& cfg) {
-    if (cfg.workers >= 0) return cfg.workers;
+    if (cfg.workers != workers_auto) return cfg.workers;
     int cpus = 1;
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -75,13 +75,7 @@ void master::bind() {
     slots_.resize(static_cast<std::size_t>(n_));
     restarts_ = std::make_unique<restart_policy>(slots_.size());
     if (mode_ == balance::round_robin) {
-        std::weak_ptr<master> weak = weak_from_this();
-        rr_ = std::make_shared<rr_dispatcher>(
-            slots_.size(), static_cast<std::size_t>(std::max(1, cfg_.server.backlog)),
-            [weak](std::size_t slot, int fd) {
-                auto m = weak.lock();
-                return m && m->alive() && m->offer(slot, fd);
-            });
+        rr_ = std::make_shared<rr_dispatcher>(slots_, static_cast<std::size_t>(std::max(1, cfg_.server.backlog)));
     }
 }
 
@@ -225,19 +219,6 @@ void master::teardown_in_child(int keep_fd) noexcept {
     }
     reload_.abort(true);
     listeners_.leave_in_child(keep_fd);
-}
-
-// balance = round_robin: a worker takes a connection when it reported listening and is
-// neither retired by the master nor stopping on its own (the shared table says so).
-bool master::offer(std::size_t slot, int fd) {
-    static const std::string msg = control_message(control::connection);
-    const auto& w = slots_[slot].current;
-    if (!w || w->ph != phase::ready || !table_.accepting(w->table_index)) return false;
-    // A worker whose channel is full has a few hundred connections it has not even
-    // read: more would only wait there (a stuck worker would collect them forever).
-    if (ipc::detail::queued(w->chan) > 0) return false;
-    // False when its channel is closed (the worker died): the next one is tried.
-    return ipc::detail::send_fd(w->chan, ipc::detail::ns::control, msg, fd);
 }
 
 void master::on_control(const worker_ptr& w, std::string_view msg) {

@@ -1,5 +1,9 @@
 #include "cluster/detail/rr_dispatcher.hpp"
 
+#include "cluster/detail/state.hpp"
+#include "cluster/detail/worker_table.hpp"
+#include "ipc/detail/control.hpp"
+
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 
@@ -11,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
 
 #include <sys/socket.h>
 
@@ -38,9 +43,8 @@ constexpr int accept_batch = 64;
 
 } // namespace
 
-rr_dispatcher::rr_dispatcher(std::size_t slots, std::size_t queue_limit, offer_fn offer)
-    : slots_(slots), queue_limit_(queue_limit), offer_(std::move(offer)),
-      accept_retry_(nodus::io_context()), dispatch_retry_(nodus::io_context()) {}
+rr_dispatcher::rr_dispatcher(const std::vector<worker_slot>& slots, std::size_t queue_limit)
+    : slots_(slots), queue_limit_(queue_limit), accept_retry_(nodus::io_context()), dispatch_retry_(nodus::io_context()) {}
 
 void rr_dispatcher::open(int listen_fd) {
     if (state_ != accept_state::closed || listen_fd < 0) return;
@@ -148,14 +152,26 @@ void rr_dispatcher::retry_dispatch_later() {
 }
 
 bool rr_dispatcher::pass(int fd) {
-    for (std::size_t i = 0; i < slots_; ++i) {
-        std::size_t k = (next_slot_ + i) % slots_;
-        if (offer_(k, fd)) {
-            next_slot_ = (k + 1) % slots_;
+    const std::size_t n = slots_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t k = (next_slot_ + i) % n;
+        if (offer(slots_[k], fd)) {
+            next_slot_ = (k + 1) % n;
             return true;
         }
     }
     return false;
+}
+
+bool rr_dispatcher::offer(const worker_slot& slot, int fd) {
+    static const std::string msg(1, static_cast<char>(control::connection));
+    const auto& w = slot.current;
+    if (!w || w->ph != phase::ready || !worker_table{}.accepting(w->table_index)) return false;
+    // A worker whose channel is full has a few hundred connections it has not even
+    // read: more would only wait there (a stuck worker would collect them forever).
+    if (ipc::detail::queued(w->chan) > 0) return false;
+    // False when its channel is closed (the worker died): the next one is tried.
+    return ipc::detail::send_fd(w->chan, ipc::detail::ns::control, msg, fd);
 }
 
 } // namespace nodus::cluster::detail

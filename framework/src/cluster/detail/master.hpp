@@ -54,7 +54,6 @@ private:
     void watch(const worker_ptr& w);
     [[noreturn]] void become_worker(int slot, int table_index, int ipc_fd);
     void teardown_in_child(int keep_fd) noexcept;
-    bool offer(std::size_t slot, int fd);
     void on_control(const worker_ptr& w, std::string_view msg);
     void on_ready(const worker_ptr& w);
     void on_exit(const worker_ptr& w, int status);

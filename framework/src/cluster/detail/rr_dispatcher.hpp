@@ -1,5 +1,6 @@
 #pragma once
 // balance = round_robin: the master accepts and passes each connection to a worker.
+#include "cluster/detail/worker_process.hpp"
 #include "net/detail/unique_fd.hpp"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -7,13 +8,15 @@
 
 #include <cstddef>
 #include <deque>
-#include <functional>
 #include <memory>
+#include <vector>
 
 namespace nodus::cluster::detail {
 
 /// Accepts on the listening socket and hands each connection to the next slot whose
-/// worker takes it (Node's cluster default). A connection no worker can take now waits
+/// worker takes it (Node's cluster default): one that reported listening, is neither
+/// retired by the master nor stopping on its own (the shared table says so), and reads
+/// its channel. A connection no worker can take now waits
 /// in a queue as long as the listen backlog; once that is full the dispatcher stops
 /// accepting, so further ones wait in the kernel's backlog instead of being closed.
 ///
@@ -22,11 +25,8 @@ namespace nodus::cluster::detail {
 /// calls accept(), and at most one readiness wait is pending.
 class rr_dispatcher : public std::enable_shared_from_this<rr_dispatcher> {
 public:
-    /// Pass `fd` to the worker of `slot` if it takes connections now; the caller keeps
-    /// `fd` either way (the worker gets a duplicate).
-    using offer_fn = std::function<bool(std::size_t slot, int fd)>;
-
-    rr_dispatcher(std::size_t slots, std::size_t queue_limit, offer_fn offer);
+    /// `slots`: the master's, which outlive this object and never change in number.
+    rr_dispatcher(const std::vector<worker_slot>& slots, std::size_t queue_limit);
 
     /// Start accepting on `listen_fd` (owned by the caller); no-op while open.
     void open(int listen_fd);
@@ -43,11 +43,11 @@ private:
     void on_acceptable();
     void back_off();
     bool pass(int fd);
+    bool offer(const worker_slot& slot, int fd);
     void retry_dispatch_later();
 
-    std::size_t slots_;
+    const std::vector<worker_slot>& slots_;
     std::size_t queue_limit_;
-    offer_fn offer_;
     accept_state state_ = accept_state::closed;
     int listen_fd_ = -1;
     std::unique_ptr<boost::asio::posix::stream_descriptor> watch_;
