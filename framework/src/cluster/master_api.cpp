@@ -16,6 +16,15 @@ namespace {
 spdlog::logger& lg() { return nodus::log::get(); }
 } // namespace
 
+const char* to_string(phase p) noexcept {
+    switch (p) {
+    case phase::starting: return "starting";
+    case phase::ready: return "ready";
+    case phase::retiring: return "retiring";
+    }
+    return "?";
+}
+
 void master::log_table() {
     auto now = clock::now();
     lg().info("cluster: {} worker process(es), generation {}{}", workers_.size(), reload_.generation(),

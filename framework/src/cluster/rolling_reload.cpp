@@ -28,15 +28,6 @@ std::vector<std::string> own_argv() {
 
 } // namespace
 
-const char* to_string(phase p) noexcept {
-    switch (p) {
-    case phase::starting: return "starting";
-    case phase::ready: return "ready";
-    case phase::retiring: return "retiring";
-    }
-    return "?";
-}
-
 std::optional<config> reread_config(const config& current) {
     auto& lg = nodus::log::get();
     config next;
