@@ -1,6 +1,6 @@
 // The shipped apps and small programs as real processes: startup line, exit codes,
 // signals, configuration errors.
-#include "cluster_support.hpp"
+#include "support/process_harness.hpp"
 #include "support/http_client.hpp"
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using cluster_test::process;
+using process_harness::process;
 
 namespace {
 std::string bin(const char* rel) { return std::string(NODUS_BINARY_DIR) + "/" + rel; }

@@ -1,15 +1,20 @@
 // Even load between two workers, asserted on counts (not throughput).
-#include "cluster_support.hpp"
+#include "support/process_harness.hpp"
 
 #include <map>
 
-using namespace cluster_test;
+using namespace process_harness;
 
 namespace {
 
 std::vector<std::string> args(std::string balance) {
-    if (balance == "shared-unfair") balance = "shared";
-    return {"--cluster.workers=2", "--server.port=0", "--log.access_log=false", "--cluster.balance=" + balance};
+    std::vector<std::string> a{"--cluster.workers=2", "--server.port=0", "--log.access_log=false"};
+    if (balance == "shared-unfair") {
+        balance = "shared";
+        a.push_back("--cluster.fair_accept=false");
+    }
+    a.push_back("--cluster.balance=" + balance);
+    return a;
 }
 
 // 64 keep-alive connections opened in a burst, one request on each: how many each
@@ -67,8 +72,8 @@ void check_split(const std::map<int, int>& split, int total, const char* what, b
     std::printf("[ split ] %s: %s\n", what, shares.c_str());
 }
 
-void run_balance(const std::string& balance, bool assert_even, std::vector<std::string> env = {}) {
-    process p{args(balance), std::move(env)};
+void run_balance(const std::string& balance, bool assert_even) {
+    process p{args(balance)};
     auto port = p.port();
     ASSERT_NE(port, 0) << p.log();
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
@@ -97,5 +102,5 @@ TEST(cluster_balance, reuseport_measured) { run_balance("reuseport", false); }
 
 // Without the fairness rule (measured, printed): the baseline the rule fixes.
 TEST(cluster_balance, shared_without_fairness_measured) {
-    run_balance("shared-unfair", false, {"NODUS_TEST_NO_FAIR_ACCEPT=1"});
+    run_balance("shared-unfair", false);
 }

@@ -1,18 +1,12 @@
 // balance = round_robin: the master accepts every connection and passes it to the next
 // accepting worker over that worker's IPC channel (SCM_RIGHTS). Real processes
-// (apps/cluster_demo) and sockets; the ipc_fd tests pass descriptors through
-// nodus::ipc::channel inside this process.
-#include "cluster_support.hpp"
-
-#include <nodus/ipc/channel.hpp>
-#include <nodus/loop/loop.hpp>
-
-#include <boost/asio/io_context.hpp>
+// (apps/cluster_demo) and sockets. Descriptor passing itself: tests/unit/channel_test.cpp.
+#include "support/process_harness.hpp"
 
 #include <algorithm>
 #include <map>
 
-using namespace cluster_test;
+using namespace process_harness;
 
 namespace {
 
@@ -263,7 +257,7 @@ TEST(cluster_rr, kill_9_worker_under_load_is_replaced_and_served_again) {
     int victim = before[0], survivor = before[1];
 
     new_connection_load l{port, 2};
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
     ::kill(victim, SIGKILL);
     ASSERT_TRUE(p.wait_for("was killed by signal SIGKILL", 5s)) << p.log();
     ASSERT_TRUE(p.wait_for("is listening", 5s, 3)) << p.log();
@@ -348,7 +342,7 @@ TEST(cluster_rr, sighup_reload_under_new_connection_load_loses_nothing) {
     std::set<int> current;
     {
         new_connection_load l{port, 2};
-        std::this_thread::sleep_for(200ms);
+        ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
         for (int i = 1; i <= 2; ++i) {
             p.signal(SIGHUP);
             ASSERT_TRUE(p.wait_for("reload complete", 10s, i)) << p.log();
@@ -356,7 +350,11 @@ TEST(cluster_rr, sighup_reload_under_new_connection_load_loses_nothing) {
             ASSERT_EQ(w.size(), 2u) << p.log();
             for (int x : w) old.insert(x);
             current = as_set(w);
-            std::this_thread::sleep_for(200ms);
+            // Until both new workers have served some of the load.
+            wait_until([&] {
+                auto served = l.served();
+                return std::all_of(current.begin(), current.end(), [&](int pid) { return served[pid] > 0; });
+            }, 3s);
         }
         l.stop();
         std::printf("[ reload ] ok %d failed %d: %s\n", l.ok(), l.failed(), show(l.served()).c_str());
@@ -425,13 +423,12 @@ TEST(cluster_rr, sigusr1_table_counts_the_requests) {
     ASSERT_NE(port, 0) << p.log();
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
     for (int i = 0; i < 50; ++i) ASSERT_NE(get_pid(port), 0);
-    std::this_thread::sleep_for(1200ms);   // one stats period
-    p.signal(SIGUSR1);
-    ASSERT_TRUE(p.wait_for("connections     requests", 2s)) << p.log();
-    // Each worker's row (once the log has it) ends in its 25 requests.
+    // Each worker's row in the latest table ends in its requests, as of its last stats.
     auto requests_of = [&](int pid) -> std::optional<std::string> {
         auto log = p.log();
-        auto row = log.find(" " + std::to_string(pid) + " ", log.find("connections     requests"));
+        auto table = log.rfind("connections     requests");
+        if (table == std::string::npos) return std::nullopt;
+        auto row = log.find(" " + std::to_string(pid) + " ", table);
         if (row == std::string::npos) return std::nullopt;
         auto eol = log.find('\n', row);
         if (eol == std::string::npos) return std::nullopt;
@@ -440,9 +437,15 @@ TEST(cluster_rr, sigusr1_table_counts_the_requests) {
     };
     auto workers = p.workers();
     ASSERT_EQ(workers.size(), 2u);
+    // Stats come once a second: ask for the table until both rows show their 25.
+    wait_until([&] {
+        int tables = p.count("connections     requests");
+        p.signal(SIGUSR1);
+        p.wait_for("connections     requests", 1s, tables + 1);
+        wait_until([&] { return requests_of(workers[0]) && requests_of(workers[1]); }, 500ms);
+        return requests_of(workers[0]) == "25" && requests_of(workers[1]) == "25";
+    }, 5s);
     for (int w : workers) {
-        auto end = clock::now() + 2s;
-        while (!requests_of(w) && clock::now() < end) std::this_thread::sleep_for(5ms);
         auto n = requests_of(w);
         ASSERT_TRUE(n) << p.log();
         EXPECT_EQ(*n, "25") << p.log();
@@ -465,161 +468,4 @@ TEST(cluster_rr, accepts_on_a_socket_passed_by_systemd) {
     EXPECT_EQ(split.size(), 2u) << show(split);
     for (auto [worker, n] : split) EXPECT_EQ(n, 10) << show(split);
     EXPECT_TRUE(p.stop()) << "exit status after SIGTERM";
-}
-
-// ------------------------------------------------------------------ ipc::channel descriptors
-
-namespace {
-
-namespace ipc = nodus::ipc;
-
-template <class F>
-void run_until(F done) {
-    auto& io = nodus::io_context();
-    auto end = clock::now() + 10s;
-    io.restart();
-    while (!done() && clock::now() < end) {
-        io.run_for(20ms);
-        io.restart();
-    }
-}
-
-// Run whatever is ready now (closed channels' last callbacks).
-void settle() {
-    auto& io = nodus::io_context();
-    for (int i = 0; i < 5; ++i) {
-        io.restart();
-        io.poll();
-    }
-}
-
-// The loop's own descriptors (epoll, eventfd, timerfd) are created on first use: make
-// them exist before counting.
-void warm_up_loop() {
-    auto [x, y] = ipc::make_socket_pair();
-    ipc::channel c{x};
-    c.close();
-    ::close(y);
-    settle();
-}
-
-std::size_t open_fds() {
-    std::size_t n = 0;
-    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-    return n;
-}
-
-// What a non-blocking read of a pipe's read end says about its writers.
-enum class pipe_state { writer_open, eof, data };
-pipe_state probe(int rfd) {
-    char c;
-    ssize_t n = ::read(rfd, &c, 1);
-    if (n == 0) return pipe_state::eof;
-    if (n > 0) return pipe_state::data;
-    return pipe_state::writer_open;   // EAGAIN
-}
-
-} // namespace
-
-TEST(ipc_fd, a_passed_descriptor_works_in_the_receiver) {
-    warm_up_loop();
-    auto fds_before = open_fds();
-    auto [a_fd, b_fd] = ipc::make_socket_pair();
-    ipc::channel a{a_fd}, b{b_fd};
-    int p[2];
-    ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-
-    int got = -1;
-    std::string payload;
-    b.on_control_fd([&](std::string_view msg, int fd) {
-        payload = msg;
-        got = fd;
-    });
-    ASSERT_TRUE(a.send_fd(ipc::ns::control, "take this", p[1]));
-    ::close(p[1]);   // the sender keeps nothing
-    run_until([&] { return got >= 0; });
-    ASSERT_GE(got, 0);
-    EXPECT_EQ(payload, "take this");
-    EXPECT_TRUE(::fcntl(got, F_GETFD) & FD_CLOEXEC) << "received with MSG_CMSG_CLOEXEC";
-    ASSERT_EQ(::write(got, "hello", 5), 5);
-    char buf[16] = {};
-    ASSERT_EQ(::read(p[0], buf, sizeof buf), 5);
-    EXPECT_EQ(std::string(buf, 5), "hello");
-    ::close(got);
-    EXPECT_EQ(probe(p[0]), pipe_state::eof) << "the received descriptor was the only writer left";
-
-    a.close();
-    b.close();
-    ::close(p[0]);
-    settle();
-    EXPECT_EQ(open_fds(), fds_before);
-}
-
-TEST(ipc_fd, a_queued_descriptor_is_held_until_sent_and_closed_with_the_channel) {
-    warm_up_loop();
-    auto fds_before = open_fds();
-    const std::string big(60 * 1024, 'x');
-    for (bool deliver : {true, false}) {
-        SCOPED_TRACE(deliver ? "peer reads" : "channel closes first");
-        auto [a_fd, b_fd] = ipc::make_socket_pair();
-        ipc::channel a{a_fd};
-        // Fill the socket with nobody reading: later messages wait in the channel's queue.
-        for (int i = 0; i < 32; ++i) ASSERT_TRUE(a.send(big));
-        int p[2];
-        ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-        auto with_pipe = open_fds();
-        ASSERT_TRUE(a.send_fd(ipc::ns::control, "queued", p[1]));
-        EXPECT_EQ(open_fds(), with_pipe + 1) << "the queued message holds a duplicate";
-        ::close(p[1]);
-        EXPECT_EQ(probe(p[0]), pipe_state::writer_open) << "the duplicate keeps the write end alive";
-
-        if (deliver) {
-            ipc::channel b{b_fd};
-            int apps = 0, got = -1;
-            b.on_message([&](std::string_view m) { apps += m.size() == big.size(); });
-            b.on_control_fd([&](std::string_view, int fd) { got = fd; });
-            run_until([&] { return got >= 0; });
-            EXPECT_EQ(apps, 32) << "every queued message arrives, in order";
-            ASSERT_GE(got, 0);
-            ASSERT_EQ(::write(got, "!", 1), 1);
-            EXPECT_EQ(probe(p[0]), pipe_state::data);
-            ::close(got);
-            b.close();
-        } else {
-            a.close();
-            EXPECT_EQ(probe(p[0]), pipe_state::eof) << "closing the channel closed the queued descriptor";
-            ::close(b_fd);
-        }
-        a.close();
-        ::close(p[0]);
-        settle();
-    }
-    EXPECT_EQ(open_fds(), fds_before);
-}
-
-TEST(ipc_fd, a_descriptor_nobody_takes_is_closed) {
-    warm_up_loop();
-    auto fds_before = open_fds();
-    auto [a_fd, b_fd] = ipc::make_socket_pair();
-    ipc::channel a{a_fd}, b{b_fd};
-    int p[2];
-    ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-    std::vector<std::string> control, app;
-    b.on_control([&](std::string_view m) { control.emplace_back(m); });
-    b.on_message([&](std::string_view m) { app.emplace_back(m); });
-    // A control message with a descriptor and no on_control_fd, and an application
-    // message with one: both descriptors are closed by the receiver.
-    ASSERT_TRUE(a.send_fd(ipc::ns::control, "ctl", p[1]));
-    ASSERT_TRUE(a.send_fd(ipc::ns::app, "app", p[1]));
-    ASSERT_TRUE(a.send(ipc::ns::control, "done"));
-    ::close(p[1]);
-    run_until([&] { return !control.empty(); });
-    EXPECT_EQ(control, std::vector<std::string>{"done"});
-    EXPECT_EQ(app, std::vector<std::string>{"app"});
-    EXPECT_EQ(probe(p[0]), pipe_state::eof) << "a passed descriptor was left open";
-    a.close();
-    b.close();
-    ::close(p[0]);
-    settle();
-    EXPECT_EQ(open_fds(), fds_before);
 }

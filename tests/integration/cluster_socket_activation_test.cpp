@@ -1,9 +1,9 @@
 // systemd socket activation: the master adopts the listening socket it is given as fd 3
 // (LISTEN_FDS=1, LISTEN_PID=its pid) instead of binding one, and its workers serve it.
-#include "cluster_support.hpp"
+#include "support/process_harness.hpp"
 #include "support/http_client.hpp"
 
-using namespace cluster_test;
+using namespace process_harness;
 
 TEST(cluster, adopts_a_socket_passed_by_systemd) {
     // The configured port is ignored: the passed socket is served.

@@ -1,11 +1,12 @@
 // The cluster as an operator sees it: a real master and real workers (apps/cluster_demo),
 // real signals, every wait bounded, and no process of the tree left behind.
-#include "cluster_support.hpp"
+#include "support/process_harness.hpp"
 #include "support/http_client.hpp"
 
+#include <algorithm>
 #include <map>
 
-using namespace cluster_test;
+using namespace process_harness;
 
 namespace {
 
@@ -162,11 +163,16 @@ TEST(cluster, kill_9_worker_is_replaced) {
     int victim = before[0], survivor = before[1];
 
     load l{port, 0, 2};
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
     ::kill(victim, SIGKILL);
     ASSERT_TRUE(p.wait_for("was killed by signal SIGKILL", 5s)) << p.log();
     ASSERT_TRUE(p.wait_for("is listening", 5s, 3)) << p.log();
-    std::this_thread::sleep_for(300ms);
+    // Until the replacement has served some of the load.
+    wait_until([&] {
+        auto served = l.pids();
+        return std::any_of(served.begin(), served.end(),
+                           [&](int pid) { return pid != victim && pid != survivor; });
+    }, 3s);
     l.stop();
 
     auto after = p.workers();
@@ -190,8 +196,8 @@ struct reload_result {
     bool master_same = false;
 };
 
-reload_result reload_under_load(std::vector<std::string> env) {
-    process p{args(2), std::move(env)};
+reload_result reload_under_load(std::string bin = demo_binary()) {
+    process p{args(2), {}, std::move(bin)};
     reload_result res;
     auto port = p.port();
     if (port == 0 || !p.wait_for("all 2 workers are listening", 10s)) {
@@ -200,7 +206,7 @@ reload_result reload_under_load(std::vector<std::string> env) {
     }
     {
         load l{port, 2, 2};
-        std::this_thread::sleep_for(300ms);
+        wait_until([&] { return l.ok() >= 50; }, 5s);
         for (int i = 1; i <= 4; ++i) {
             p.signal(SIGHUP);
             // Both the rolling reload and the reopen variant log one line per new worker.
@@ -224,7 +230,7 @@ reload_result reload_under_load(std::vector<std::string> env) {
 } // namespace
 
 TEST(cluster, sighup_reload_loses_no_request) {
-    auto r = reload_under_load({});
+    auto r = reload_under_load();
     std::printf("[ reload ] ok %d failed %d retried-on-reused-connection %d worker pids %zu\n", r.ok, r.failed,
                 r.retried, r.pids);
     EXPECT_EQ(r.failed, 0) << r.failures << "\n" << r.log;
@@ -241,7 +247,7 @@ TEST(cluster, sighup_reload_loses_no_request) {
 // Negative control: a reload that closes and re-binds the listener (what a naive
 // implementation does) must make the same check fail.
 TEST(cluster, sighup_reload_negative_control_reopen_drops_requests) {
-    auto r = reload_under_load({"NODUS_TEST_RELOAD_REOPEN=1"});
+    auto r = reload_under_load(NODUS_BINARY_DIR "/tests/reload_reopen_server");
     std::printf("[ reopen ] ok %d failed %d retried %d worker pids %zu\n", r.ok, r.failed, r.retried, r.pids);
     EXPECT_GT(r.failed, 0) << r.log;
 }
@@ -265,7 +271,7 @@ TEST(cluster, sighup_reload_applies_the_new_http_settings) {
     write_ini("second");
     p.signal(SIGHUP);
     ASSERT_TRUE(p.wait_for("is listening", 10s, 4)) << p.log();   // two replacements
-    std::this_thread::sleep_for(300ms);                             // old workers retire
+    ASSERT_TRUE(p.wait_for("retired worker", 10s, 2)) << p.log();  // the old ones are gone
     for (int i = 0; i < 10; ++i) {
         auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         EXPECT_NE(raw.find("Server: second\r\n"), std::string::npos) << raw;
@@ -365,13 +371,24 @@ TEST(cluster, port_in_use_exits_2) {
     EXPECT_EQ(p.log().find("started worker"), std::string::npos) << "nothing may be forked";
 }
 
+// [server] host takes a host name in a cluster as in a single process (net/listener.cpp).
+TEST(cluster, a_host_name_binds) {
+    process p{{"--cluster.workers=1", "--server.port=0", "--server.host=localhost"}};
+    ASSERT_NE(p.port(), 0) << p.log();
+    EXPECT_NE(p.log().find("Server running at http://localhost:"), std::string::npos) << p.log();
+    ASSERT_TRUE(p.wait_for("all 1 workers are listening", 10s)) << p.log();
+    p.signal(SIGTERM);
+    auto st = p.wait_exit(5s);
+    ASSERT_TRUE(st) << p.log();
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
+}
+
 TEST(cluster, sigusr1_logs_the_worker_table) {
     process p{args(2)};
     auto port = p.port();
     ASSERT_NE(port, 0);
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
     for (int i = 0; i < 50; ++i) ASSERT_NE(get_pid(port), 0);
-    std::this_thread::sleep_for(1200ms);   // one stats period
     p.signal(SIGUSR1);
     ASSERT_TRUE(p.wait_for("connections     requests", 2s)) << p.log();
     for (int w : p.workers()) EXPECT_TRUE(p.wait_for(std::to_string(w), 1s));

@@ -20,7 +20,7 @@ const std::vector<std::string> all_keys = {
     "http.request_timeout_ms", "http.send_timeout_ms", "http.high_water_mark",
     "http.drain_timeout_ms",
     "log.level", "log.access_log", "log.destination",
-    "cluster.workers", "cluster.balance", "cluster.shutdown_timeout_ms",
+    "cluster.workers", "cluster.balance", "cluster.fair_accept", "cluster.shutdown_timeout_ms",
     "cluster.ready_timeout_ms", "cluster.crash_limit", "cluster.crash_window_s",
     "loop.threadpool_size"};
 
@@ -95,7 +95,8 @@ TEST_F(config_test, defaults_without_file_env_or_flags) {
     EXPECT_TRUE(c.log.access_log);
     EXPECT_EQ(c.log.destination, "stderr");
     EXPECT_EQ(c.cluster.workers, 0);
-    EXPECT_EQ(c.cluster.balance, "shared");
+    EXPECT_EQ(c.cluster.balance, nodus::balance::shared);
+    EXPECT_TRUE(c.cluster.fair_accept);
     EXPECT_EQ(c.cluster.shutdown_timeout_ms, 10000u);
     EXPECT_EQ(c.cluster.ready_timeout_ms, 10000u);
     EXPECT_EQ(c.cluster.crash_limit, 10u);
@@ -155,7 +156,7 @@ TEST_F(config_test, file_sets_every_section) {
     EXPECT_FALSE(c.log.access_log);
     EXPECT_EQ(c.log.destination, "/var/log/x.log");
     EXPECT_EQ(c.cluster.workers, 4);
-    EXPECT_EQ(c.cluster.balance, "reuseport");
+    EXPECT_EQ(c.cluster.balance, nodus::balance::reuseport);
     EXPECT_EQ(c.cluster.shutdown_timeout_ms, 7u);
     EXPECT_EQ(c.cluster.ready_timeout_ms, 8u);
     EXPECT_EQ(c.cluster.crash_limit, 9u);
@@ -192,7 +193,7 @@ TEST_F(config_test, env_overrides_file) {
                           "NODUS_CLUSTER_WORKERS=auto", "NODUS_LOG_ACCESS_LOG=no"});
     EXPECT_EQ(r.cfg.server.port, 3000);
     EXPECT_EQ(r.cfg.http.max_body_bytes, 0u);
-    EXPECT_EQ(r.cfg.cluster.workers, -1);
+    EXPECT_EQ(r.cfg.cluster.workers, nodus::workers_auto);
     EXPECT_FALSE(r.cfg.log.access_log);
 }
 
@@ -215,8 +216,8 @@ TEST_F(config_test, process_environment_is_read_when_envp_is_null) {
 }
 
 TEST_F(config_test, workers_accepts_auto_numbers_and_minus_one) {
-    EXPECT_EQ(parse({"--cluster.workers=auto"}).cfg.cluster.workers, -1);
-    EXPECT_EQ(parse({"--cluster.workers=-1"}).cfg.cluster.workers, -1);
+    EXPECT_EQ(parse({"--cluster.workers=auto"}).cfg.cluster.workers, nodus::workers_auto);
+    EXPECT_EQ(parse({"--cluster.workers=-1"}).cfg.cluster.workers, nodus::workers_auto);
     EXPECT_EQ(parse({"--cluster.workers=8"}).cfg.cluster.workers, 8);
     const auto msg = error_of([] { parse({"--cluster.workers=-2"}); });
     EXPECT_NE(msg.find("--cluster.workers=-2: "), std::string::npos) << msg;
@@ -339,8 +340,10 @@ TEST_F(config_test, threadpool_size_from_env_and_flag_and_its_range) {
 TEST_F(config_test, unknown_nodus_env_variable_is_an_error_others_are_ignored) {
     const auto msg = error_of([] { parse({}, {"HOME=/root", "NODUS_SERVER_PROT=80"}); });
     EXPECT_EQ(msg.rfind("NODUS_SERVER_PROT=80: not a nodus setting", 0), 0u) << msg;
-    EXPECT_EQ(parse({}, {"HOME=/root", "NODUSX=1", "MY_NODUS_SERVER_PORT=1",
-                         "NODUS_TEST_RELOAD_REOPEN=1"}).cfg.server.port, 1337);
+    EXPECT_EQ(parse({}, {"HOME=/root", "NODUSX=1", "MY_NODUS_SERVER_PORT=1"}).cfg.server.port, 1337);
+    // No name is exempt: test switches are not configuration.
+    EXPECT_EQ(error_of([] { parse({}, {"NODUS_TEST_RELOAD_REOPEN=1"}); })
+                  .rfind("NODUS_TEST_RELOAD_REOPEN=1: not a nodus setting", 0), 0u);
 }
 
 TEST_F(config_test, bad_flag_value_names_the_flag_and_value) {
@@ -413,8 +416,9 @@ TEST_F(config_test, validate_accepts_defaults_and_edge_values) {
     c.server.port = 0;
     c.http.max_body_bytes = 0;
     c.http.server_header = "";
-    c.cluster.workers = -1;
-    c.cluster.balance = "round_robin";
+    c.cluster.workers = nodus::workers_auto;
+    c.cluster.balance = nodus::balance::round_robin;
+    c.cluster.fair_accept = false;
     c.log.level = "off";
     EXPECT_NO_THROW(nodus::validate(c));
 }
@@ -456,8 +460,8 @@ TEST_F(config_test, validate_rejects_out_of_range_values_naming_key_and_value) {
               "log.level = \"verbose\": must be one of: trace, debug, info, warn, error, critical, off");
     EXPECT_EQ(msg_for([](auto& c) { c.log.destination = ""; }),
               "log.destination = \"\": must not be empty");
-    EXPECT_EQ(msg_for([](auto& c) { c.cluster.balance = "random"; }),
-              "cluster.balance = \"random\": must be one of: shared, reuseport, round_robin");
+    EXPECT_EQ(msg_for([](auto& c) { c.cluster.balance = static_cast<nodus::balance>(7); }),
+              "cluster.balance = \"invalid\": must be one of: shared, reuseport, round_robin");
     EXPECT_NE(msg_for([](auto& c) { c.cluster.workers = -2; }).find("cluster.workers = \"-2\""),
               std::string::npos);
     EXPECT_EQ(msg_for([](auto& c) { c.cluster.shutdown_timeout_ms = 0; }),

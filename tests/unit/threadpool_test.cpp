@@ -4,7 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "cluster/detail/state.hpp"
+#include "loop/detail/fork.hpp"
 
 #include <gtest/gtest.h>
 
@@ -135,7 +135,7 @@ TEST(threadpool, many_jobs_and_jobs_queued_from_done_all_complete) {
 TEST(threadpool, size_can_be_set_only_before_first_use_and_within_range) {
     nodus::log_config log_cfg;
     log_cfg.level = "off";
-    int pid = nodus::cluster::detail::fork_with_loop(log_cfg, "parent");
+    int pid = nodus::detail::fork_with_loop(log_cfg, "parent");
     if (pid == 0) {
         ::alarm(10);
         int failed = 0;
@@ -188,7 +188,7 @@ TEST(threadpool, a_child_forked_with_the_loop_starts_with_an_empty_pool) {
     while (!started) std::this_thread::sleep_for(1ms);
     nodus::log_config log_cfg;
     log_cfg.level = "off";
-    int pid = nodus::cluster::detail::fork_with_loop(log_cfg, "parent");
+    int pid = nodus::detail::fork_with_loop(log_cfg, "parent");
     if (pid == 0) {
         // A child still counting the parent's job would never leave run(): the alarm ends it.
         ::alarm(5);

@@ -1,7 +1,7 @@
 #pragma once
 /** @file  Everything an application needs. */
 #include <nodus/app.hpp>
-#include <nodus/cluster/child_process.hpp>
+#include <nodus/process/child_process.hpp>
 #include <nodus/cluster/cluster.hpp>
 #include <nodus/config/config.hpp>
 #include <nodus/http/error.hpp>

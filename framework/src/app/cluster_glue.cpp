@@ -1,5 +1,5 @@
 // The one place where the cluster meets the HTTP server (cluster/ never includes http/).
-#include "cluster/detail/glue.hpp"
+#include "app/detail/cluster_glue.hpp"
 
 #include "cluster/detail/state.hpp"
 #include "http/detail/hooks.hpp"

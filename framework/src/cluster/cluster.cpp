@@ -1,21 +1,14 @@
 #include <nodus/cluster/cluster.hpp>
 
-#include "cluster/detail/reaper.hpp"
 #include "cluster/detail/state.hpp"
-#include "loop/detail/threadpool.hpp"
 
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 
-#include <boost/asio/execution_context.hpp>
-#include <boost/asio/io_context.hpp>
-
-#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <system_error>
 
 #include <sched.h>
 #include <unistd.h>
@@ -27,25 +20,6 @@ namespace detail {
 process_state& state() noexcept {
     static process_state* s = new process_state;   // outlives every static destructor
     return *s;
-}
-
-int fork_with_loop(const log_config& log_cfg, std::string_view parent_tag) {
-    // No spdlog thread may cross the fork: its mutexes could be held at that moment.
-    nodus::log::shutdown();
-    auto& io = nodus::io_context();
-    io.notify_fork(boost::asio::execution_context::fork_prepare);
-    pid_t pid = ::fork();
-    int err = errno;
-    if (pid == 0) {
-        io.notify_fork(boost::asio::execution_context::fork_child);
-        nodus::detail::threadpool_after_fork_child();
-        reset_reaper_in_child();
-        return 0;
-    }
-    io.notify_fork(boost::asio::execution_context::fork_parent);
-    nodus::log::init(log_cfg, parent_tag);
-    if (pid < 0) throw std::system_error(err, std::system_category(), "fork");
-    return pid;
 }
 
 } // namespace detail
@@ -120,7 +94,7 @@ int cgroup_cpu_limit() {
 } // namespace
 
 int resolve_workers(const cluster_config& cfg) {
-    if (cfg.workers >= 0) return cfg.workers;
+    if (cfg.workers != workers_auto) return cfg.workers;
     int cpus = 1;
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -1,6 +1,8 @@
 // The worker's side of the cluster: its channel to the master, stats, graceful stop,
 // the fair-accept rule, and with balance = round_robin the connections the master passes.
 #include "cluster/detail/state.hpp"
+#include "ipc/detail/control.hpp"
+#include "net/detail/unique_fd.hpp"
 
 #include <nodus/ipc/channel.hpp>
 #include <nodus/log/log.hpp>
@@ -48,7 +50,7 @@ void send_stats() {
     };
     put(w.hooks.connections ? w.hooks.connections() : 0);
     put(w.hooks.requests ? w.hooks.requests() : 0);
-    w.chan.send(ipc::ns::control, m);
+    ipc::detail::send_control(w.chan, m);
 }
 
 void begin_close(const char* why) {
@@ -95,7 +97,7 @@ void worker_serve(worker_hooks hooks) {
     auto& w = ws();
     w.hooks = std::move(hooks);
     w.chan = ipc::channel(st.ipc_fd_for_worker);
-    w.chan.on_control([](std::string_view msg) {
+    ipc::detail::on_control(w.chan, [](std::string_view msg) {
         if (msg.empty()) {
             nodus::log::get().error("cluster: empty control message from the master");
             return;
@@ -111,13 +113,13 @@ void worker_serve(worker_hooks hooks) {
             nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
         }
     });
-    w.chan.on_control_fd([](std::string_view msg, int fd) {
+    ipc::detail::on_control_fd(w.chan, [](std::string_view msg, int fd) {
+        nodus::detail::unique_fd owned{fd};
         auto& w2 = ws();
         if (!msg.empty() && static_cast<control>(msg[0]) == control::connection && w2.hooks.adopt) {
-            w2.hooks.adopt(fd);
+            w2.hooks.adopt(owned.release());
             return;
         }
-        ::close(fd);
         nodus::log::get().error("cluster: closed an unexpected descriptor from the master (control message {})",
                                 msg.empty() ? -1 : int(msg[0]));
     });
@@ -131,7 +133,7 @@ void worker_serve(worker_hooks hooks) {
             begin_close("master gone");
         }
     });
-    w.chan.send(ipc::ns::control, control_message(control::online));
+    ipc::detail::send_control(w.chan, control_message(control::online));
 
     // SIGTERM comes from PR_SET_PDEATHSIG or an operator; SIGINT from a terminal's Ctrl-C
     // to the whole process group. Both mean: drain and exit.
@@ -146,7 +148,7 @@ void worker_serve(worker_hooks hooks) {
     nodus::next_tick([] {
         auto& w2 = ws();
         if (w2.closing) return;
-        w2.chan.send(ipc::ns::control, control_message(control::listening));
+        ipc::detail::send_control(w2.chan, control_message(control::listening));
         w2.stats = nodus::set_interval(std::chrono::milliseconds(1000), [] { send_stats(); });
     });
 }

@@ -138,21 +138,37 @@ setting text(const char* key, const char* value_name, const char* help, Field fi
 setting workers_setting() {
     auto set = [](config& c, const std::string& t) -> std::string {
         if (t == "auto") {
-            c.cluster.workers = -1;
+            c.cluster.workers = workers_auto;
             return {};
         }
         int v = 0;
         auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (ec != std::errc{} || end != t.data() + t.size() || v < -1)
-            return "must be 0 (no master), a number of workers, or auto (-1: one per CPU)";
+        if (ec != std::errc{} || end != t.data() + t.size() || v < workers_auto)
+            return "must be 0 (no master), a number of workers, or auto (one per CPU; -1 is the same)";
         c.cluster.workers = v;
         return {};
     };
     auto show = [](const config& c) {
-        return c.cluster.workers == -1 ? std::string("auto") : fmt::to_string(c.cluster.workers);
+        return c.cluster.workers == workers_auto ? std::string("auto") : fmt::to_string(c.cluster.workers);
     };
     return make("cluster.workers", "N|auto",
                 "worker processes: 0 = one process, no master; auto = one per CPU", set, show);
+}
+
+constexpr balance balance_modes[] = {balance::shared, balance::reuseport, balance::round_robin};
+
+setting balance_setting() {
+    auto set = [](config& c, const std::string& t) -> std::string {
+        for (balance b : balance_modes) {
+            if (t == to_string(b)) {
+                c.cluster.balance = b;
+                return {};
+            }
+        }
+        return "must be one of: shared, reuseport, round_robin";
+    };
+    auto show = [](const config& c) { return std::string(to_string(c.cluster.balance)); };
+    return make("cluster.balance", "MODE", "how connections reach workers", set, show);
 }
 
 setting threadpool_setting() {
@@ -208,8 +224,10 @@ std::vector<setting> make_settings() {
                      NODUS_FIELD(log.destination), text_rule::non_empty));
 
     s.push_back(workers_setting());
-    s.push_back(choice("cluster.balance", "MODE", "how connections reach workers",
-                       NODUS_FIELD(cluster.balance), {"shared", "reuseport", "round_robin"}));
+    s.push_back(balance_setting());
+    s.push_back(boolean("cluster.fair_accept",
+                        "balance = shared: a worker over its share of connections waits before accepting",
+                        NODUS_FIELD(cluster.fair_accept)));
     s.push_back(number("cluster.shutdown_timeout_ms", "MS", "graceful stop deadline for workers",
                        NODUS_FIELD(cluster.shutdown_timeout_ms), 1));
     s.push_back(number("cluster.ready_timeout_ms", "MS", "a new worker must be listening within this",
@@ -412,10 +430,9 @@ void apply_file(config& cfg, const std::string& path) {
 }
 
 // Known NODUS_* names map to their key; unknown NODUS_* names map to themselves so that
-// apply_environment can report them with their value. Other variables are not ours, nor are
-// NODUS_TEST_* ones: test hooks read by the framework itself (cluster/master.cpp).
+// apply_environment can report them with their value. Other variables are not ours.
 std::string map_env_name(const std::string& name) {
-    if (name.rfind("NODUS_", 0) != 0 || name.rfind("NODUS_TEST_", 0) == 0)
+    if (name.rfind("NODUS_", 0) != 0)
         return {};
     const auto& by_env = the_schema().by_env;
     auto it = by_env.find(name);
@@ -559,6 +576,15 @@ std::string config_help(const char* program) {
         << sc.generic << '\n'
         << sc.keys;
     return out.str();
+}
+
+const char* to_string(balance b) noexcept {
+    switch (b) {
+    case balance::shared: return "shared";
+    case balance::reuseport: return "reuseport";
+    case balance::round_robin: return "round_robin";
+    }
+    return "invalid";
 }
 
 void validate(const config& cfg) {

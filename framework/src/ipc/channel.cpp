@@ -1,5 +1,8 @@
 #include <nodus/ipc/channel.hpp>
 
+#include "ipc/detail/control.hpp"
+#include "net/detail/unique_fd.hpp"
+
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 
@@ -32,35 +35,12 @@ constexpr std::size_t header_bytes = 5;
 // malformed sender's extras be received and closed rather than leak in flight.
 constexpr std::size_t max_fds_per_message = 4;
 
-// A descriptor this end owns: closed unless handed on with release().
-class owned_fd {
-public:
-    owned_fd() noexcept = default;
-    explicit owned_fd(int fd) noexcept : fd_(fd) {}
-    owned_fd(owned_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    owned_fd& operator=(owned_fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd_ = std::exchange(o.fd_, -1);
-        }
-        return *this;
-    }
-    ~owned_fd() { reset(); }
-    int get() const noexcept { return fd_; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-    void reset() noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_ = -1;
-};
+using nodus::detail::unique_fd;
 
 // A framed message waiting for the socket, with the duplicate of the descriptor it carries.
 struct frame {
     std::string bytes;
-    owned_fd fd;
+    unique_fd fd;
 };
 
 // Refuses one descriptor without breaking the channel: this user has too many
@@ -121,7 +101,7 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
                 do_close();
                 return;
             }
-            owned_fd fd = take_fds(mh);
+            unique_fd fd = take_fds(mh);
             if (n == 0) {
                 do_close();
                 return;
@@ -132,15 +112,15 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
     }
 
     // The first descriptor of a message is its own; any others are closed.
-    static owned_fd take_fds(msghdr& mh) noexcept {
-        owned_fd first;
+    static unique_fd take_fds(msghdr& mh) noexcept {
+        unique_fd first;
         for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
             std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
             for (std::size_t i = 0; i < count; ++i) {
                 int fd;
                 std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                if (first.get() < 0) first = owned_fd{fd};
+                if (first.get() < 0) first = unique_fd{fd};
                 else ::close(fd);
             }
         }
@@ -153,7 +133,7 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         return first;
     }
 
-    void deliver(std::size_t n, owned_fd fd) {
+    void deliver(std::size_t n, unique_fd fd) {
         if (n > in.size()) {
             nodus::log::get().error("ipc: dropped a {}-byte message (limit {} bytes)", n,
                                     max_message_bytes);
@@ -246,7 +226,7 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         frame f{std::move(bytes), {}};
         if (fd >= 0) {
             // The caller may close its descriptor as soon as this returns: keep our own.
-            f.fd = owned_fd{::fcntl(fd, F_DUPFD_CLOEXEC, 0)};
+            f.fd = unique_fd{::fcntl(fd, F_DUPFD_CLOEXEC, 0)};
             if (f.fd.get() < 0) {
                 nodus::log::get().error("ipc: cannot hold a descriptor to pass: {}", std::strerror(errno));
                 return false;
@@ -323,28 +303,10 @@ channel::channel(channel&&) noexcept = default;
 channel& channel::operator=(channel&&) noexcept = default;
 channel::~channel() = default;
 
-bool channel::send(std::string_view msg) { return send(ns::app, msg); }
-
-bool channel::send(ns space, std::string_view payload) {
-    if (!impl_) return false;
-    return impl_->send(space, payload);
-}
-
-bool channel::send_fd(ns space, std::string_view payload, int fd) {
-    if (!impl_ || fd < 0) return false;
-    return impl_->send(space, payload, fd);
-}
+bool channel::send(std::string_view msg) { return impl_ && impl_->send(detail::ns::app, msg); }
 
 void channel::on_message(std::function<void(std::string_view)> fn) {
     if (impl_ && !impl_->closed) impl_->on_app = std::move(fn);
-}
-
-void channel::on_control(std::function<void(std::string_view)> fn) {
-    if (impl_ && !impl_->closed) impl_->on_ctl = std::move(fn);
-}
-
-void channel::on_control_fd(std::function<void(std::string_view, int)> fn) {
-    if (impl_ && !impl_->closed) impl_->on_ctl_fd = std::move(fn);
 }
 
 void channel::on_close(std::function<void()> fn) {
@@ -362,7 +324,6 @@ void channel::close() noexcept {
 
 bool channel::is_open() const noexcept { return impl_ && !impl_->closed; }
 
-std::size_t channel::queued() const noexcept { return impl_ ? impl_->out.size() : 0; }
 
 std::pair<int, int> make_socket_pair() {
     int sv[2];
@@ -370,5 +331,36 @@ std::pair<int, int> make_socket_pair() {
         throw std::system_error(errno, std::system_category(), "ipc: socketpair");
     return {sv[0], sv[1]};
 }
+
+namespace detail {
+
+struct channel_access {
+    static channel_impl* get(const channel& c) noexcept { return c.impl_.get(); }
+};
+
+bool send_control(channel& ch, std::string_view payload) {
+    auto* impl = channel_access::get(ch);
+    return impl && impl->send(ns::control, payload);
+}
+
+bool send_fd(channel& ch, ns space, std::string_view payload, int fd) {
+    auto* impl = channel_access::get(ch);
+    return impl && fd >= 0 && impl->send(space, payload, fd);
+}
+
+std::size_t queued(const channel& ch) noexcept {
+    auto* impl = channel_access::get(ch);
+    return impl ? impl->out.size() : 0;
+}
+
+void on_control(channel& ch, std::function<void(std::string_view)> fn) {
+    if (auto* impl = channel_access::get(ch); impl && !impl->closed) impl->on_ctl = std::move(fn);
+}
+
+void on_control_fd(channel& ch, std::function<void(std::string_view, int)> fn) {
+    if (auto* impl = channel_access::get(ch); impl && !impl->closed) impl->on_ctl_fd = std::move(fn);
+}
+
+} // namespace detail
 
 } // namespace nodus::ipc

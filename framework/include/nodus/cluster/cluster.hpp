@@ -69,7 +69,7 @@ struct worker_info {
 /** In the master: every worker process alive now. Empty elsewhere. */
 std::vector<worker_info> workers();
 
-/** The worker count `[cluster] workers` stands for: `auto` (-1) is the number of CPUs
+/** The worker count `[cluster] workers` stands for: `auto` (`workers_auto`) is the number of CPUs
     in the affinity mask, bounded by a cgroup v2 `cpu.max` quota; at least 1. */
 int resolve_workers(const cluster_config& cfg);
 

@@ -37,9 +37,24 @@ struct log_config {
     std::string destination = "stderr";    ///< stderr, stdout, or a file path
 };
 
+/** How the connections of a cluster reach its workers (`[cluster] balance`,
+    docs/cluster.md). */
+enum class balance {
+    shared,       ///< one listening socket, every worker accepts on it (fair-accept rule)
+    reuseport,    ///< one SO_REUSEPORT socket per worker: the kernel spreads connections
+    round_robin,  ///< the master accepts and passes each connection to the next worker
+};
+
+/** The INI text of a balance mode: "shared", "reuseport" or "round_robin". */
+const char* to_string(balance b) noexcept;
+
+/** `[cluster] workers = auto`: one worker per CPU available (`cluster::resolve_workers`). */
+inline constexpr int workers_auto = -1;
+
 struct cluster_config {
-    int workers = 0;                       ///< 0: no master; N; -1 means "auto" (CPUs available)
-    std::string balance = "shared";        ///< shared | reuseport | round_robin
+    int workers = 0;                       ///< 0: no master; N workers; `workers_auto`
+    ::nodus::balance balance = ::nodus::balance::shared;
+    bool fair_accept = true;               ///< balance = shared: workers over their share wait
     std::uint32_t shutdown_timeout_ms = 10000; ///< graceful stop deadline for workers
     std::uint32_t ready_timeout_ms = 10000;    ///< a new worker must be listening within this
     std::uint32_t crash_limit = 10;            ///< crashes within crash_window_s that stop the master
@@ -80,7 +95,7 @@ struct config_result {
 /** Read `--config FILE` (or `default_file` when given, it exists and no --config), then the
     environment (`envp`, NODUS_* names; nullptr = the process environment), then flags.
     On `--help` or `--version` returns at once with the text, without reading the file.
-    An unknown NODUS_* variable is an error, except NODUS_TEST_* (test hooks).
+    An unknown NODUS_* variable is an error.
     @throws config_error for a missing file, an unknown section, key, variable or flag, a
     malformed line, or a bad value, even one that a later source overrides.
 */

@@ -5,7 +5,6 @@
     between a parent and a function it forked (`nodus::child_process::fork`).
 */
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -17,18 +16,16 @@ namespace nodus::ipc {
     malformed incoming messages are dropped and logged. */
 inline constexpr std::size_t max_message_bytes = 64 * 1024;
 
-/** Message namespaces (the byte after the length prefix). */
-enum class ns : std::uint8_t {
-    control = 0,   ///< the framework's own messages (online, listening, shutdown, stats...)
-    app = 1,       ///< application messages
-};
-
-namespace detail { struct channel_impl; }
+namespace detail {
+struct channel_impl;
+struct channel_access;
+} // namespace detail
 
 /** One end of a message channel.
 
     Each message travels as one `SOCK_SEQPACKET` record: a 4-byte little-endian payload
-    length, one namespace byte, then the payload. Sends never block: a message that does
+    length, one namespace byte (application messages, or the framework's own), then the
+    payload. Sends never block: a message that does
     not fit the socket buffer is queued and written when the socket is writable.
 
     @par Lifetime
@@ -62,23 +59,8 @@ public:
 
     bool is_open() const noexcept;
 
-    /// @cond internal
-    bool send(ns space, std::string_view payload);
-    /// Send a message with a descriptor attached (`SCM_RIGHTS`). The caller keeps `fd`:
-    /// the channel passes it at once or, when the message must wait for the socket,
-    /// holds a duplicate until it is sent (closed if the channel closes first).
-    /// Returns false when the channel is closed or the descriptor cannot be passed.
-    bool send_fd(ns space, std::string_view payload, int fd);
-    /// Messages waiting for room in the socket (the peer is not reading).
-    std::size_t queued() const noexcept;
-    /// Messages of the control namespace.
-    void on_control(std::function<void(std::string_view)> fn);
-    /// Control messages that carry a descriptor; `fn` owns it. A descriptor that
-    /// arrives with no such callback (or with any other message) is closed.
-    void on_control_fd(std::function<void(std::string_view, int fd)> fn);
-    /// @endcond
-
 private:
+    friend struct detail::channel_access;
     std::shared_ptr<detail::channel_impl> impl_;
 };
 

@@ -16,7 +16,7 @@ namespace nodus::cluster::detail {
 
 enum class role { single, master, worker };
 
-/// Control messages (namespace ipc::ns::control): first payload byte.
+/// Control messages (namespace ipc::detail::ns::control): first payload byte.
 enum class control : std::uint8_t {
     online = 1,     // worker → master: forked, IPC up
     listening = 2,  // worker → master: its loop runs and it accepts
@@ -85,11 +85,5 @@ bool worker_send(std::string_view msg);
 bool master_send(int id, std::string_view msg);
 std::size_t master_broadcast(std::string_view msg);
 std::vector<worker_info> master_workers();
-
-/// The fork every framework fork goes through: flushes and drops the loggers, tells
-/// the io_context, forks, and in the parent re-creates the loggers with `log_cfg`/`tag`.
-/// In the child it returns 0 with no logger (the caller creates its own).
-/// @throws std::system_error when fork() fails.
-int fork_with_loop(const log_config& log_cfg, std::string_view parent_tag);
 
 } // namespace nodus::cluster::detail

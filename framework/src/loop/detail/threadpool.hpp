@@ -1,5 +1,5 @@
 #pragma once
-// The thread pool's hook for fork_with_loop (cluster/cluster.cpp).
+// The thread pool's hook for fork_with_loop (loop/fork.cpp).
 
 namespace nodus::detail {
 

@@ -1,6 +1,8 @@
-#include <nodus/cluster/child_process.hpp>
+#include <nodus/process/child_process.hpp>
 
-#include "cluster/detail/reaper.hpp"
+#include "ipc/detail/control.hpp"
+#include "net/detail/unique_fd.hpp"
+#include "process/detail/reaper.hpp"
 
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
@@ -62,7 +64,7 @@ struct child_impl : std::enable_shared_from_this<child_impl> {
     }
 
     void watch() {
-        cluster::detail::watch_child(pid, [self = shared_from_this()](int st) {
+        nodus::detail::watch_child(pid, [self = shared_from_this()](int st) {
             self->reaped = true;
             if (WIFEXITED(st)) {
                 self->status.code = WEXITSTATUS(st);
@@ -109,23 +111,30 @@ void set_exit_callback(const std::shared_ptr<detail::child_impl>& impl, std::fun
 
 void child::on_exit(std::function<void(exit_status)> fn) { set_exit_callback(impl_, std::move(fn)); }
 
+namespace {
+
+struct pipe_ends {
+    nodus::detail::unique_fd read, write;
+};
+
+// @throws std::system_error naming `program`.
+pipe_ends output_pipe(const std::string& program) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0)
+        throw std::system_error(errno, std::system_category(), "cannot spawn " + program);
+    return {nodus::detail::unique_fd{p[0]}, nodus::detail::unique_fd{p[1]}};
+}
+
+} // namespace
+
 child spawn(const std::string& program, const std::vector<std::string>& args, const spawn_options& opts) {
-    auto fail = [&program](int err) {
-        return std::system_error(err, std::system_category(), "cannot spawn " + program);
-    };
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) throw fail(errno);
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-        int e = errno;
-        ::close(out[0]);
-        ::close(out[1]);
-        throw fail(e);
-    }
+    auto out = output_pipe(program);
+    auto err = output_pipe(program);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, out.write.get(), 1);
+    posix_spawn_file_actions_adddup2(&fa, err.write.get(), 2);
     // Listeners and connections are not close-on-exec in Asio: keep them out of the child.
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
@@ -153,17 +162,13 @@ child spawn(const std::string& program, const std::vector<std::string>& args, co
     int rc = ::posix_spawnp(&pid, program.c_str(), &fa, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (rc != 0) {
-        ::close(out[0]);
-        ::close(err[0]);
-        throw fail(rc);
-    }
+    out.write.reset();
+    err.write.reset();
+    if (rc != 0) throw std::system_error(rc, std::system_category(), "cannot spawn " + program);
     auto impl = std::make_shared<detail::child_impl>();
     impl->pid = pid;
-    impl->out = std::make_unique<asio::posix::stream_descriptor>(nodus::io_context(), out[0]);
-    impl->err = std::make_unique<asio::posix::stream_descriptor>(nodus::io_context(), err[0]);
+    impl->out = std::make_unique<asio::posix::stream_descriptor>(nodus::io_context(), out.read.release());
+    impl->err = std::make_unique<asio::posix::stream_descriptor>(nodus::io_context(), err.read.release());
     impl->read(impl->out, impl->out_buf, true);
     impl->read(impl->err, impl->err_buf, false);
     impl->watch();
@@ -180,7 +185,7 @@ bool parent_channel::send(std::string_view msg) {
     std::string frame;
     auto len = static_cast<std::uint32_t>(msg.size());
     for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
-    frame.push_back(static_cast<char>(ipc::ns::app));
+    frame.push_back(static_cast<char>(ipc::detail::ns::app));
     frame.append(msg);
     for (;;) {
         ssize_t n = ::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL);
@@ -202,7 +207,7 @@ std::optional<std::string> parent_channel::receive() {
             continue;
         }
         std::uint32_t len = p[0] | p[1] << 8 | p[2] << 16 | std::uint32_t(p[3]) << 24;
-        if (len != size - 5 || p[4] != static_cast<unsigned char>(ipc::ns::app)) {
+        if (len != size - 5 || p[4] != static_cast<unsigned char>(ipc::detail::ns::app)) {
             std::fprintf(stderr, "child_process: dropped a malformed message\n");
             continue;
         }
@@ -219,20 +224,16 @@ void forked::disconnect() noexcept { if (impl_) impl_->chan.close(); }
 void forked::on_exit(std::function<void(exit_status)> fn) { set_exit_callback(impl_, std::move(fn)); }
 
 forked fork(std::function<int(parent_channel&)> fn) {
-    auto [mine, theirs] = ipc::make_socket_pair();
+    auto [mine_fd, theirs_fd] = ipc::make_socket_pair();
+    nodus::detail::unique_fd mine{mine_fd}, theirs{theirs_fd};
     std::fflush(nullptr);
     // A raw fork, without notify_fork: the child never touches the loop, it closes
     // every inherited descriptor and leaves with _exit.
     pid_t pid = ::fork();
-    if (pid < 0) {
-        int e = errno;
-        ::close(mine);
-        ::close(theirs);
-        throw std::system_error(e, std::system_category(), "cannot fork");
-    }
+    if (pid < 0) throw std::system_error(errno, std::system_category(), "cannot fork");
     if (pid == 0) {
         int code = 1;
-        int fd = theirs == 3 ? 3 : ::dup2(theirs, 3);
+        int fd = theirs.get() == 3 ? 3 : ::dup2(theirs.get(), 3);
         if (fd == 3) {
             ::close_range(4, ~0U, 0);
             ::fcntl(3, F_SETFD, 0);
@@ -253,10 +254,10 @@ forked fork(std::function<int(parent_channel&)> fn) {
         std::fflush(nullptr);
         ::_exit(code);
     }
-    ::close(theirs);
+    theirs.reset();
     auto impl = std::make_shared<detail::child_impl>();
     impl->pid = pid;
-    impl->chan = ipc::channel(mine);
+    impl->chan = ipc::channel(mine.release());
     impl->watch();
     return forked{impl};
 }

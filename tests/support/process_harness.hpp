@@ -1,6 +1,6 @@
 #pragma once
-// Helpers for the cluster tests: run apps/cluster_demo as a real process tree in its
-// own process group, read its log, talk HTTP to it, and make sure nothing survives.
+// Run a program (apps/cluster_demo by default) as a real process tree in its own process
+// group, read its log, talk HTTP to it, and make sure nothing of it survives the test.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -27,12 +27,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace cluster_test {
+namespace process_harness {
 
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
 inline std::string demo_binary() { return NODUS_BINARY_DIR "/apps/cluster_demo/cluster_demo"; }
+
+/// Poll `done` every 5 ms until it holds or `timeout` passed; whether it held.
+template <class Pred>
+bool wait_until(Pred done, std::chrono::milliseconds timeout) {
+    auto end = clock::now() + timeout;
+    while (!done()) {
+        if (clock::now() >= end) return false;
+        std::this_thread::sleep_for(5ms);
+    }
+    return true;
+}
 
 /// Pids of live (non-zombie) processes in process group `pgid`, from /proc.
 inline std::vector<int> group_members(int pgid) {
@@ -382,4 +393,4 @@ private:
     std::string log_;
 };
 
-} // namespace cluster_test
+} // namespace process_harness

@@ -1,4 +1,4 @@
-#include "cluster/detail/reaper.hpp"
+#include "process/detail/reaper.hpp"
 
 #include <nodus/loop/loop.hpp>
 
@@ -13,7 +13,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-namespace nodus::cluster::detail {
+namespace nodus::detail {
 
 namespace asio = boost::asio;
 
@@ -101,4 +101,4 @@ void reap_all_blocking() noexcept {
     r.watched.clear();
 }
 
-} // namespace nodus::cluster::detail
+} // namespace nodus::detail

@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-namespace nodus::cluster::detail {
+namespace nodus::detail {
 
 /// Call `fn(wait_status)` on the loop once `pid` has exited and was reaped.
 /// The loop stays alive while any pid is watched.
@@ -18,4 +18,4 @@ void reset_reaper_in_child() noexcept;
 /// Reap every watched child now (blocking), for a master that stops at once.
 void reap_all_blocking() noexcept;
 
-} // namespace nodus::cluster::detail
+} // namespace nodus::detail

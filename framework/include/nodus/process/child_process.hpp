@@ -4,6 +4,7 @@
     `child_process.spawn` and `child_process.fork`). Output, messages and exit status
     arrive as callbacks on the loop.
 */
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,17 +48,16 @@ public:
     /** True until `on_exit` has run. */
     bool running() const noexcept;
     /** Send `signo`; false when the child already ended. */
-    bool kill(int signo = 15) noexcept;
+    bool kill(int signo = SIGTERM) noexcept;
     /** Output chunks, as read (not split into lines). */
     void on_stdout(std::function<void(std::string_view)> fn);
     void on_stderr(std::function<void(std::string_view)> fn);
     /** Exit status; runs at once (on the loop) when the child already ended. */
     void on_exit(std::function<void(exit_status)> fn);
 
-    /// @cond internal
-    explicit child(std::shared_ptr<detail::child_impl> impl) noexcept : impl_(std::move(impl)) {}
-    /// @endcond
 private:
+    friend child spawn(const std::string&, const std::vector<std::string>&, const spawn_options&);
+    explicit child(std::shared_ptr<detail::child_impl> impl) noexcept : impl_(std::move(impl)) {}
     std::shared_ptr<detail::child_impl> impl_;
 };
 
@@ -85,7 +85,8 @@ public:
     forked() noexcept = default;
     int pid() const noexcept;
     bool running() const noexcept;
-    bool kill(int signo = 15) noexcept;
+    /** Send `signo`; false when the child already ended. */
+    bool kill(int signo = SIGTERM) noexcept;
     /** Send a message to the child (it reads it with `parent_channel::receive`). */
     bool send(std::string_view msg);
     /** Messages the child sent. */
@@ -95,10 +96,9 @@ public:
     /** Exit status; runs once, after the child was reaped. */
     void on_exit(std::function<void(exit_status)> fn);
 
-    /// @cond internal
-    explicit forked(std::shared_ptr<detail::child_impl> impl) noexcept : impl_(std::move(impl)) {}
-    /// @endcond
 private:
+    friend forked fork(std::function<int(parent_channel&)> fn);
+    explicit forked(std::shared_ptr<detail::child_impl> impl) noexcept : impl_(std::move(impl)) {}
     std::shared_ptr<detail::child_impl> impl_;
 };
 

@@ -1,5 +1,5 @@
 // child_process::spawn and child_process::fork, on the test process's own loop.
-#include <nodus/cluster/child_process.hpp>
+#include <nodus/process/child_process.hpp>
 #include <nodus/loop/loop.hpp>
 
 #include <boost/asio/io_context.hpp>
