@@ -3,7 +3,7 @@
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 
-#include "cluster/detail/glue.hpp"
+#include "app/detail/cluster_glue.hpp"
 
 #include <spdlog/logger.h>
 
