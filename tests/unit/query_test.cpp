@@ -1,4 +1,4 @@
-#include "http/detail/query.hpp"
+#include "text/detail/query.hpp"
 
 #include <cstdio>
 #include <deque>

@@ -1,4 +1,5 @@
 #include "http/detail/strict.hpp"
+#include "text/detail/uri.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@ namespace {
 using namespace std::string_literals;
 using nodus::http_config;
 using namespace nodus::http::detail;
+using nodus::detail::valid_host;
 
 const http_config default_cfg{};
 

@@ -1,5 +1,5 @@
 #include "http/detail/exchange.hpp"
-#include "http/detail/query.hpp"
+#include "text/detail/query.hpp"
 #include "http/detail/server_impl.hpp"
 
 #include <nodus/log/log.hpp>

@@ -1,79 +1,30 @@
 #include "http/detail/strict.hpp"
 
-#include <array>
 #include <cstring>
 #include <limits>
+
+#include "text/detail/char_class.hpp"
+#include "text/detail/uri.hpp"
 
 namespace nodus::http::detail {
 namespace {
 
-enum : std::uint8_t {
-    c_tchar = 1,    // RFC 9110 5.6.2
-    c_target = 2,   // request-target bytes: VCHAR except '#'
-    c_value = 4,    // field-value bytes: HTAB, SP, VCHAR, obs-text
-    c_host = 8,     // reg-name bytes: unreserved, sub-delims except ',' ('%' apart)
-    c_digit = 16,
-    c_hex = 32,
-    c_scheme = 64,  // after the first ALPHA of a scheme
-    c_qdtext = 128, // quoted-string text, RFC 9110 5.6.4
-};
-
-constexpr std::array<std::uint8_t, 256> make_classes() {
-    std::array<std::uint8_t, 256> t{};
-    auto add = [&t](const char* s, std::uint8_t k) {
-        for (; *s; ++s) t[static_cast<unsigned char>(*s)] |= k;
-    };
-    for (std::size_t c = 'a'; c <= 'z'; ++c) t[c] |= c_tchar | c_host | c_scheme;
-    for (std::size_t c = 'A'; c <= 'Z'; ++c) t[c] |= c_tchar | c_host | c_scheme;
-    for (std::size_t c = '0'; c <= '9'; ++c) t[c] |= c_tchar | c_host | c_scheme | c_digit | c_hex;
-    for (std::size_t c = 'a'; c <= 'f'; ++c) t[c] |= c_hex;
-    for (std::size_t c = 'A'; c <= 'F'; ++c) t[c] |= c_hex;
-    add("!#$%&'*+-.^_`|~", c_tchar);
-    add("-._~!$&'()*+;=", c_host);
-    add("+-.", c_scheme);
-    for (std::size_t c = 0x21; c <= 0x7e; ++c) t[c] |= c_target | c_value;
-    t['#'] &= static_cast<std::uint8_t>(~c_target);
-    t['\t'] |= c_value | c_qdtext;
-    t[' '] |= c_value | c_qdtext;
-    for (std::size_t c = 0x80; c <= 0xff; ++c) t[c] |= c_value | c_qdtext;
-    for (std::size_t c = 0x21; c <= 0x7e; ++c)
-        if (c != '"' && c != '\\') t[c] |= c_qdtext;
-    return t;
-}
-
-constexpr auto classes = make_classes();
-
-constexpr bool is(char c, std::uint8_t k) noexcept {
-    return (classes[static_cast<unsigned char>(c)] & k) != 0;
-}
-
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-constexpr char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
-}
-
-// `lower_lit` is lower case already.
-constexpr bool iequals(std::string_view s, std::string_view lower_lit) noexcept {
-    if (s.size() != lower_lit.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i)
-        if (lower(s[i]) != lower_lit[i]) return false;
-    return true;
-}
-
-constexpr std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-constexpr bool all_of(std::string_view s, std::uint8_t k) noexcept {
-    for (char c : s)
-        if (!is(c, k)) return false;
-    return true;
-}
+namespace cc = nodus::detail::char_class;
+using nodus::detail::all_in_class;
+using nodus::detail::iequals;
+using nodus::detail::in_class;
+using nodus::detail::is_ows;
+using nodus::detail::is_tchar;
+using nodus::detail::is_token;
+using nodus::detail::trim_ows;
+using nodus::detail::valid_host;
 
 constexpr verdict bad(const char* why) noexcept { return {400, why}; }
+constexpr verdict line_too_long{414, "request line too long"};
+constexpr verdict target_too_long{414, "target too long"};
+constexpr verdict head_too_large{431, "head too large"};
+constexpr verdict too_many_fields{431, "too many fields"};
+constexpr verdict unsupported_version{505, "unsupported version"};
 
 // Calls f(element) for each non-empty, OWS-trimmed element of a comma list (RFC 9110 5.6.1).
 template <class F>
@@ -87,79 +38,34 @@ void for_each_element(std::string_view list, F&& f) {
     }
 }
 
-bool valid_ipv4(std::string_view s) noexcept {
-    int octets = 0;
-    std::size_t i = 0;
-    for (;;) {
-        std::size_t start = i;
-        unsigned v = 0;
-        while (i < s.size() && is(s[i], c_digit) && i - start < 3) v = v * 10 + unsigned(s[i++] - '0');
-        std::size_t len = i - start;
-        if (len == 0 || v > 255 || (len > 1 && s[start] == '0')) return false;
-        if (++octets == 4) return i == s.size();
-        if (i == s.size() || s[i] != '.') return false;
-        ++i;
-    }
-}
+// ---------------------------------------------------------------- RFC 9112 3: request line
+// The rules here are shared by the full check (a complete head, read front to back) and the
+// partial one (a growing buffer, a byte at a time), so both give the same answer.
 
-bool valid_ipv6(std::string_view s) noexcept {
-    const std::size_t n = s.size();
-    std::size_t i = 0;
-    int groups = 0;
-    bool compressed = false;
-    if (n >= 2 && s[0] == ':' && s[1] == ':') {
-        compressed = true;
-        i = 2;
-    } else if (n > 0 && s[0] == ':') {
-        return false;
-    }
-    while (i < n) {
-        std::size_t start = i;
-        while (i < n && is(s[i], c_hex)) ++i;
-        if (i < n && s[i] == '.') {
-            if (!valid_ipv4(s.substr(start))) return false;
-            groups += 2;
-            break;
-        }
-        if (i == start || i - start > 4) return false;
-        ++groups;
-        if (i == n) break;
-        if (s[i] != ':') return false;
-        if (++i == n) return false;
-        if (s[i] == ':') {
-            if (compressed) return false;
-            compressed = true;
-            ++i;
-        }
-    }
-    return compressed ? groups <= 7 : groups == 8;
-}
+// The target's own limit, and the whole line's, which leaves room for a method and the version.
+struct line_limits {
+    std::size_t max_target;
+    std::size_t max_line;
 
-bool valid_ip_literal(std::string_view s) noexcept {
-    if (!s.empty() && (s[0] == 'v' || s[0] == 'V')) {
-        // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
-        std::size_t i = 1;
-        while (i < s.size() && is(s[i], c_hex)) ++i;
-        if (i == 1 || i == s.size() || s[i] != '.' || ++i == s.size()) return false;
-        for (; i < s.size(); ++i)
-            if (!is(s[i], c_host) && s[i] != ':') return false;
-        return true;
-    }
-    return valid_ipv6(s);
-}
+    explicit line_limits(const nodus::http_config& cfg) noexcept
+        : max_target(cfg.max_url_bytes), max_line(cfg.max_url_bytes + 32) {}
 
-// RFC 9110 6.5.1: fields that frame, route, modify or authenticate a request, or describe
-// how to process the content, must be known before the content and so cannot be trailers.
-constexpr std::string_view forbidden_trailers[] = {
-    "authorization", "cache-control", "connection", "content-encoding",
-    "content-length", "content-range", "content-type", "cookie",
-    "expect", "host", "if-match", "if-modified-since",
-    "if-none-match", "if-range", "if-unmodified-since", "keep-alive",
-    "max-forwards", "pragma", "proxy-authorization", "proxy-connection",
-    "range", "set-cookie", "te", "trailer",
-    "transfer-encoding", "upgrade",
+    // The line broke `at` bytes in: 414 when it is too long already, whatever follows.
+    verdict broken(std::size_t at, const char* why) const noexcept {
+        return at > max_line ? line_too_long : bad(why);
+    }
+
+    // `at` bytes in, just past the target's SP: the version's 8 bytes no longer fit.
+    bool no_room_for_version(std::size_t at) const noexcept { return at + 8 > max_line; }
 };
 
+// HTTP-version (RFC 9112 2.3): 1.0 and 1.1 are served, any other is 505.
+constexpr bool supported_version(char major, char minor) noexcept {
+    return major == '1' && (minor == '0' || minor == '1');
+}
+
+// RFC 9112 3.2: origin-form, absolute-form, authority-form (CONNECT only), asterisk-form
+// (OPTIONS only).
 bool valid_target_form(std::string_view method, std::string_view target) noexcept {
     if (target == "*") return method == "OPTIONS";
     if (method == "CONNECT") return valid_host(target, true);
@@ -167,17 +73,380 @@ bool valid_target_form(std::string_view method, std::string_view target) noexcep
     // absolute-form: scheme "://" authority [ path-abempty ] [ "?" query ]
     if (!((target[0] | 0x20) >= 'a' && (target[0] | 0x20) <= 'z')) return false;
     std::size_t i = 1;
-    while (i < target.size() && is(target[i], c_scheme)) ++i;
+    while (i < target.size() && in_class(target[i], cc::scheme)) ++i;
     if (target.substr(i, 3) != "://") return false;
     auto rest = target.substr(i + 3);
     auto authority = rest.substr(0, rest.find_first_of("/?"));
     return valid_host(authority, false);
 }
 
-enum scan_state : std::uint8_t {
-    s_lead, s_lead_cr, s_method, s_target, s_version, s_version_lf, s_line_cr,
-    s_line, s_name, s_value, s_end_cr, s_done,
+// ---------------------------------------------------------------- RFC 9112 5: field lines
+// Shared by the full and the partial check, as above.
+
+// A field line that starts with neither a tchar nor the CR of the final CRLF.
+constexpr verdict bad_field_start(char c) noexcept {
+    return bad(is_ows(c) ? "obs-fold" : c == ':' ? "empty field name" : c == '\n' ? "bare LF" : "bad field name");
+}
+
+// A field value ended by `c` (NUL for the end of the input), neither a value byte nor CR.
+constexpr verdict bad_value_end(char c) noexcept {
+    return bad(c == '\n' ? "bare LF" : "bad field value");
+}
+
+// ---------------------------------------------------------------- the complete head
+
+// Reads a complete head front to back.
+struct head_reader {
+    const char* const begin;
+    const char* p;
+    const char* const end;
+
+    explicit head_reader(std::string_view head) noexcept
+        : begin(head.data()), p(head.data()), end(head.data() + head.size()) {}
+
+    std::size_t offset() const noexcept { return static_cast<std::size_t>(p - begin); }
+    std::size_t left() const noexcept { return static_cast<std::size_t>(end - p); }
+
+    // The run of bytes of class `k` from here.
+    std::string_view take(std::uint8_t k) noexcept {
+        const char* const from = p;
+        while (p < end && in_class(*p, k)) ++p;
+        return {from, static_cast<std::size_t>(p - from)};
+    }
+
+    // Steps over `c` if it is next.
+    bool skip(char c) noexcept {
+        if (p == end || *p != c) return false;
+        ++p;
+        return true;
+    }
 };
+
+struct request_line {
+    std::string_view method;
+    std::string_view target;
+    int version = 11;
+};
+
+// RFC 9112 2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, then the CRLF that ends the line.
+verdict check_version(head_reader& r, request_line& line) noexcept {
+    const char* const v = r.p;
+    if (r.left() < 10 || std::memcmp(v, "HTTP/", 5) != 0 || !in_class(v[5], cc::digit) || v[6] != '.' ||
+        !in_class(v[7], cc::digit))
+        return bad("bad version");
+    if (v[8] != '\r' || v[9] != '\n') return bad("bad request line end");
+    if (!supported_version(v[5], v[7])) return unsupported_version;
+    line.version = v[7] == '1' ? 11 : 10;
+    r.p += 10;
+    return {};
+}
+
+// RFC 9112 3: request-line = method SP request-target SP HTTP-version CRLF.
+verdict check_request_line(head_reader& r, const line_limits& lim, request_line& line) noexcept {
+    line.method = r.take(cc::tchar);
+    if (line.method.empty() || !r.skip(' ')) return lim.broken(r.offset(), "bad method");
+    line.target = r.take(cc::target);
+    if (line.target.size() > lim.max_target) return target_too_long;
+    if (line.target.empty() || !r.skip(' ')) return lim.broken(r.offset(), "bad target");
+    if (lim.no_room_for_version(r.offset())) return line_too_long;
+    if (auto v = check_version(r, line)) return v;
+    if (!valid_target_form(line.method, line.target)) return bad("bad target form");
+    return {};
+}
+
+// RFC 9112 5.1: field-name ":", no whitespace before the colon. `r` is not at the end.
+verdict read_field_name(head_reader& r, std::string_view& name) noexcept {
+    name = r.take(cc::tchar);
+    if (name.empty()) return bad_field_start(*r.p);
+    if (!r.skip(':')) return bad("bad field name");
+    return {};
+}
+
+// RFC 9112 5: OWS field-value OWS CRLF; `value` without the OWS.
+verdict read_field_value(head_reader& r, std::string_view& value) noexcept {
+    while (r.p < r.end && is_ows(*r.p)) ++r.p;
+    value = r.take(cc::field_value);
+    if (r.p == r.end || *r.p != '\r') return bad_value_end(r.p == r.end ? '\0' : *r.p);
+    if (r.left() < 2 || r.p[1] != '\n') return bad("bare CR");
+    r.p += 2;
+    while (!value.empty() && is_ows(value.back())) value.remove_suffix(1);
+    return {};
+}
+
+// RFC 9110 7.2, RFC 9112 3.2: exactly one Host in an HTTP/1.1 request (an empty value is
+// allowed), at most one in HTTP/1.0, and a valid uri-host [":" port].
+struct host_field {
+    int count = 0;
+
+    verdict add(std::string_view value) noexcept {
+        if (++count > 1) return bad("duplicate Host");
+        if (!value.empty() && !valid_host(value)) return bad("bad Host");
+        return {};
+    }
+
+    verdict finish(int version) const noexcept {
+        return version == 11 && count == 0 ? bad("missing Host") : verdict{};
+    }
+};
+
+// RFC 9112 6.1-6.3: the body's length, from Transfer-Encoding or Content-Length.
+struct framing_fields {
+    bool te_seen = false, te_last_chunked = false, te_chunked = false, te_other = false;
+
+    // Duplicates and lists are refused even when all values agree (RFC 9112 6.3 allows
+    // them): one rule is simpler to get right than a merge, as in llhttp.
+    static verdict add_content_length(std::string_view value, head_info& out) noexcept {
+        if (out.has_content_length) return bad("duplicate Content-Length");
+        if (value.empty()) return bad("bad Content-Length");
+        constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+        std::uint64_t n = 0;
+        for (char c : value) {
+            if (!in_class(c, cc::digit)) return bad("bad Content-Length");
+            const auto d = static_cast<std::uint64_t>(c - '0');
+            if (n > (max - d) / 10) return bad("Content-Length overflow");
+            n = n * 10 + d;
+        }
+        out.content_length = n;
+        out.has_content_length = true;
+        return {};
+    }
+
+    verdict add_transfer_encoding(std::string_view value) noexcept {
+        // Beast refuses any Transfer-Encoding line after one naming chunked, even an empty
+        // one: refusing it here keeps the two parsers in agreement.
+        if (te_chunked) return bad("Transfer-Encoding after chunked");
+        te_seen = true;
+        verdict error{};
+        for_each_element(value, [&](std::string_view e) {
+            if (error) return;
+            if (!all_in_class(e, cc::tchar)) {
+                error = bad("bad Transfer-Encoding");
+            } else if (iequals(e, "chunked")) {
+                if (te_chunked) error = bad("chunked twice");
+                te_chunked = te_last_chunked = true;
+            } else {
+                te_other = true;
+                te_last_chunked = false;
+            }
+        });
+        return error;
+    }
+
+    verdict finish(int version, head_info& out) const noexcept {
+        if (!te_seen) return {};
+        if (version == 10) return bad("Transfer-Encoding in HTTP/1.0");
+        if (out.has_content_length) return bad("Transfer-Encoding with Content-Length");
+        // Without chunked last, a request body has no determinable length (RFC 9112 6.3).
+        if (!te_last_chunked) return bad("final coding not chunked");
+        if (te_other) return {501, "unsupported transfer coding"};
+        out.chunked = true;
+        return {};
+    }
+};
+
+// RFC 9110 7.6.1 Connection, 7.8 Upgrade; RFC 9112 9.3 persistence.
+struct connection_fields {
+    bool close = false, keep_alive = false, upgrade_token = false, upgrade_field = false;
+
+    verdict add_connection(std::string_view value) noexcept {
+        bool tokens = true;
+        for_each_element(value, [&](std::string_view e) {
+            if (!all_in_class(e, cc::tchar)) tokens = false;
+            else if (iequals(e, "close")) close = true;
+            else if (iequals(e, "keep-alive")) keep_alive = true;
+            else if (iequals(e, "upgrade")) upgrade_token = true;
+        });
+        return tokens ? verdict{} : bad("bad Connection");
+    }
+
+    void finish(int version, head_info& out) const noexcept {
+        out.keep_alive = version == 11 ? !close : keep_alive && !close;
+        out.upgrade = upgrade_field && upgrade_token;
+    }
+};
+
+// RFC 9110 10.1.1: 100-continue is the only expectation met, 417 for any other; an
+// HTTP/1.0 request's Expect is ignored.
+struct expect_field {
+    bool other = false;
+
+    void add(std::string_view value, head_info& out) noexcept {
+        for_each_element(value, [&](std::string_view e) {
+            if (iequals(e, "100-continue")) out.expect_continue = true;
+            else other = true;
+        });
+    }
+
+    verdict finish() const noexcept { return other ? verdict{417, "unsupported expectation"} : verdict{}; }
+};
+
+// What the fields of one head say, gathered line by line, decided on at the end.
+struct head_fields {
+    int version;
+    head_info& out;
+    host_field host;
+    framing_fields framing;
+    connection_fields connection;
+    expect_field expect;
+
+    verdict add(std::string_view name, std::string_view value) noexcept {
+        // The length picks the few names to compare.
+        switch (name.size()) {
+        case 4:
+            if (iequals(name, "host")) return host.add(value);
+            break;
+        case 6:
+            if (version == 11 && iequals(name, "expect")) expect.add(value, out);
+            break;
+        case 7:
+            if (iequals(name, "upgrade")) connection.upgrade_field = true;
+            break;
+        case 10:
+        case 16:
+            // Proxy-Connection as Connection, as llhttp and Beast read it.
+            if (iequals(name, "connection") || iequals(name, "proxy-connection"))
+                return connection.add_connection(value);
+            break;
+        case 14:
+            if (iequals(name, "content-length")) return framing.add_content_length(value, out);
+            break;
+        case 17:
+            if (iequals(name, "transfer-encoding")) return framing.add_transfer_encoding(value);
+            break;
+        default:
+            break;
+        }
+        return {};
+    }
+};
+
+// RFC 9112 5: the field lines up to the empty line that ends the head, each checked as read.
+verdict check_field_lines(head_reader& r, const nodus::http_config& cfg, head_fields& fields) noexcept {
+    std::size_t count = 0;
+    for (;;) {
+        if (r.p == r.end) return bad("head not terminated");
+        if (*r.p == '\r') break;
+        std::string_view name, value;
+        if (auto v = read_field_name(r, name)) return v;
+        if (++count > cfg.max_headers) return too_many_fields;
+        if (auto v = read_field_value(r, value)) return v;
+        if (auto v = fields.add(name, value)) return v;
+    }
+    if (r.left() < 2 || r.p[1] != '\n') return bad("bare CR");
+    r.p += 2;
+    if (r.p != r.end) return bad("bytes after head");
+    return {};
+}
+
+// ---------------------------------------------------------------- a head still incomplete
+// A byte at a time, resumable: partial_scan keeps the state between calls, so each byte is
+// looked at once however the head arrives.
+
+enum scan_state : std::uint8_t {
+    s_lead, s_lead_cr, s_method, s_target, s_version, s_version_lf,   // request line
+    s_line, s_name, s_value, s_line_cr, s_end_cr, s_done,             // field lines
+};
+
+// The run of target bytes from s.pos, up to the SP after it (state s_version), or to the end
+// of buf (state still s_target).
+verdict scan_target(std::string_view buf, const line_limits& lim, partial_scan& s) noexcept {
+    const std::size_t start = s.pos;
+    while (s.pos < buf.size() && in_class(buf[s.pos], cc::target)) ++s.pos;
+    s.count += s.pos - start;
+    s.line_bytes += s.pos - start;
+    if (s.count > lim.max_target) return target_too_long;
+    if (s.pos == buf.size()) return {};
+    if (buf[s.pos] != ' ' || s.count == 0) return lim.broken(s.line_bytes, "bad target");
+    if (lim.no_room_for_version(++s.line_bytes)) return line_too_long;
+    s.state = s_version;
+    s.count = 0;
+    return {};
+}
+
+// RFC 9112 2.2 (empty lines before the request line) and 3: from s.pos up to the end of the
+// request line or of buf, or to the byte that breaks the line, saying why.
+verdict scan_request_line(std::string_view buf, const line_limits& lim, partial_scan& s) noexcept {
+    for (; s.pos < buf.size() && s.state < s_line; ++s.pos) {
+        const char c = buf[s.pos];
+        switch (s.state) {
+        case s_lead:
+            if (c == '\r') {
+                s.state = s_lead_cr;
+            } else if (c != '\n') {
+                if (!is_tchar(c)) return bad("bad method");
+                s.state = s_method;
+                s.count = s.line_bytes = 1;
+            }
+            break;
+        case s_lead_cr:
+            if (c != '\n') return bad("bare CR");
+            s.state = s_lead;
+            break;
+        case s_method:
+            if (c == ' ') {
+                s.state = s_target;
+                s.count = 0;
+            } else if (!is_tchar(c)) {
+                return lim.broken(s.line_bytes, "bad method");
+            }
+            ++s.line_bytes;
+            break;
+        case s_target:
+            if (auto v = scan_target(buf, lim, s); v || s.state == s_target) return v;
+            break;
+        case s_version: {
+            ++s.line_bytes;
+            static constexpr char pattern[] = "HTTP/0.0\r";
+            const char want = pattern[s.count];
+            if (want == '0' ? !in_class(c, cc::digit) : c != want) return bad("bad version");
+            if (++s.count == 9) s.state = s_version_lf;
+            break;
+        }
+        case s_version_lf:
+            if (c != '\n') return bad("bare CR");
+            if (!supported_version(buf[s.pos - 4], buf[s.pos - 2])) return unsupported_version;
+            s.state = s_line;
+            break;
+        }
+    }
+    return {};
+}
+
+// RFC 9112 5: from s.pos up to the end of the head or of buf, or to the byte that breaks a
+// field line, saying why.
+verdict scan_field_lines(std::string_view buf, const nodus::http_config& cfg, partial_scan& s) noexcept {
+    for (; s.pos < buf.size() && s.state != s_done; ++s.pos) {
+        const char c = buf[s.pos];
+        switch (s.state) {
+        case s_line:
+            if (c == '\r') {
+                s.state = s_end_cr;
+            } else if (!is_tchar(c)) {
+                return bad_field_start(c);
+            } else {
+                if (++s.fields > cfg.max_headers) return too_many_fields;
+                s.state = s_name;
+            }
+            break;
+        case s_name:
+            if (c == ':') s.state = s_value;
+            else if (!is_tchar(c)) return bad("bad field name");
+            break;
+        case s_value:
+            while (s.pos < buf.size() && in_class(buf[s.pos], cc::field_value)) ++s.pos;
+            if (s.pos == buf.size()) return {};
+            if (buf[s.pos] != '\r') return bad_value_end(buf[s.pos]);
+            s.state = s_line_cr;
+            break;
+        case s_line_cr:
+        case s_end_cr:
+            if (c != '\n') return bad("bare CR");
+            s.state = s.state == s_line_cr ? s_line : s_done;
+            break;
+        }
+    }
+    return {};
+}
 
 } // namespace
 
@@ -208,119 +477,14 @@ std::size_t find_head_end(std::string_view buf, std::size_t from) noexcept {
 
 verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg,
                            partial_scan& scan) noexcept {
-    const std::size_t n = buf.size();
-    const std::size_t max_line = cfg.max_url_bytes + 32;
-    std::size_t i = scan.pos;
-    auto st = static_cast<scan_state>(scan.state);
-    std::size_t count = scan.count;
-    std::size_t line = scan.line_bytes;
-    std::size_t fields = scan.fields;
-    verdict v{};
-
-    for (; i < n && st != s_done; ++i) {
-        const char c = buf[i];
-        switch (st) {
-        case s_lead:
-            if (c == '\r') {
-                st = s_lead_cr;
-            } else if (c != '\n') {
-                if (!is(c, c_tchar)) { v = bad("bad method"); goto out; }
-                st = s_method;
-                count = line = 1;
-            }
-            break;
-        case s_lead_cr:
-            if (c != '\n') { v = bad("bare CR"); goto out; }
-            st = s_lead;
-            break;
-        case s_method:
-            if (c == ' ') {
-                st = s_target;
-                count = 0;
-            } else if (!is(c, c_tchar)) {
-                v = line > max_line ? verdict{414, "request line too long"} : bad("bad method");
-                goto out;
-            }
-            ++line;
-            break;
-        case s_target: {
-            std::size_t start = i;
-            while (i < n && is(buf[i], c_target)) ++i;
-            count += i - start;
-            line += i - start;
-            if (count > cfg.max_url_bytes) { v = {414, "target too long"}; goto out; }
-            if (i == n) goto out;
-            if (buf[i] != ' ' || count == 0) {
-                v = line > max_line ? verdict{414, "request line too long"} : bad("bad target");
-                goto out;
-            }
-            // The version's 8 bytes are still to come: the line is too long already.
-            if (++line + 8 > max_line) { v = {414, "request line too long"}; goto out; }
-            st = s_version;
-            count = 0;
-            break;
-        }
-        case s_version: {
-            ++line;
-            static constexpr char pattern[] = "HTTP/0.0\r";
-            const char want = pattern[count];
-            const bool ok = want == '0' ? is(c, c_digit) : c == want;
-            if (!ok) { v = bad("bad version"); goto out; }
-            if (++count == 9) st = s_version_lf;
-            break;
-        }
-        case s_version_lf: {
-            if (c != '\n') { v = bad("bare CR"); goto out; }
-            const char major = buf[i - 4], minor = buf[i - 2];
-            if (major != '1' || (minor != '0' && minor != '1')) { v = {505, "unsupported version"}; goto out; }
-            st = s_line;
-            break;
-        }
-        case s_line_cr:
-            if (c != '\n') { v = bad("bare CR"); goto out; }
-            st = s_line;
-            break;
-        case s_line:
-            if (c == '\r') {
-                st = s_end_cr;
-            } else if (is(c, c_tchar)) {
-                if (++fields > cfg.max_headers) { v = {431, "too many fields"}; goto out; }
-                st = s_name;
-            } else {
-                v = bad(is_ows(c) ? "obs-fold" : c == ':' ? "empty field name"
-                        : c == '\n' ? "bare LF" : "bad field name");
-                goto out;
-            }
-            break;
-        case s_name:
-            if (c == ':') st = s_value;
-            else if (!is(c, c_tchar)) { v = bad("bad field name"); goto out; }
-            break;
-        case s_value: {
-            while (i < n && is(buf[i], c_value)) ++i;
-            if (i == n) goto out;
-            if (buf[i] != '\r') { v = bad(buf[i] == '\n' ? "bare LF" : "bad field value"); goto out; }
-            st = s_line_cr;
-            break;
-        }
-        case s_end_cr:
-            if (c != '\n') { v = bad("bare CR"); goto out; }
-            st = s_done;
-            break;
-        case s_done:
-            break;
-        }
-    }
-out:
-    scan.pos = i;
-    scan.state = st;
-    scan.count = count;
-    scan.line_bytes = line;
-    scan.fields = fields;
-    if (v.status != 0 || st == s_done) return v;
-    if ((st == s_method || st == s_target) && line > max_line)
-        return {414, "request line too long"};
-    if (n > cfg.max_header_bytes) return {431, "head too large"};
+    const line_limits lim{cfg};
+    partial_scan s = scan;
+    verdict v = scan_request_line(buf, lim, s);
+    if (!v && s.state >= s_line) v = scan_field_lines(buf, cfg, s);
+    scan = s;
+    if (v || s.state == s_done) return v;
+    if ((s.state == s_method || s.state == s_target) && s.line_bytes > lim.max_line) return line_too_long;
+    if (buf.size() > cfg.max_header_bytes) return head_too_large;
     return {};
 }
 
@@ -332,260 +496,27 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
 verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
                            head_info& out) noexcept {
     out = head_info{};
-    const char* p = head.data();
-    const char* const end = p + head.size();
-
-    // A request line longer than max_line is 414 even when broken later on, as
+    head_reader r{head};
+    request_line line;
+    // The request line first: one longer than the limit is 414 even when broken later on, as
     // check_partial_head may have said already from the part it saw.
-    const std::size_t max_line = cfg.max_url_bytes + 32;
-    auto seen = [&] { return static_cast<std::size_t>(p - head.data()); };
-
-    const char* const method_begin = p;
-    while (p < end && is(*p, c_tchar)) ++p;
-    const std::string_view method(method_begin, static_cast<std::size_t>(p - method_begin));
-    if (method.empty() || p == end || *p != ' ')
-        return seen() > max_line ? verdict{414, "request line too long"} : bad("bad method");
-
-    const char* const target_begin = ++p;
-    while (p < end && is(*p, c_target)) ++p;
-    const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
-    if (target.size() > cfg.max_url_bytes) return {414, "target too long"};
-    if (target.empty() || p == end || *p != ' ')
-        return seen() > max_line ? verdict{414, "request line too long"} : bad("bad target");
-    ++p;
-    if (seen() + 8 > max_line) return {414, "request line too long"};
-
-    if (end - p < 10 || std::memcmp(p, "HTTP/", 5) != 0 || !is(p[5], c_digit) || p[6] != '.' ||
-        !is(p[7], c_digit))
-        return bad("bad version");
-    if (p[8] != '\r' || p[9] != '\n') return bad("bad request line end");
-    if (p[5] != '1' || (p[7] != '0' && p[7] != '1')) return {505, "unsupported version"};
-    const int version = p[7] == '1' ? 11 : 10;
-    if (!valid_target_form(method, target)) return bad("bad target form");
-    p += 10;
-
-    if (head.size() > cfg.max_header_bytes) return {431, "head too large"};
-
-    std::size_t fields = 0;
-    int hosts = 0;
-    bool te_seen = false, te_last_chunked = false, te_chunked = false, te_other = false;
-    bool conn_close = false, conn_keep_alive = false, conn_upgrade = false;
-    bool has_upgrade = false, expect_other = false;
-    verdict te_error{};
-
-    for (;;) {
-        if (p == end) return bad("head not terminated");
-        if (*p == '\r') {
-            if (end - p < 2 || p[1] != '\n') return bad("bare CR");
-            p += 2;
-            break;
-        }
-        const char* const name_begin = p;
-        while (p < end && is(*p, c_tchar)) ++p;
-        if (p == name_begin) {
-            if (is_ows(*p)) return bad("obs-fold");
-            if (*p == ':') return bad("empty field name");
-            if (*p == '\n') return bad("bare LF");
-            return bad("bad field name");
-        }
-        if (p == end || *p != ':') return bad("bad field name");
-        if (++fields > cfg.max_headers) return {431, "too many fields"};
-        const std::string_view name(name_begin, static_cast<std::size_t>(p - name_begin));
-        ++p;
-        while (p < end && is_ows(*p)) ++p;
-        const char* const value_begin = p;
-        while (p < end && is(*p, c_value)) ++p;
-        if (p == end || *p != '\r') return bad(p != end && *p == '\n' ? "bare LF" : "bad field value");
-        if (end - p < 2 || p[1] != '\n') return bad("bare CR");
-        const char* value_end = p;
-        while (value_end > value_begin && is_ows(value_end[-1])) --value_end;
-        const std::string_view value(value_begin, static_cast<std::size_t>(value_end - value_begin));
-        p += 2;
-
-        switch (name.size()) {
-        case 4:
-            if (iequals(name, "host")) {
-                if (++hosts > 1) return bad("duplicate Host");
-                if (!value.empty() && !valid_host(value)) return bad("bad Host");
-            }
-            break;
-        case 6:
-            if (version == 11 && iequals(name, "expect")) {
-                for_each_element(value, [&](std::string_view e) {
-                    if (iequals(e, "100-continue")) out.expect_continue = true;
-                    else expect_other = true;
-                });
-            }
-            break;
-        case 7:
-            if (iequals(name, "upgrade")) has_upgrade = true;
-            break;
-        case 10:
-        case 16:
-            // Proxy-Connection as Connection, as llhttp and Beast read it.
-            if (iequals(name, "connection") || iequals(name, "proxy-connection")) {
-                bool tokens = true;
-                for_each_element(value, [&](std::string_view e) {
-                    if (!all_of(e, c_tchar)) tokens = false;
-                    else if (iequals(e, "close")) conn_close = true;
-                    else if (iequals(e, "keep-alive")) conn_keep_alive = true;
-                    else if (iequals(e, "upgrade")) conn_upgrade = true;
-                });
-                if (!tokens) return bad("bad Connection");
-            }
-            break;
-        case 14:
-            if (iequals(name, "content-length")) {
-                // Duplicates and lists are refused even when all values agree (RFC 9112 6.3
-                // allows them): one rule is simpler to get right than a merge, as in llhttp.
-                if (out.has_content_length) return bad("duplicate Content-Length");
-                if (value.empty()) return bad("bad Content-Length");
-                constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-                std::uint64_t n = 0;
-                for (char c : value) {
-                    if (!is(c, c_digit)) return bad("bad Content-Length");
-                    const auto d = static_cast<std::uint64_t>(c - '0');
-                    if (n > (max - d) / 10) return bad("Content-Length overflow");
-                    n = n * 10 + d;
-                }
-                out.content_length = n;
-                out.has_content_length = true;
-            }
-            break;
-        case 17:
-            if (iequals(name, "transfer-encoding")) {
-                // Beast refuses any Transfer-Encoding line after one naming chunked, even an
-                // empty one: refusing it here keeps the two parsers in agreement.
-                if (te_chunked) return bad("Transfer-Encoding after chunked");
-                te_seen = true;
-                for_each_element(value, [&](std::string_view e) {
-                    if (te_error.status != 0) return;
-                    if (!all_of(e, c_tchar)) {
-                        te_error = bad("bad Transfer-Encoding");
-                    } else if (iequals(e, "chunked")) {
-                        if (te_chunked) te_error = bad("chunked twice");
-                        te_chunked = te_last_chunked = true;
-                    } else {
-                        te_other = true;
-                        te_last_chunked = false;
-                    }
-                });
-                if (te_error.status != 0) return te_error;
-            }
-            break;
-        default:
-            break;
-        }
-    }
-    if (p != end) return bad("bytes after head");
-
-    if (version == 11 && hosts == 0) return bad("missing Host");
-    if (te_seen) {
-        if (version == 10) return bad("Transfer-Encoding in HTTP/1.0");
-        if (out.has_content_length) return bad("Transfer-Encoding with Content-Length");
-        // Without chunked last, a request body has no determinable length (RFC 9112 6.3).
-        if (!te_last_chunked) return bad("final coding not chunked");
-        if (te_other) return {501, "unsupported transfer coding"};
-        out.chunked = true;
-    }
-    out.version = version;
-    out.keep_alive = version == 11 ? !conn_close : conn_keep_alive && !conn_close;
-    out.upgrade = has_upgrade && conn_upgrade;
-    if (expect_other) return {417, "unsupported expectation"};
-    return {};
-}
-
-bool valid_host(std::string_view host, bool port_required) noexcept {
-    std::size_t i = 0;
-    const std::size_t n = host.size();
-    if (n == 0) return false;
-    if (host[0] == '[') {
-        auto close = host.find(']');
-        if (close == std::string_view::npos || !valid_ip_literal(host.substr(1, close - 1)))
-            return false;
-        i = close + 1;
-    } else {
-        while (i < n) {
-            if (is(host[i], c_host)) {
-                ++i;
-            } else if (host[i] == '%' && n - i >= 3 && is(host[i + 1], c_hex) && is(host[i + 2], c_hex)) {
-                i += 3;
-            } else {
-                break;
-            }
-        }
-        if (i == 0) return false;
-    }
-    if (i == n) return !port_required;
-    if (host[i] != ':') return false;
-    const auto port = host.substr(i + 1);
-    if (port.size() > 5 || (port.empty() && port_required) || !all_of(port, c_digit)) return false;
-    unsigned v = 0;
-    for (char c : port) v = v * 10 + unsigned(c - '0');
-    return v <= 65535;
-}
-
-bool valid_chunk_extensions(std::string_view ext) noexcept {
-    const std::size_t n = ext.size();
-    std::size_t i = 0;
-    auto skip_bws = [&] { while (i < n && is_ows(ext[i])) ++i; };
-    auto token = [&] {
-        const std::size_t start = i;
-        while (i < n && is(ext[i], c_tchar)) ++i;
-        return i > start;
-    };
-    for (;;) {
-        const std::size_t before = i;
-        skip_bws();
-        if (i == n) return i == before;
-        if (ext[i] != ';') return false;
-        ++i;
-        skip_bws();
-        if (!token()) return false;
-        const std::size_t after_name = i;
-        skip_bws();
-        if (i < n && ext[i] == '=') {
-            ++i;
-            skip_bws();
-            if (i < n && ext[i] == '"') {
-                for (++i;; ++i) {
-                    if (i == n) return false;
-                    if (ext[i] == '"') break;
-                    if (ext[i] == '\\') {
-                        if (++i == n || !is(ext[i], c_value)) return false;
-                    } else if (!is(ext[i], c_qdtext)) {
-                        return false;
-                    }
-                }
-                ++i;
-            } else if (!token()) {
-                return false;
-            }
-        } else {
-            i = after_name;
-        }
-    }
-}
-
-verdict check_trailer_field(std::string_view name, std::string_view value) noexcept {
-    if (name.empty() || !all_of(name, c_tchar)) return bad("bad trailer name");
-    if (!all_of(value, c_value)) return bad("bad trailer value");
-    for (auto f : forbidden_trailers)
-        if (iequals(name, f)) return bad("field not allowed in trailers");
-    return {};
+    if (auto v = check_request_line(r, line_limits{cfg}, line)) return v;
+    if (head.size() > cfg.max_header_bytes) return head_too_large;
+    head_fields fields{line.version, out, {}, {}, {}, {}};
+    if (auto v = check_field_lines(r, cfg, fields)) return v;
+    if (auto v = fields.host.finish(line.version)) return v;
+    if (auto v = fields.framing.finish(line.version, out)) return v;
+    out.version = line.version;
+    fields.connection.finish(line.version, out);
+    return fields.expect.finish();
 }
 
 bool valid_field_name(std::string_view name) noexcept {
-    if (name.empty()) return false;
-    for (char c : name)
-        if (!is(c, c_tchar)) return false;
-    return true;
+    return is_token(name);
 }
 
 bool valid_field_value(std::string_view value) noexcept {
-    for (char c : value)
-        if (!is(c, c_value)) return false;
-    return true;
+    return all_in_class(value, cc::field_value);
 }
 
 } // namespace nodus::http::detail

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "text/detail/char_class.hpp"
+
 namespace nodus::detail {
 
 namespace {
@@ -13,13 +15,6 @@ constexpr std::array<std::string_view, known_count> known_names{
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
 
 constexpr std::size_t index(known_method m) noexcept { return static_cast<std::size_t>(m); }
-
-bool is_tchar(char c) noexcept
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
-}
 
 bool is_name_char(char c) noexcept
 {
@@ -226,7 +221,7 @@ const route_node* route_node::literal(std::string_view key) const noexcept
 
 void route_trie::add(std::string_view method, std::string_view pattern, std::uint32_t handler)
 {
-    if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar))
+    if (!is_token(method))
         reject(pattern, "invalid method \"" + std::string{method} + "\"");
     insert(method, false, pattern, handler);
 }

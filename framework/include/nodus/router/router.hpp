@@ -17,15 +17,18 @@ namespace nodus {
 
 namespace detail { struct router_impl; }
 
-/** Continue with the next matching middleware or route handler. Copyable; call it once. */
+/** Continue with the next matching middleware or route handler. Copyable; call it once.
+    Only the router makes one: a middleware receives it as its third argument. */
 class next_fn {
 public:
     void operator()() const;
-    /// @cond internal
+
+private:
+    friend struct detail::router_impl;
+
     next_fn(const detail::router_impl* r, request req, response res, std::uint32_t index) noexcept
         : router_(r), req_(std::move(req)), res_(std::move(res)), index_(index) {}
-    /// @endcond
-private:
+
     const detail::router_impl* router_;
     request req_;
     response res_;

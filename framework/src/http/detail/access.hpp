@@ -1,5 +1,12 @@
 #pragma once
-// Framework-internal access to an exchange, for the router and the app.
+// The http module's internal interface to an exchange, for the modules built on http.
+//
+// Who may include it: http itself, router/ and app/. It is the only http/detail header the
+// router includes (route parameters, storage for decoded values, aborting after a failed
+// handler); what else it needs comes from the public nodus/http headers and the shared text/
+// helpers. (app/ also includes http/detail/hooks.hpp, the server's interface to the cluster
+// glue.) A new need of those modules is a new declaration here, not an include of another
+// http/detail header.
 #include <span>
 #include <string_view>
 

@@ -7,7 +7,9 @@
 //   2. while find_head_end(buf) == 0: check_partial_head(buf, cfg, scan) after every read
 //      (answers slow, huge or already broken heads early), read more;
 //   3. check_request_head(buf.substr(0, end), cfg, info); status 0: hand the head to Beast.
-// Nothing here allocates or depends on the locale.
+// Then, for a chunked body: valid_chunk_extensions and check_trailer_field (strict_chunked.cpp).
+// Nothing here allocates or depends on the locale. Host syntax (valid_host) is URI syntax,
+// in text/detail/uri.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -75,12 +77,6 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
 /// (400 before 501), and last the expectation (417).
 verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
                            head_info& out) noexcept;
-
-/// `uri-host [":" port]`: reg-name (unreserved, pct-encoded, sub-delims but ','), which covers
-/// IPv4, or `[IPv6]` / `[vX.future]`; port at most 5 digits and <= 65535, may be empty
-/// ("host:", RFC 3986) unless port_required (authority-form of CONNECT). An empty host is
-/// refused: the caller accepts an empty Host value itself.
-bool valid_host(std::string_view host, bool port_required = false) noexcept;
 
 /// The part of a chunk-size line after the hex size, without the CRLF:
 /// `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`, ext-val = token / quoted-string.

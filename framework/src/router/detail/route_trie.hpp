@@ -13,7 +13,7 @@
 #include <nodus/http/request.hpp>
 
 #include "http/detail/access.hpp"
-#include "http/detail/query.hpp"
+#include "text/detail/percent.hpp"
 
 namespace nodus::detail {
 

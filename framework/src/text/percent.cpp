@@ -1,4 +1,4 @@
-#include "http/detail/query.hpp"
+#include "text/detail/percent.hpp"
 
 #include <cstring>
 

@@ -1,11 +1,11 @@
 #pragma once
-// Percent-decoding and query splitting for request::query() and route parameters.
+// Percent-decoding (RFC 3986 2.1) of query components and route parameters.
 //
-// Hand-written rather than Boost.URL: boost::urls::parse_query and make_pct_string_view
-// reject the whole input on one malformed escape or one byte outside the RFC 3986 set
-// (raw '|', '"', spaces, UTF-8 — all common in real query strings), while we must keep
-// invalid escapes literally and decode everything else. Boost.URL is the oracle the unit
-// tests compare against on valid input.
+// Hand-written rather than Boost.URL: boost::urls::make_pct_string_view rejects the whole
+// input on one malformed escape or one byte outside the RFC 3986 set (raw '|', '"', spaces,
+// UTF-8 — all common in real query strings), while we must keep invalid escapes literally
+// and decode everything else. Boost.URL is the oracle the unit tests compare against on
+// valid input.
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -18,26 +18,6 @@ bool needs_decoding(std::string_view s, bool plus_as_space) noexcept;
 /// Decode `in` into `out` (room for in.size() bytes). "%41" becomes 'A'; invalid escapes
 /// ("%zz", a trailing "%4") are copied as they are. Returns the decoded length.
 std::size_t percent_decode(std::string_view in, char* out, bool plus_as_space) noexcept;
-
-/// Call `f(raw_name, raw_value)` for each `name=value` pair of `qs` (the part after '?'),
-/// in order. Pairs are separated by '&' only; empty pairs are skipped; a pair without '='
-/// has an empty value; the value keeps any further '='. Nothing is decoded.
-template <class F>
-void split_query(std::string_view qs, F&& f)
-{
-    while (!qs.empty()) {
-        auto const amp = qs.find('&');
-        auto const pair = qs.substr(0, amp);
-        qs = amp == std::string_view::npos ? std::string_view{} : qs.substr(amp + 1);
-        if (pair.empty())
-            continue;
-        auto const eq = pair.find('=');
-        if (eq == std::string_view::npos)
-            f(pair, std::string_view{});
-        else
-            f(pair.substr(0, eq), pair.substr(eq + 1));
-    }
-}
 
 /// `raw` itself when nothing needs decoding; otherwise the decoded bytes, handed to
 /// `store(std::string_view) -> std::string_view` to be kept (e.g. detail::keep).

@@ -1,0 +1,108 @@
+#include "text/detail/uri.hpp"
+
+#include "text/detail/char_class.hpp"
+
+namespace nodus::detail {
+namespace {
+
+namespace cc = char_class;
+
+bool valid_ipv4(std::string_view s) noexcept
+{
+    int octets = 0;
+    std::size_t i = 0;
+    for (;;) {
+        std::size_t start = i;
+        unsigned v = 0;
+        while (i < s.size() && in_class(s[i], cc::digit) && i - start < 3) v = v * 10 + unsigned(s[i++] - '0');
+        std::size_t len = i - start;
+        if (len == 0 || v > 255 || (len > 1 && s[start] == '0')) return false;
+        if (++octets == 4) return i == s.size();
+        if (i == s.size() || s[i] != '.') return false;
+        ++i;
+    }
+}
+
+bool valid_ipv6(std::string_view s) noexcept
+{
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    int groups = 0;
+    bool compressed = false;
+    if (n >= 2 && s[0] == ':' && s[1] == ':') {
+        compressed = true;
+        i = 2;
+    } else if (n > 0 && s[0] == ':') {
+        return false;
+    }
+    while (i < n) {
+        std::size_t start = i;
+        while (i < n && in_class(s[i], cc::hexdig)) ++i;
+        if (i < n && s[i] == '.') {
+            if (!valid_ipv4(s.substr(start))) return false;
+            groups += 2;
+            break;
+        }
+        if (i == start || i - start > 4) return false;
+        ++groups;
+        if (i == n) break;
+        if (s[i] != ':') return false;
+        if (++i == n) return false;
+        if (s[i] == ':') {
+            if (compressed) return false;
+            compressed = true;
+            ++i;
+        }
+    }
+    return compressed ? groups <= 7 : groups == 8;
+}
+
+bool valid_ip_literal(std::string_view s) noexcept
+{
+    if (!s.empty() && (s[0] == 'v' || s[0] == 'V')) {
+        // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+        std::size_t i = 1;
+        while (i < s.size() && in_class(s[i], cc::hexdig)) ++i;
+        if (i == 1 || i == s.size() || s[i] != '.' || ++i == s.size()) return false;
+        for (; i < s.size(); ++i)
+            if (!in_class(s[i], cc::reg_name) && s[i] != ':') return false;
+        return true;
+    }
+    return valid_ipv6(s);
+}
+
+} // namespace
+
+bool valid_host(std::string_view host, bool port_required) noexcept
+{
+    std::size_t i = 0;
+    const std::size_t n = host.size();
+    if (n == 0) return false;
+    if (host[0] == '[') {
+        auto close = host.find(']');
+        if (close == std::string_view::npos || !valid_ip_literal(host.substr(1, close - 1)))
+            return false;
+        i = close + 1;
+    } else {
+        while (i < n) {
+            if (in_class(host[i], cc::reg_name)) {
+                ++i;
+            } else if (host[i] == '%' && n - i >= 3 && in_class(host[i + 1], cc::hexdig) &&
+                       in_class(host[i + 2], cc::hexdig)) {
+                i += 3;
+            } else {
+                break;
+            }
+        }
+        if (i == 0) return false;
+    }
+    if (i == n) return !port_required;
+    if (host[i] != ':') return false;
+    const auto port = host.substr(i + 1);
+    if (port.size() > 5 || (port.empty() && port_required) || !all_in_class(port, cc::digit)) return false;
+    unsigned v = 0;
+    for (char c : port) v = v * 10 + unsigned(c - '0');
+    return v <= 65535;
+}
+
+} // namespace nodus::detail

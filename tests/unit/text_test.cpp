@@ -1,0 +1,79 @@
+#include "text/detail/char_class.hpp"
+
+#include <cctype>
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+namespace nodus::detail {
+namespace {
+
+bool in(std::string_view set, int c)
+{
+    return set.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool alnum(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Each class against its ABNF, byte by byte.
+TEST(char_class, classes_match_their_grammar)
+{
+    for (int c = 0; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        const bool vchar = c >= 0x21 && c <= 0x7e;
+        SCOPED_TRACE(c);
+        EXPECT_EQ(is_tchar(ch), alnum(c) || in("!#$%&'*+-.^_`|~", c));
+        EXPECT_EQ(in_class(ch, char_class::target), vchar && c != '#');
+        EXPECT_EQ(in_class(ch, char_class::field_value), vchar || c == ' ' || c == '\t' || c >= 0x80);
+        EXPECT_EQ(in_class(ch, char_class::reg_name), alnum(c) || in("-._~!$&'()*+;=", c));
+        EXPECT_EQ(in_class(ch, char_class::digit), c >= '0' && c <= '9');
+        EXPECT_EQ(in_class(ch, char_class::hexdig), std::isxdigit(c) != 0);
+        EXPECT_EQ(in_class(ch, char_class::scheme), alnum(c) || in("+-.", c));
+        EXPECT_EQ(in_class(ch, char_class::qdtext),
+                  c == '\t' || c == ' ' || (vchar && c != '"' && c != '\\') || c >= 0x80);
+    }
+}
+
+TEST(char_class, tokens_and_ows)
+{
+    EXPECT_TRUE(is_token("GET"));
+    EXPECT_TRUE(is_token("X-Forwarded-For"));
+    EXPECT_FALSE(is_token(""));
+    EXPECT_FALSE(is_token("a b"));
+    EXPECT_FALSE(is_token("a:b"));
+    EXPECT_TRUE(all_in_class("", char_class::digit));
+    EXPECT_EQ(trim_ows(" \t a b\t "), "a b");
+    EXPECT_EQ(trim_ows(" \t "), "");
+}
+
+// iequals against the C locale's tolower, for every pair of bytes.
+TEST(char_class, iequals_every_byte_pair)
+{
+    for (int a = 0; a < 256; ++a)
+        for (int b = 0; b < 256; ++b) {
+            const char x = static_cast<char>(a), y = static_cast<char>(b);
+            const bool want = a < 0x80 && b < 0x80 ? std::tolower(a) == std::tolower(b) : a == b;
+            ASSERT_EQ(iequals({&x, 1}, {&y, 1}), want) << a << " " << b;
+        }
+}
+
+TEST(char_class, iequals_strings)
+{
+    EXPECT_TRUE(iequals("Content-Length", "content-length"));
+    EXPECT_TRUE(iequals("HOST", "host"));
+    EXPECT_TRUE(iequals("", ""));
+    EXPECT_FALSE(iequals("host", "hosts"));
+    EXPECT_FALSE(iequals("host", "hpst"));
+    // Bytes one 0x20 apart that are not letters stay different.
+    EXPECT_FALSE(iequals("@", "`"));
+    EXPECT_FALSE(iequals("[", "{"));
+    EXPECT_FALSE(iequals("\x01", "!"));
+    static_assert(iequals("Upgrade", "upgrade"));
+}
+
+} // namespace
+} // namespace nodus::detail
