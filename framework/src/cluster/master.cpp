@@ -397,7 +397,7 @@ void master::start() {
     open_accept();
     auto self = shared_from_this();
     for (auto& fn : state().on_master_start) {
-        nodus::post([self, fn] {
+        nodus::next_tick([self, fn] {
             if (self->alive()) fn();
         });
     }
