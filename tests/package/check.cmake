@@ -1,6 +1,6 @@
 # Installs the nodus build in BUILD_DIR to a temporary prefix, builds tests/package against it
 # with find_package(nodus 0.1), and runs the result with --help (nodus::main, exit 0).
-#   cmake -DBUILD_DIR=... -DWORK_DIR=... -DGENERATOR=... [-DBUILD_TYPE=... -DCXX_LAUNCHER=...
+#   cmake -DBUILD_DIR=... -DWORK_DIR=... -DGENERATOR=... [-DBUILD_TYPE=... -DCXX_COMPILER=... -DCXX_LAUNCHER=...
 #         -DSANITIZE=ON] -P check.cmake
 foreach(var BUILD_DIR WORK_DIR GENERATOR)
   if(NOT DEFINED ${var})
@@ -23,6 +23,9 @@ endfunction()
 run_step("install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 
 set(extra)
+if(CXX_COMPILER)
+  list(APPEND extra -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
+endif()
 if(CXX_LAUNCHER)
   list(APPEND extra -DCMAKE_CXX_COMPILER_LAUNCHER=${CXX_LAUNCHER})
 endif()
