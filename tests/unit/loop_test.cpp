@@ -2,6 +2,7 @@
 // intervals and their cancellation; signals; next_tick's order and its use from other threads.
 #include <nodus/loop/loop.hpp>
 
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -15,12 +16,16 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 // The loop and its exit code belong to the process: each test starts and ends with both idle.
+// A test that leaves a timer, a subscription or a queued callback behind fails here.
 class loop : public ::testing::Test {
 protected:
     void SetUp() override { nodus::set_exit_code(0); }
     void TearDown() override {
         nodus::set_exit_code(0);
-        EXPECT_EQ(nodus::run(), 0) << "a test left work on the loop";
+        auto& ctx = nodus::io_context();
+        ctx.restart();
+        ctx.run_for(100ms);
+        EXPECT_TRUE(ctx.stopped()) << "a test left work on the loop";
     }
 };
 
