@@ -39,13 +39,17 @@ private:
     }
     @endcode
 
+    @par Lifetime
+    The app must outlive `nodus::run()`: its server dispatches every request to it. Do not
+    move it after `listen()`.
+
     @par Errors
     Setup throws; it never ends the process. `nodus::main` turns what the constructor and
     `listen()` throw into the program's exit: `help_requested` prints its text to standard
     output and exits 0; `config_error` prints "PROGRAM: MESSAGE" (naming file, key and
     value) to standard error and exits 2; `std::system_error` (the address cannot be bound)
     logs the message at critical level and exits 2. A program with its own `main()` gets
-    the same behaviour by catching them:
+    the same behaviour by catching them (`critical` needs `<spdlog/logger.h>`):
     @code
     int main(int argc, char** argv) {
         try {
