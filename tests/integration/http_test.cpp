@@ -1,5 +1,5 @@
 // The HTTP/1.1 pipeline on real loopback sockets: exact bytes and statuses.
-#include "support/eventually.hpp"
+#include "support/wait_until.hpp"
 #include "support/http_client.hpp"
 #include "support/test_server.hpp"
 
@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 using nodus::request;
 using nodus::response;
 using nodus::test::client;
-using nodus::test::eventually;
+using nodus::test::wait_until;
 using nodus::test::exchange;
 using nodus::test::roundtrip;
 using nodus::test::status_of;
@@ -379,7 +379,7 @@ TEST(http, slow_reader_does_not_make_the_server_buffer) {
     client c{srv.port()};
     c.send("GET /stream?bytes=67108864 HTTP/1.1\r\nHost: x\r\n\r\n");
     // The client reads nothing until the application has been told to wait ...
-    EXPECT_TRUE(eventually([&] { return obs.max_buffered.load() >= cfg.high_water_mark; }));
+    EXPECT_TRUE(wait_until([&] { return obs.max_buffered.load() >= cfg.high_water_mark; }));
     // ... which it was with at most one 64 KiB write past the mark.
     EXPECT_LE(obs.max_buffered.load(), cfg.high_water_mark + 65536 + 64);
     // Now read it all: every byte arrives.
@@ -396,9 +396,9 @@ TEST(http, client_vanishing_mid_upload_fires_abort_and_frees) {
         client c{srv.port()};
         c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
         c.send(std::string(1000, 'a'));
-        EXPECT_TRUE(eventually([&] { return obs.received == 1000; }));
+        EXPECT_TRUE(wait_until([&] { return obs.received == 1000; }));
     }   // closed with 99,000 bytes missing
-    EXPECT_TRUE(eventually([&] { return obs.aborted == 1 && srv.connections() == 0; }));
+    EXPECT_TRUE(wait_until([&] { return obs.aborted == 1 && srv.connections() == 0; }));
     EXPECT_EQ(obs.aborted.load(), 1);
     EXPECT_EQ(obs.closed.load(), 1);
     EXPECT_EQ(obs.received.load(), 1000u);
@@ -413,7 +413,7 @@ TEST(http, client_vanishing_mid_download_fires_close) {
         c.send("GET /stream?bytes=67108864 HTTP/1.1\r\nHost: x\r\n\r\n");
         c.read_response().has_value();   // partial read then give up
     }
-    EXPECT_TRUE(eventually([&] { return srv.connections() == 0; }));
+    EXPECT_TRUE(wait_until([&] { return srv.connections() == 0; }));
 }
 
 // ------------------------------------------------------------------ limits
@@ -552,12 +552,12 @@ TEST(http_parking, a_parked_connection_is_served_again) {
     client c{srv.port()};
     EXPECT_EQ(c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
     // After one request a connection parks at once ...
-    EXPECT_TRUE(eventually([&] { return srv.parked() == 1; }, 100ms));
+    EXPECT_TRUE(wait_until([&] { return srv.parked() == 1; }, 100ms));
     EXPECT_EQ(c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
     // ... after two it is busy, and parks after a second of idleness.
     EXPECT_EQ(srv.parked(), 0u);
     auto idle_since = std::chrono::steady_clock::now();
-    EXPECT_TRUE(eventually([&] { return srv.parked() == 1; }, 3s));
+    EXPECT_TRUE(wait_until([&] { return srv.parked() == 1; }, 3s));
     EXPECT_GE(std::chrono::steady_clock::now() - idle_since, 900ms);
     auto r = c.exchange("GET /headers HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_NE(r.body.find("remote=127.0.0.1"), std::string::npos) << r.body;
@@ -572,10 +572,10 @@ TEST(http_parking, a_parked_connection_closed_by_the_client_is_freed) {
     {
         client c{srv.port()};
         EXPECT_EQ(c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
-        EXPECT_TRUE(eventually([&] { return srv.parked() == 1; }, 3s));
+        EXPECT_TRUE(wait_until([&] { return srv.parked() == 1; }, 3s));
         EXPECT_EQ(srv.connections(), 1u);
     }
-    EXPECT_TRUE(eventually([&] { return srv.connections() == 0; }));
+    EXPECT_TRUE(wait_until([&] { return srv.connections() == 0; }));
 }
 
 TEST(http_parking, a_parked_connection_still_times_out) {
@@ -597,7 +597,7 @@ TEST(http_parking, graceful_close_closes_parked_connections_at_once) {
     test_server srv{demo(obs)};
     client c{srv.port()};
     EXPECT_EQ(c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
-    EXPECT_TRUE(eventually([&] { return srv.parked() == 1; }, 3s));
+    EXPECT_TRUE(wait_until([&] { return srv.parked() == 1; }, 3s));
     srv.close_gracefully();
     EXPECT_TRUE(c.closed_within(500ms));
 }

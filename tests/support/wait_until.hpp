@@ -7,7 +7,7 @@ namespace nodus::test {
 
 /// Poll `condition` (every 2 ms) until it holds or `timeout` passes; its last value.
 template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+bool wait_until(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!condition()) {
         if (std::chrono::steady_clock::now() >= deadline) return condition();
