@@ -243,7 +243,7 @@ void stop_server()
     auto* f = the_fixture;
     if (!f)
         return;
-    nodus::post([f] { f->srv->close_now(); });
+    nodus::next_tick([f] { f->srv->close_now(); });
     auto done = std::async(std::launch::async, [f] { f->thread.join(); });
     if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
         std::fprintf(stderr, "fuzz_request_pipeline: the loop did not stop\n");

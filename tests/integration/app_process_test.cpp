@@ -22,13 +22,10 @@ TEST(app_process, hello_world_answers_like_node) {
     auto port = p.port();
     ASSERT_NE(port, 0) << p.log();
     EXPECT_NE(p.log().find("Server running at http://127.0.0.1:"), std::string::npos);
-    nodus::test::client c{port};
-    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    auto r = c.read_response();
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 200);
-    EXPECT_EQ(r->header("Content-Type"), "text/plain");
-    EXPECT_EQ(r->body, "Hello World\n");
+    auto r = nodus::test::exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Content-Type"), "text/plain");
+    EXPECT_EQ(r.body, "Hello World\n");
     // the access log line: remote, method, target, status, bytes
     EXPECT_TRUE(p.wait_for("127.0.0.1 \"GET /\" 200 12", 2s)) << p.log();
 }
@@ -40,9 +37,8 @@ TEST(app_process, sigterm_drains_in_flight_then_exits_0) {
     nodus::test::client busy{port};
     busy.send("GET /delay?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n");
     nodus::test::client idle{port};
-    idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    ASSERT_TRUE(idle.read_response());
-    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(idle.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+    ASSERT_TRUE(busy.wait_read_by_server());   // in flight, not merely connected
     auto start = std::chrono::steady_clock::now();
     p.signal(SIGTERM);
     EXPECT_TRUE(idle.closed_within(1000ms));
@@ -64,11 +60,11 @@ TEST(app_process, second_signal_stops_at_once) {
     ASSERT_NE(port, 0);
     nodus::test::client busy{port};
     busy.send("GET /delay?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n");
-    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(busy.wait_read_by_server());   // in flight, not merely connected
     auto start = std::chrono::steady_clock::now();
     p.signal(SIGINT);
-    std::this_thread::sleep_for(100ms);
-    EXPECT_FALSE(p.wait_exit(10ms)) << "the first signal waits for the slow request";
+    EXPECT_TRUE(p.wait_for("SIGINT: stopping gracefully", 1s)) << p.log();
+    EXPECT_FALSE(p.wait_exit(100ms)) << "the first signal waits for the slow request";
     p.signal(SIGINT);
     auto st = p.wait_exit(2s);
     ASSERT_TRUE(st);
@@ -106,15 +102,11 @@ TEST(app_process, blocking_work_on_the_pool_does_not_stall_other_requests) {
         slow.push_back(std::make_unique<nodus::test::client>(port));
         slow.back()->send("GET /work?ms=600 HTTP/1.1\r\nHost: x\r\n\r\n");
     }
-    std::this_thread::sleep_for(50ms);
+    for (auto& c : slow) ASSERT_TRUE(c->wait_read_by_server());
     // Meanwhile the loop answers at once.
     for (int i = 0; i < 5; ++i) {
-        nodus::test::client c{port};
         auto q0 = std::chrono::steady_clock::now();
-        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        auto r = c.read_response();
-        ASSERT_TRUE(r);
-        EXPECT_EQ(r->status, 200);
+        EXPECT_EQ(nodus::test::exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
         EXPECT_LT(std::chrono::steady_clock::now() - q0, 300ms) << "the loop was blocked";
     }
     std::vector<double> done_ms;
@@ -184,11 +176,25 @@ TEST(app_process, own_main_serves_and_runs_timers) {
     auto port = p.port();
     ASSERT_NE(port, 0) << p.log();
     EXPECT_TRUE(p.wait_for("interval ran 3 times", 2s)) << p.log();
-    nodus::test::client c{port};
-    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    auto r = c.read_response();
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->body, "own main\n");
+    EXPECT_EQ(nodus::test::exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").body, "own main\n");
     p.signal(SIGTERM);
     EXPECT_EQ(exit_code(p.wait_exit(3s)), 0);
+}
+
+// A main() of its own catches what setup throws, as app.hpp shows, and exits as nodus::main does.
+TEST(app_process, own_main_reports_setup_errors_like_nodus_main) {
+    process bad{{"--server.port=abc"}, {}, bin("tests/own_main")};
+    EXPECT_EQ(exit_code(bad.wait_exit(5s)), 2);
+    EXPECT_NE(bad.log().find("own_main: --server.port=abc"), std::string::npos) << bad.log();
+
+    process help{{"--help"}, {}, bin("tests/own_main")};
+    EXPECT_EQ(exit_code(help.wait_exit(5s)), 0);
+    EXPECT_NE(help.log().find("server.port"), std::string::npos) << help.log();
+
+    process first{{"--server.port=0"}, {}, bin("tests/own_main")};
+    auto port = first.port();
+    ASSERT_NE(port, 0) << first.log();
+    process second{{"--server.port=" + std::to_string(port)}, {}, bin("tests/own_main")};
+    EXPECT_EQ(exit_code(second.wait_exit(5s)), 2);
+    EXPECT_NE(second.log().find("Address already in use"), std::string::npos) << second.log();
 }

@@ -1,16 +1,21 @@
 #include "support/http_client.hpp"
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace nodus::test {
 
@@ -25,21 +30,51 @@ bool parsed_response::has_header(std::string_view name) const {
     return false;
 }
 
+bool parsed_response::closes() const {
+    return ::strcasecmp(header("Connection").c_str(), "close") == 0;
+}
+
 client::client(std::uint16_t port, std::chrono::milliseconds timeout) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
+    if (!connect(port, timeout)) throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
+}
+
+client::client(client&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), buf_(std::move(o.buf_)), requests_(o.requests_), received_(o.received_) {}
+
+client& client::operator=(client&& o) noexcept {
+    if (this != &o) {
+        close();
+        fd_ = std::exchange(o.fd_, -1);
+        buf_ = std::move(o.buf_);
+        requests_ = o.requests_;
+        received_ = o.received_;
+    }
+    return *this;
+}
+
+client::~client() { close(); }
+
+bool client::connect(std::uint16_t port, std::chrono::milliseconds timeout) {
+    close();
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return false;
+    set_timeout(timeout);   // before connect(): it bounds the handshake too
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-        throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    set_timeout(timeout);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        int err = errno;
+        close();
+        errno = err;
+        return false;
+    }
+    requests_ = 0;
+    received_ = false;
+    return true;
 }
-
-client::~client() { close(); }
 
 void client::set_timeout(std::chrono::milliseconds t) {
     timeval tv{};
@@ -50,6 +85,7 @@ void client::set_timeout(std::chrono::milliseconds t) {
 }
 
 void client::send(std::string_view bytes) {
+    received_ = false;
     while (!bytes.empty()) {
         auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         if (n <= 0) {
@@ -66,6 +102,7 @@ bool client::fill() {
         auto n = ::recv(fd_, tmp, sizeof tmp, 0);
         if (n > 0) {
             buf_.append(tmp, static_cast<std::size_t>(n));
+            received_ = true;
             return true;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -99,34 +136,64 @@ std::optional<parsed_response> client::read_response(bool head) {
     buf_.erase(0, end + 4);
     bool no_body = head || r.status == 204 || r.status == 304 || (r.status >= 100 && r.status < 200);
     if (no_body) return r;
-    auto te = r.header("Transfer-Encoding");
-    if (!te.empty()) {
+    if (!read_body(r)) return std::nullopt;
+    return r;
+}
+
+bool client::read_body(parsed_response& r) {
+    if (!r.header("Transfer-Encoding").empty()) {
         r.chunked = true;
         for (;;) {
             std::size_t le;
             while ((le = buf_.find("\r\n")) == std::string::npos)
-                if (!fill()) return std::nullopt;
+                if (!fill()) return false;
             auto size = std::stoull(buf_.substr(0, le), nullptr, 16);
             while (buf_.size() < le + 2 + size + 2)
-                if (!fill()) return std::nullopt;
+                if (!fill()) return false;
             r.body.append(buf_, le + 2, size);
             buf_.erase(0, le + 2 + size + 2);
-            if (size == 0) break;
+            if (size == 0) return true;
         }
-        return r;
     }
     if (r.has_header("Content-Length")) {
         auto len = std::stoull(r.header("Content-Length"));
         while (buf_.size() < len)
-            if (!fill()) return std::nullopt;
+            if (!fill()) return false;
         r.body = buf_.substr(0, len);
         buf_.erase(0, len);
-        return r;
+        return true;
     }
     while (fill()) {
     }
     r.body = std::move(buf_);
     buf_.clear();
+    return true;
+}
+
+parsed_response client::exchange(std::string_view request, bool head) {
+    try {
+        send(request);
+    } catch (const std::runtime_error&) {
+        return {};
+    }
+    auto r = read_response(head);
+    return r ? std::move(*r) : parsed_response{};
+}
+
+std::optional<parsed_response> client::get(std::string_view path, bool keep_alive) {
+    if (fd_ < 0) return std::nullopt;
+    std::string req = "GET ";
+    req.append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    if (!keep_alive) req += "Connection: close\r\n";
+    req += "\r\n";
+    ++requests_;
+    std::optional<parsed_response> r;
+    try {
+        send(req);
+        r = read_response();
+    } catch (const std::runtime_error&) {
+    }
+    if (!r || r->closes() || !keep_alive) close();
     return r;
 }
 
@@ -154,11 +221,61 @@ bool client::closed_within(std::chrono::milliseconds wait) {
     }
 }
 
+namespace {
+
+// The receive queue of the socket 127.0.0.1:`local` ↔ :`remote` from /proc/net/tcp{,6}, or -1
+// when there is no such socket (a closed one stays listed while in TIME_WAIT or FIN_WAIT).
+long receive_queue(std::uint16_t local, std::uint16_t remote) {
+    auto port_of = [](const std::string& addr) {
+        auto colon = addr.rfind(':');
+        return colon == std::string::npos ? 0ul : std::stoul(addr.substr(colon + 1), nullptr, 16);
+    };
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in{table};
+        std::string line;
+        std::getline(in, line);   // the column titles
+        while (std::getline(in, line)) {
+            std::istringstream fields{line};
+            std::string slot, local_addr, remote_addr, state, queues;
+            fields >> slot >> local_addr >> remote_addr >> state >> queues;
+            if (port_of(local_addr) != local || port_of(remote_addr) != remote) continue;
+            auto colon = queues.find(':');
+            if (colon == std::string::npos) continue;
+            return static_cast<long>(std::stoul(queues.substr(colon + 1), nullptr, 16));
+        }
+    }
+    return -1;
+}
+
+} // namespace
+
+bool client::wait_read_by_server(std::chrono::milliseconds wait) {
+    sockaddr_in self{}, peer{};
+    socklen_t len = sizeof self;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&self), &len) != 0) return false;
+    len = sizeof peer;
+    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return false;
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+        int unacknowledged = 0;
+        ::ioctl(fd_, SIOCOUTQ, &unacknowledged);
+        if (unacknowledged == 0 && receive_queue(ntohs(peer.sin_port), ntohs(self.sin_port)) == 0) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
 void client::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
 void client::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+    buf_.clear();
+}
+
+parsed_response exchange(std::uint16_t port, std::string_view request, bool head) {
+    client c{port};
+    return c.exchange(request, head);
 }
 
 std::string roundtrip(std::uint16_t port, std::string_view request, std::chrono::milliseconds timeout) {

@@ -28,7 +28,7 @@ test_server::test_server(http::handler h, http_config cfg) {
 }
 
 test_server::~test_server() {
-    nodus::post([this] {
+    nodus::next_tick([this] {
         if (srv_) srv_->close_now();
         srv_.reset();
     });
@@ -43,7 +43,7 @@ test_server::~test_server() {
 void test_server::on_loop(std::function<void()> fn) {
     std::promise<void> p;
     auto f = p.get_future();
-    nodus::post([&] {
+    nodus::next_tick([&] {
         fn();
         p.set_value();
     });
@@ -69,7 +69,7 @@ std::size_t test_server::parked() {
 }
 
 void test_server::close_gracefully() {
-    nodus::post([this] { srv_->close(); });
+    nodus::next_tick([this] { srv_->close(); });
 }
 
 } // namespace nodus::test

@@ -2,18 +2,35 @@
 /** @file
     `nodus::app`: configuration + router + server (+ cluster) in one object.
 */
+#include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <nodus/config/config.hpp>
 #include <nodus/router/router.hpp>
 
 namespace nodus {
 
+/** Thrown by `app(argc, argv)` when the command line asks for `--help` or `--version`:
+    not an error, but the program has nothing to run. `what()` is the text to print on
+    standard output; the program then exits with code 0. */
+class help_requested : public std::exception {
+public:
+    explicit help_requested(std::string text) : text_(std::move(text)) {}
+    const char* what() const noexcept override { return text_.c_str(); }
+
+private:
+    std::string text_;
+};
+
 /** An application: routes, a configuration, and the servers and workers it starts.
 
+    With the `nodus::main` CMake target the framework provides `main()`: it constructs the
+    app, calls `nodus_main`, then runs the loop.
     @code
-    void nodus_main(nodus::app& app) {        // with the nodus::main CMake target
+    void nodus_main(nodus::app& app) {
         app.get("/", [](nodus::request, nodus::response res) {
             res.set("Content-Type", "text/plain");
             res.end("Hello World\n");
@@ -21,14 +38,48 @@ namespace nodus {
         app.listen();
     }
     @endcode
+
+    @par Lifetime
+    The app must outlive `nodus::run()`: its server dispatches every request to it. Do not
+    move it after `listen()`.
+
+    @par Errors
+    Setup throws; it never ends the process. `nodus::main` turns what the constructor and
+    `listen()` throw into the program's exit: `help_requested` prints its text to standard
+    output and exits 0; `config_error` prints "PROGRAM: MESSAGE" (naming file, key and
+    value) to standard error and exits 2; `std::system_error` (the address cannot be bound)
+    logs the message at critical level and exits 2. A program with its own `main()` gets
+    the same behaviour by catching them (`critical` needs `<spdlog/logger.h>`):
+    @code
+    int main(int argc, char** argv) {
+        try {
+            nodus::app app{argc, argv};
+            app.get("/", ...);
+            app.listen();
+            return nodus::run();
+        } catch (const nodus::help_requested& h) {
+            std::fputs(h.what(), stdout);
+            return 0;
+        } catch (const nodus::config_error& e) {
+            std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+            return 2;
+        } catch (const std::system_error& e) {
+            nodus::log::get().critical("{}", e.what());
+            nodus::log::shutdown();
+            return 2;
+        }
+    }
+    @endcode
 */
 class app : public router {
 public:
     /** Read the configuration from `--config FILE` (or `default_config` when given and
-        it exists), the environment and the flags. On `--help` prints the keys and exits 0;
-        on a configuration error prints one line naming file, key and value and exits 2. */
+        it exists), the environment and the flags, then create the loggers.
+        @throws help_requested on `--help` or `--version`.
+        @throws config_error naming file, key and value when the configuration is wrong. */
     app(int argc, char** argv, std::string default_config = {});
-    /** Use `cfg` as is. */
+    /** Use `cfg` as is.
+        @throws config_error when the log destination cannot be opened. */
     explicit app(config cfg = {});
     app(app&&) noexcept;
     ~app();
@@ -42,11 +93,9 @@ public:
         With `[cluster] workers` set, the process becomes the master: it binds, forks
         the workers and supervises them, and never returns from this call (it exits with
         the master's exit code); each worker returns from it and serves.
-        When binding fails it logs the address and the reason and exits with code 2. */
+        @throws std::system_error naming the address and the reason when binding fails
+        (in cluster mode, in the master before any worker is forked). */
     void listen();
-
-    /** `listen()` then `nodus::run()`; returns the exit code. */
-    int run();
 
     /** The bound port (useful with port 0). */
     std::uint16_t port() const noexcept;

@@ -7,8 +7,6 @@
 
 #include <spdlog/logger.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 
 namespace nodus {
@@ -29,20 +27,12 @@ struct app::state {
 };
 
 app::app(int argc, char** argv, std::string default_config) : st_(std::make_unique<state>()) {
-    try {
-        auto r = parse_config(argc, argv, nullptr, std::move(default_config));
-        if (r.action != config_action::run) {
-            std::fputs(r.text.c_str(), stdout);
-            std::exit(0);
-        }
-        validate(r.cfg);
-        st_->cfg = std::move(r.cfg);
-        log::init(st_->cfg.log);
-        apply_loop(st_->cfg);
-    } catch (const config_error& e) {
-        std::fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "nodus", e.what());
-        std::exit(2);
-    }
+    auto r = parse_config(argc, argv, nullptr, std::move(default_config));
+    if (r.action != config_action::run) throw help_requested(std::move(r.text));
+    validate(r.cfg);
+    st_->cfg = std::move(r.cfg);
+    log::init(st_->cfg.log);
+    apply_loop(st_->cfg);
 }
 
 app::app(config cfg) : st_(std::make_unique<state>()) {
@@ -63,31 +53,19 @@ void app::listen() {
     st_->srv.emplace([r](request req, response res) { (*r)(std::move(req), std::move(res)); }, st_->cfg.http);
     auto& srv = *st_->srv;
     auto& sc = st_->cfg.server;
-    if (st_->cfg.cluster.workers != 0) {
-        try {
-            detail::listen_clustered(st_->cfg, srv);   // returns in a worker only
-        } catch (const std::system_error& e) {
-            log::get().critical("{}", e.what());
-            log::shutdown();
-            std::exit(2);
-        }
-        return;
-    }
     try {
+        if (st_->cfg.cluster.workers != 0) {
+            detail::listen_clustered(st_->cfg, srv);   // returns in a worker only
+            return;
+        }
         srv.listen(sc.port, sc.host, sc.backlog);
-    } catch (const std::system_error& e) {
-        log::get().critical("{}", e.what());
-        log::shutdown();
-        std::exit(2);
+    } catch (...) {
+        st_->srv.reset();   // a failed listen() leaves the app as it was, so it may be retried
+        throw;
     }
     srv.handle_signals(true);
     bool v6 = sc.host.find(':') != std::string::npos;
     log::get().info("Server running at http://{}{}{}:{}/", v6 ? "[" : "", sc.host, v6 ? "]" : "", srv.port());
-}
-
-int app::run() {
-    listen();
-    return nodus::run();
 }
 
 std::uint16_t app::port() const noexcept { return st_->srv ? st_->srv->port() : 0; }

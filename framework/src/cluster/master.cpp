@@ -95,7 +95,7 @@ void master::start() {
     if (rr_ && !stopping_) rr_->open(listeners_.for_slot(0));
     auto self = shared_from_this();
     for (auto& fn : state().on_master_start) {
-        nodus::post([self, fn] {
+        nodus::next_tick([self, fn] {
             if (self->alive()) fn();
         });
     }

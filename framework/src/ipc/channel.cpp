@@ -282,7 +282,7 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         // The callbacks may be running right now (a handler that closes its own
         // channel), and may hold handles to this channel: drop them later.
         try {
-            nodus::post([self = shared_from_this()] {
+            nodus::next_tick([self = shared_from_this()] {
                 self->on_app = nullptr;
                 self->on_ctl = nullptr;
                 self->on_ctl_fd = nullptr;
@@ -312,7 +312,7 @@ void channel::on_message(std::function<void(std::string_view)> fn) {
 void channel::on_close(std::function<void()> fn) {
     if (!impl_) return;
     if (impl_->closed) {
-        if (fn) nodus::post(std::move(fn));
+        if (fn) nodus::next_tick(std::move(fn));
         return;
     }
     impl_->on_closed = std::move(fn);

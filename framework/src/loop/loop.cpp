@@ -14,7 +14,7 @@ namespace nodus {
 namespace asio = boost::asio;
 
 boost::asio::io_context& io_context() {
-    // One thread runs the loop; other threads may only post(). UNSAFE_IO drops the
+    // One thread runs the loop; other threads may only next_tick(). UNSAFE_IO drops the
     // reactor's per-descriptor locking, which nothing but the loop thread touches.
     static asio::io_context ctx{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     return ctx;
@@ -37,7 +37,6 @@ int run() {
 }
 
 void next_tick(std::function<void()> fn) { asio::post(io_context(), std::move(fn)); }
-void post(std::function<void()> fn) { asio::post(io_context(), std::move(fn)); }
 
 // ---------------------------------------------------------------- timers
 

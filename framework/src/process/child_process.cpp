@@ -102,7 +102,7 @@ namespace {
 void set_exit_callback(const std::shared_ptr<detail::child_impl>& impl, std::function<void(exit_status)> fn) {
     if (!impl) return;
     if (impl->finished) {
-        nodus::post([fn = std::move(fn), s = impl->status] { fn(s); });
+        nodus::next_tick([fn = std::move(fn), s = impl->status] { fn(s); });
         return;
     }
     impl->on_exit_fn = std::move(fn);

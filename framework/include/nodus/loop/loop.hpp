@@ -52,11 +52,11 @@ timer set_interval(std::chrono::milliseconds period, std::function<void()> fn);
 
 /** Queue `fn` on the loop: it runs after the current callback returns, in order with other
     queued work (I/O completions already due may run first; unlike Node's `nextTick` there is
-    no separate queue). */
-void next_tick(std::function<void()> fn);
+    no separate queue).
 
-/** Same as `next_tick`: queue `fn` on the loop. Safe to call from other threads. */
-void post(std::function<void()> fn);
+    The one call in this header that is safe from any thread: another thread hands work to
+    the loop with it, and `fn` then runs on the loop thread. */
+void next_tick(std::function<void()> fn);
 
 /** Run blocking or CPU-heavy `work` on a thread of the process's thread pool, then `done` on
     the loop (libuv's `uv_queue_work`, which Node uses for the file system, DNS and crypto).
@@ -111,7 +111,7 @@ int exit_code() noexcept;
 /** The process's `io_context`, for code that uses Asio directly. */
 boost::asio::io_context& io_context();
 
-/** Milliseconds on the loop's monotonic clock. */
+/** The current time on the monotonic clock the timers use (`std::chrono::steady_clock`). */
 std::chrono::steady_clock::time_point now() noexcept;
 
 } // namespace nodus
