@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
         });
         app.listen();
         return nodus::run();
+    } catch (const nodus::master_exited& m) {
+        return m.code();
     } catch (const nodus::help_requested& h) {
         std::fputs(h.what(), stdout);
         return 0;

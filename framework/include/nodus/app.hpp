@@ -25,6 +25,20 @@ private:
     std::string text_;
 };
 
+/** Thrown by `app::listen()` in a cluster's master once the cluster has stopped (after
+    `SIGTERM`, or a crash loop): the master's work is done and the process should end with
+    `code()`. `nodus::main` returns it from `main()`; a program with its own `main()` does the
+    same. Workers never see it: `listen()` returns in them. */
+class master_exited : public std::exception {
+public:
+    explicit master_exited(int code) noexcept : code_(code) {}
+    int code() const noexcept { return code_; }
+    const char* what() const noexcept override { return "the cluster master has stopped"; }
+
+private:
+    int code_;
+};
+
 /** An application: routes, a configuration, and the servers and workers it starts.
 
     With the `nodus::main` CMake target the framework provides `main()`: it constructs the
@@ -57,6 +71,8 @@ private:
             app.get("/", ...);
             app.listen();
             return nodus::run();
+        } catch (const nodus::master_exited& m) {
+            return m.code();
         } catch (const nodus::help_requested& h) {
             std::fputs(h.what(), stdout);
             return 0;
@@ -91,8 +107,9 @@ public:
         "Server running at http://HOST:PORT/". Does not block: the loop serves once
         `nodus::run()` runs (the nodus::main target runs it after `nodus_main`).
         With `[cluster] workers` set, the process becomes the master: it binds, forks
-        the workers and supervises them, and never returns from this call (it exits with
-        the master's exit code); each worker returns from it and serves.
+        the workers and supervises them, and never returns from this call: once the
+        cluster has stopped it throws `master_exited` with the master's exit code; each
+        worker returns from it and serves.
         @throws std::system_error naming the address and the reason when binding fails
         (in cluster mode, in the master before any worker is forked). */
     void listen();

@@ -1,14 +1,20 @@
 // The one place where the cluster meets the HTTP server (cluster/ never includes http/).
 #include "app/detail/cluster_glue.hpp"
 
+#include <nodus/app.hpp>
+
 #include "cluster/detail/state.hpp"
 #include "http/detail/hooks.hpp"
 
 namespace nodus::detail {
 
 void listen_clustered(const config& cfg, http::server& srv) {
-    // Returns only in a worker; the master exits inside.
-    auto setup = cluster::detail::run_master(cfg);
+    // In the master, run_master returns once the cluster has stopped: the process is done,
+    // and the exception carries its exit code past the application's code to main().
+    int exit_code = 0;
+    auto worker = cluster::detail::run_master(cfg, exit_code);
+    if (!worker) throw master_exited(exit_code);
+    auto& setup = *worker;
 
     http::detail::server_hooks hooks;
     hooks.on_count = [](std::size_t open) { cluster::detail::worker_note_count(open); };

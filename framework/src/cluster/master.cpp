@@ -106,7 +106,6 @@ void master::finish() {
     if (rr_) rr_->close(true);
     listeners_.close();
     nodus::log::shutdown();
-    std::exit(exit_code_);
 }
 
 worker_ptr master::spawn(int slot, bool replacement) {
@@ -449,7 +448,7 @@ master_options& test_master_options() noexcept {
 // io_context::run() in one move, so no master code runs on in the child after fork()
 // returned 0. The child then serves on the same io_context, whose remaining master
 // handlers find the master dead and return.
-worker_setup run_master(const config& cfg) {
+std::optional<worker_setup> run_master(const config& cfg, int& exit_code) {
     auto m = std::make_shared<master>(cfg, test_master_options());
     m->bind();   // throws before anything forked
     the_master() = m;
@@ -466,6 +465,8 @@ worker_setup run_master(const config& cfg) {
         return w.setup;
     }
     m->finish();
+    exit_code = m->exit_code();
+    return std::nullopt;
 }
 
 } // namespace nodus::cluster::detail

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
     try {
         app.emplace(argc, argv);
         nodus_main(*app);
+    } catch (const nodus::master_exited& m) {
+        return m.code();
     } catch (const nodus::help_requested& h) {
         std::fputs(h.what(), stdout);
         return 0;

@@ -7,8 +7,8 @@
 namespace nodus::detail {
 
 /// Master: binds [server] host:port (or adopts systemd's LISTEN_FDS), forks the
-/// workers, supervises, reloads and stops them, then std::exit()s with the master's
-/// exit code: it never returns.
+/// workers, supervises, reloads and stops them, then throws `nodus::master_exited` with
+/// the master's exit code: it never returns.
 /// Worker (the fork child): makes `srv` serve the inherited listening socket
 /// (`srv.listen_fd`), or with balance = round_robin the connections the master passes
 /// over IPC; wires fair accepting, stats, IPC and graceful shutdown, and returns; the

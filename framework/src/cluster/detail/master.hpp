@@ -42,8 +42,9 @@ public:
 
     void bind();
     void start();
-    [[noreturn]] void finish();
+    void finish();
     bool exit_now() const noexcept { return exit_now_; }
+    int exit_code() const noexcept { return exit_code_; }
 
     bool send_to(int id, std::string_view msg);
     std::size_t broadcast(std::string_view msg);

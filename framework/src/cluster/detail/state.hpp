@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,10 +62,11 @@ struct worker_setup {
     http_config http;           // the master's [http] when it forked (reloads change it)
 };
 
-/// In the master: bind (or adopt LISTEN_FDS), fork the workers and supervise them;
-/// std::exit()s with the master's exit code. Returns only in a forked worker.
+/// In the master: bind (or adopt LISTEN_FDS), fork the workers and supervise them until
+/// the cluster has stopped, then return nullopt with the master's exit code in
+/// `exit_code`. In a forked worker: return the worker's setup.
 /// @throws std::system_error naming the address when binding fails.
-worker_setup run_master(const config& cfg);
+std::optional<worker_setup> run_master(const config& cfg, int& exit_code);
 
 /// Worker side, wired by the glue.
 struct worker_hooks {
