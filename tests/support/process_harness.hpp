@@ -3,6 +3,8 @@
 // group, read its log, talk HTTP to it, and make sure nothing of it survives the test.
 #include <gtest/gtest.h>
 
+#include "wait_until.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -34,16 +36,7 @@ using clock = std::chrono::steady_clock;
 
 inline std::string demo_binary() { return NODUS_BINARY_DIR "/apps/cluster_demo/cluster_demo"; }
 
-/// Poll `done` every 5 ms until it holds or `timeout` passed; whether it held.
-template <class Pred>
-bool wait_until(Pred done, std::chrono::milliseconds timeout) {
-    auto end = clock::now() + timeout;
-    while (!done()) {
-        if (clock::now() >= end) return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
+using nodus::test::wait_until;
 
 /// Pids of live (non-zombie) processes in process group `pgid`, from /proc.
 inline std::vector<int> group_members(int pgid) {
