@@ -1,0 +1,582 @@
+#!/usr/bin/env python3
+"""Compile, link and run the C++ and CMake snippets of a markdown page.
+
+`generate` (run by CMake at configure time) writes, for one page:
+  fragments.cpp   every fragment, each wrapped in a function of its own;
+  <id>.cpp        every whole program (a block with `int main` or `nodus_main`);
+  snippets.cmake  the list of programs, for tests/docs/CMakeLists.txt.
+Every snippet line is preceded by `#line`, so compiler errors name the page and its line.
+
+`check` (the ctest test docs.<page>) builds those targets, runs the programs that are
+marked to run, and configures (and, against an installed nodus, builds) the CMake blocks.
+Each failure is reported as `<page>:<line>: <what>`.
+
+Markers: an HTML comment just before a block, `<!-- snippet: KIND ... -->`.
+  Fragments (C++ blocks that are not whole programs) must carry one:
+    app       the body of `void f(nodus::app& app)`
+    handler   the body of `void f(nodus::request req, nodus::response res)`
+    block     the body of `void f()`
+    toplevel  namespace-scope code (`nodus_main` is declared)
+  Each may end with `given: DECLARATIONS`, names the snippet uses without defining them,
+  e.g. `<!-- snippet: app given: std::string build_report(); -->`.
+  Fragments see <nodus/nodus.hpp> and the standard headers listed in PRELUDE; their
+  `#include` lines are moved to the top of the file.
+  Programs need none; to run one:
+    serve     starts it with --server.port=0, waits for "Server running at", sends each
+              request line `METHOD PATH [BODY] => TEXT` (the answer must contain TEXT), then
+              stops it with SIGTERM and expects exit code 0;
+    run NAME  runs the next fenced block as a shell transcript: each `$ command` runs in a
+              directory where the program is ./NAME; the lines after it are its output.
+  skip REASON   the block is not compiled (say why).
+  CMake blocks: one with `project(` is a consumer project, built with the page's first
+  program that fits its target as main.cpp: with `find_package(nodus` it is configured and
+  built against nodus installed from this build; with `add_subdirectory` it is configured
+  with nodus's source tree in place of that directory (configure only: building would
+  build nodus again). Other CMake blocks are configured together in a project that adds
+  nodus with add_subdirectory, each in a directory of its own.
+"""
+import argparse
+import glob
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import http.client
+
+PRELUDE = """\
+#include <nodus/nodus.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+using namespace std::chrono_literals;
+void nodus_main(nodus::app& app);
+"""
+
+FRAGMENT_KINDS = {
+    "app": "nodus::app& app",
+    "handler": "nodus::request req, nodus::response res",
+    "block": "",
+    "toplevel": None,
+}
+PROGRAM_KINDS = ("serve", "run")
+
+FENCE = re.compile(r"^(\s*)(```+)\s*([A-Za-z0-9_+-]*)\s*$")
+MAIN = re.compile(r"\bint\s+main\s*\(")
+NODUS_MAIN = re.compile(r"\bvoid\s+nodus_main\s*\(")
+
+
+class Snippet:
+    def __init__(self, lang, line, text, marker, marker_line):
+        self.lang = lang          # "cpp" or "cmake"
+        self.line = line          # first line of the block's content, 1-based
+        self.text = text
+        self.kind, self.arg = split_marker(marker)
+        self.marker_line = marker_line
+        self.after = None         # the next fenced block (for `run`)
+        self.program = None       # "main" or "nodus_main" for whole programs
+        if lang == "cpp" and self.kind not in FRAGMENT_KINDS and self.kind != "skip":
+            if NODUS_MAIN.search(text):
+                self.program = "nodus_main"
+            elif MAIN.search(text):
+                self.program = "main"
+
+    @property
+    def id(self):
+        return f"L{self.line}"
+
+
+def split_marker(marker):
+    if marker is None:
+        return None, ""
+    parts = marker.split(None, 1)
+    return (parts[0], parts[1] if len(parts) > 1 else "") if parts else (None, "")
+
+
+def parse(path):
+    """Every fenced block of the page, with the snippet marker just before it."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    blocks = []
+    i = 0
+    pending = None     # (marker text, line) of a comment that ended on the previous line
+    while i < len(lines):
+        line = lines[i]
+        m = FENCE.match(line)
+        if m:
+            indent, ticks, lang = m.group(1), m.group(2), m.group(3).lower()
+            j = i + 1
+            while j < len(lines) and not (lines[j].strip() == ticks and lines[j].startswith(indent)):
+                j += 1
+            body = [l[len(indent):] if l.startswith(indent) else l for l in lines[i + 1:j]]
+            lang = {"c++": "cpp", "cxx": "cpp"}.get(lang, lang)
+            marker, marker_line = pending if pending else (None, None)
+            blocks.append(Snippet(lang, i + 2, "\n".join(body) + "\n", marker, marker_line))
+            pending = None
+            i = j + 1
+            continue
+        stripped = line.strip()
+        if stripped.startswith("<!--") and "snippet:" in stripped:
+            start = i
+            text = line
+            while "-->" not in text and i + 1 < len(lines):
+                i += 1
+                text += "\n" + lines[i]
+            inner = text.split("<!--", 1)[1].rsplit("-->", 1)[0]
+            pending = (inner.split("snippet:", 1)[1].strip(), start + 1)
+        elif stripped:
+            pending = None
+        i += 1
+    for a, b in zip(blocks, blocks[1:]):
+        a.after = b
+    return blocks
+
+
+def rel(path, root):
+    return os.path.relpath(os.path.abspath(path), root)
+
+
+def cpp_string(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def classify(blocks, page):
+    """The C++ and CMake snippets, and the problems found without compiling."""
+    errors = []
+    cpp = []
+    cmake = []
+    for b in blocks:
+        if b.lang not in ("cpp", "cmake"):
+            if b.kind is not None:
+                errors.append(f"{page}:{b.marker_line}: a snippet marker before a ```{b.lang} block "
+                              "(only cpp and cmake blocks are checked)")
+            continue
+        if b.kind == "skip":
+            if not b.arg:
+                errors.append(f"{page}:{b.marker_line}: `snippet: skip` needs a reason")
+            continue
+        if b.lang == "cmake":
+            if b.kind is not None:
+                errors.append(f"{page}:{b.marker_line}: unknown marker `{b.kind}` for a cmake block")
+            cmake.append(b)
+            continue
+        if b.program:
+            if b.kind not in (None,) + PROGRAM_KINDS:
+                errors.append(f"{page}:{b.marker_line}: unknown marker `{b.kind}` for a program")
+            cpp.append(b)
+        elif b.kind in FRAGMENT_KINDS:
+            cpp.append(b)
+        elif b.kind is None:
+            errors.append(f"{page}:{b.line}: a C++ fragment needs a marker before it: "
+                          "<!-- snippet: app|handler|block|toplevel --> (or skip REASON)")
+        else:
+            errors.append(f"{page}:{b.marker_line}: unknown marker `{b.kind}`"
+                          + (" (a program needs int main or nodus_main)" if b.kind in PROGRAM_KINDS else ""))
+    return cpp, cmake, errors
+
+
+def numbered(text, line, page):
+    """`text` with a #line directive, so diagnostics name the page."""
+    return f"#line {line} {cpp_string(page)}\n{text}"
+
+
+def fragment_source(frags, page, errors):
+    includes = []
+    bodies = []
+    for b in frags:
+        given = ""
+        body_lines = []
+        for l in b.text.split("\n"):
+            if l.lstrip().startswith("#include"):
+                includes.append(f"#line {b.line + len(body_lines)} {cpp_string(page)}\n{l.strip()}")
+                body_lines.append("")
+            else:
+                body_lines.append(l)
+        body = "\n".join(body_lines)
+        arg = b.arg
+        if arg.startswith("given:"):
+            given = arg[len("given:"):].strip()
+        elif arg:
+            errors.append(f"{page}:{b.marker_line}: unexpected `{arg}` after `{b.kind}` (only given: ...)")
+        params = FRAGMENT_KINDS[b.kind]
+        out = [f"// {page}:{b.line} ({b.kind})", f"namespace doc_{b.id} {{"]
+        if given:
+            out.append(numbered(given, b.marker_line, page))
+        if params is None:
+            out.append(numbered(body, b.line, page))
+        else:
+            out.append(f"[[maybe_unused]] void fragment({params}) {{")
+            out.append(numbered(body, b.line, page))
+            out.append("}")
+        out.append(f"}} // namespace doc_{b.id}")
+        bodies.append("\n".join(out))
+    head = [f"// Generated from {page} by tests/docs/docsnip.py: do not edit.", PRELUDE]
+    return "\n".join(head + includes + ["#line 1 \"fragments.cpp\""] + bodies) + "\n"
+
+
+def write_if_changed(path, text):
+    try:
+        if open(path, encoding="utf-8").read() == text:
+            return
+    except FileNotFoundError:
+        pass
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def cmd_generate(args):
+    page = rel(args.doc, args.root)
+    os.makedirs(args.out, exist_ok=True)
+    cpp, cmake, errors = classify(parse(args.doc), page)
+    frags = [b for b in cpp if not b.program]
+    programs = [b for b in cpp if b.program]
+    if frags or errors:
+        src = fragment_source(frags, page, errors)
+        # A page the harness cannot read fails to compile, naming the place.
+        for e in errors:
+            where, what = e.split(": ", 1)
+            file, line = where.rsplit(":", 1)
+            src += f"#line {line} {cpp_string(file)}\n#error {cpp_string(what)}\n"
+        write_if_changed(os.path.join(args.out, "fragments.cpp"), src)
+    for b in programs:
+        write_if_changed(os.path.join(args.out, b.id + ".cpp"),
+                         f"// Generated from {page}:{b.line} by tests/docs/docsnip.py: do not edit.\n"
+                         + numbered(b.text, b.line, page))
+    manifest = [f"set(NODUS_DOC_FRAGMENTS {'ON' if frags or errors else 'OFF'})",
+                "set(NODUS_DOC_PROGRAMS " + " ".join(f"{b.id}:{b.program}" for b in programs) + ")",
+                f"set(NODUS_DOC_CMAKE {'ON' if cmake else 'OFF'})"]
+    write_if_changed(os.path.join(args.out, "snippets.cmake"), "\n".join(manifest) + "\n")
+    return 0
+
+
+# --- check ----------------------------------------------------------------------------------
+
+SKIPPED = 77   # SKIP_RETURN_CODE of the docs.* tests
+
+
+class Report:
+    def __init__(self):
+        self.failures = []
+        self.skips = []
+
+    def fail(self, where, what):
+        self.failures.append(f"{where}: {what}")
+        print(f"FAIL {where}: {what}", flush=True)
+
+    def skip(self, where, why):
+        self.skips.append(f"{where}: {why}")
+        print(f"SKIP {where}: {why}", flush=True)
+
+
+def run_logged(cmd, cwd=None, env=None, timeout=600):
+    print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=timeout)
+    return p.returncode, p.stdout
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("NODUS_")}
+
+
+def parse_requests(text):
+    reqs = []
+    for l in text.split("\n"):
+        l = l.strip()
+        if not l:
+            continue
+        if "=>" not in l:
+            raise ValueError(f"`{l}`: expected METHOD PATH [BODY] => TEXT")
+        left, expect = l.split("=>", 1)
+        words = shlex.split(left)
+        if len(words) not in (2, 3):
+            raise ValueError(f"`{l}`: expected METHOD PATH [BODY] => TEXT")
+        reqs.append((words[0], words[1], words[2] if len(words) == 3 else None, expect.strip()))
+    return reqs
+
+
+def serve(exe, b, where, report):
+    try:
+        reqs = parse_requests(b.arg)
+    except ValueError as e:
+        report.fail(where, str(e))
+        return
+    if not reqs:
+        report.fail(where, "`serve` needs at least one request line")
+        return
+    proc = subprocess.Popen([exe, "--server.port=0", "--log.access_log=false"], env=clean_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    port = []
+    ready = threading.Event()
+
+    def read():
+        for l in proc.stdout:
+            lines.append(l)
+            m = re.search(r"Server running at http://(\S+?):(\d+)/", l)
+            if m and not port:
+                port.append((m.group(1).strip("[]"), int(m.group(2))))
+                ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        if not ready.wait(30) or not port:
+            report.fail(where, "no \"Server running at\" line within 30 s; output:\n" + "".join(lines))
+            return
+        host, p = port[0]
+        for method, path, body, expect in reqs:
+            try:
+                conn = http.client.HTTPConnection(host, p, timeout=30)
+                conn.request(method, path, body=body)
+                resp = conn.getresponse()
+                answer = resp.read().decode("utf-8", "replace")
+                conn.close()
+            except OSError as e:
+                report.fail(where, f"{method} {path}: {e}")
+                continue
+            if expect not in f"{resp.status} {answer}":
+                report.fail(where, f"{method} {path}: expected {expect!r}, got {resp.status} {answer!r}")
+            else:
+                print(f"ok {where}: {method} {path} -> {resp.status} {answer.strip()[:60]!r}", flush=True)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+            report.fail(where, "still running 20 s after SIGTERM")
+        reader.join(5)
+    if port and rc != 0:
+        report.fail(where, f"exit code {rc} after SIGTERM (expected 0); output:\n" + "".join(lines))
+
+
+def transcript(exe, b, where, report, page):
+    name = b.arg.strip()
+    t = b.after
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or "") or t is None or t.lang not in ("", "sh", "console"):
+        report.fail(where, "`run NAME` needs a program name and a shell transcript block after the program")
+        return
+    steps = []
+    for l in t.text.rstrip("\n").split("\n"):
+        if l.startswith("$ "):
+            steps.append([l[2:], []])
+        elif steps:
+            steps[-1][1].append(l)
+        else:
+            report.fail(f"{page}:{t.line}", "a transcript starts with a `$ command` line")
+            return
+    with tempfile.TemporaryDirectory() as d:
+        os.symlink(os.path.abspath(exe), os.path.join(d, name))
+        for command, expected in steps:
+            try:
+                p = subprocess.run(["sh", "-c", command], cwd=d, env=clean_env(), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+                out = p.stdout
+            except subprocess.TimeoutExpired:
+                report.fail(f"{page}:{t.line}", f"`{command}` still running after 60 s")
+                continue
+            want = "\n".join(expected) + "\n" if expected else ""
+            if out != want:
+                report.fail(f"{page}:{t.line}", f"`{command}` printed\n{out}instead of\n{want}")
+            else:
+                print(f"ok {where}: `{command}` printed what {page}:{t.line} shows", flush=True)
+
+
+def first_program(cpp, kind):
+    return next((b for b in cpp if b.program == kind), None)
+
+
+def consumer_env():
+    env = clean_env()
+    env.pop("CMAKE_PREFIX_PATH", None)
+    return env
+
+
+def cmake_configure(args, src, build, extra, where, report, build_it=False):
+    shutil.rmtree(build, ignore_errors=True)
+    cmd = [args.cmake, "-S", src, "-B", build, "-G", args.generator,
+           f"-DCMAKE_CXX_COMPILER={args.cxx}", "-DCMAKE_BUILD_TYPE=Release"]
+    if args.sanitize:
+        flags = "-fsanitize=address,undefined"
+        cmd += [f"-DCMAKE_CXX_FLAGS={flags}", f"-DCMAKE_EXE_LINKER_FLAGS={flags}"]
+    rc, out = run_logged(cmd + extra, env=consumer_env())
+    if rc != 0:
+        report.fail(where, "configuring it failed:\n" + out)
+        return False
+    if build_it:
+        rc, out = run_logged([args.cmake, "--build", build], env=consumer_env())
+        if rc != 0:
+            report.fail(where, "building it failed:\n" + out)
+            return False
+    return True
+
+
+def check_cmake(args, page, cpp, cmake, report):
+    work = os.path.join(args.out, "consumers")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    fragments = []
+    for b in cmake:
+        where = f"{page}:{b.line}"
+        if "project(" not in b.text:
+            fragments.append(b)
+            continue
+        kind = "nodus_main" if "nodus::main" in b.text else "main"
+        prog = first_program(cpp, kind)
+        if prog is None:
+            report.fail(where, f"no program on this page to build it with (one with "
+                               f"{'nodus_main' if kind == 'nodus_main' else 'int main'})")
+            continue
+        src = os.path.join(work, b.id)
+        os.makedirs(src)
+        write_if_changed(os.path.join(src, "CMakeLists.txt"), b.text)
+        write_if_changed(os.path.join(src, "main.cpp"), numbered(prog.text, prog.line, page))
+        if "find_package(nodus" in b.text:
+            prefix = os.path.join(work, "prefix")
+            if not os.path.isdir(prefix):
+                rc, out = run_logged([args.cmake, f"-DCMAKE_INSTALL_PREFIX={prefix}", "-P",
+                                      os.path.join(args.framework_build, "cmake_install.cmake")])
+                if rc != 0:
+                    report.fail(where, "installing nodus failed:\n" + out)
+                    continue
+            versioned = re.search(r"find_package\(nodus\s+\d[\d.]*", b.text)
+            if versioned and not glob.glob(os.path.join(prefix, "*", "cmake", "nodus", "nodus*ersion.cmake")):
+                # This build installs no version file, so find_package(nodus VERSION) cannot
+                # succeed: check everything else, and say so.
+                write_if_changed(os.path.join(src, "CMakeLists.txt"),
+                                 re.sub(r"(find_package\(nodus)\s+\d[\d.]*", r"\1", b.text))
+                report.skip(where, "nodus installs no nodusConfigVersion.cmake: checked without the version")
+            ok = cmake_configure(args, src, os.path.join(src, "build"), [f"-DCMAKE_PREFIX_PATH={prefix}"],
+                                 where, report, build_it=True)
+            if ok:
+                print(f"ok {where}: configured and built against nodus installed in {prefix}", flush=True)
+        else:
+            m = re.search(r"add_subdirectory\(\s*([^\s)]+)", b.text)
+            if not m:
+                report.fail(where, "a consumer project needs find_package(nodus ...) or add_subdirectory(...)")
+                continue
+            link = os.path.join(src, m.group(1))
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            os.symlink(args.root, link)
+            if cmake_configure(args, src, os.path.join(src, "build"), [], where, report):
+                print(f"ok {where}: configured with nodus as {m.group(1)}", flush=True)
+    if fragments:
+        src = os.path.join(work, "fragments")
+        os.makedirs(src)
+        top = ["cmake_minimum_required(VERSION 3.20)", "project(docs_cmake_fragments CXX)",
+               "set(NODUS_BUILD_TESTS OFF)", "set(NODUS_BUILD_APPS OFF)", "set(NODUS_BUILD_BENCH OFF)",
+               f"add_subdirectory({cmake_path(args.root)} nodus)"]
+        for b in fragments:
+            d = os.path.join(src, b.id)
+            os.makedirs(d)
+            write_if_changed(os.path.join(d, "CMakeLists.txt"), b.text)
+            for f in re.findall(r"\b([\w-]+\.cpp)\b", b.text):
+                write_if_changed(os.path.join(d, f), "")
+            top.append(f"add_subdirectory({b.id})   # {page}:{b.line}")
+        write_if_changed(os.path.join(src, "CMakeLists.txt"), "\n".join(top) + "\n")
+        where = ", ".join(f"{page}:{b.line}" for b in fragments)
+        if cmake_configure(args, src, os.path.join(src, "build"), [], where, report):
+            print(f"ok {where}: configured with nodus added by add_subdirectory", flush=True)
+
+
+def cmake_path(p):
+    return '"' + p.replace("\\", "/") + '"'
+
+
+def cmd_check(args):
+    page = rel(args.doc, args.root)
+    report = Report()
+    keep_going = []
+    if args.generator == "Ninja":
+        keep_going = ["--", "-k", "0"]
+    elif "Makefiles" in args.generator:
+        keep_going = ["--", "-k"]
+    rc, out = run_logged([args.cmake, "--build", args.build_dir, "--target", args.target] + keep_going)
+    if rc != 0:
+        print(out)
+        # The compiler names page:line (#line); list those places once more at the end.
+        places = re.findall(r"^(" + re.escape(page) + r":\d+):\d+: (?:fatal )?error: (.*)$", out, re.M)
+        for where, what in dict.fromkeys(places):
+            report.fail(where, what)
+        if not places:
+            report.fail(page, "the snippets do not compile or link (see the output above)")
+        print_summary(report)
+        return 1
+    cpp, cmake, errors = classify(parse(args.doc), page)
+    for e in errors:
+        report.fail(e.split(": ", 1)[0], e.split(": ", 1)[1])
+    for b in cpp:
+        if not b.program:
+            continue
+        exe = os.path.join(args.out, "bin", f"docs_{args.name}_{b.id}")
+        where = f"{page}:{b.line}"
+        if b.kind == "serve":
+            serve(exe, b, where, report)
+        elif b.kind == "run":
+            transcript(exe, b, where, report, page)
+        else:
+            print(f"ok {where}: compiled and linked ({'nodus::main' if b.program == 'nodus_main' else 'nodus::nodus'})")
+    frags = [b for b in cpp if not b.program]
+    if frags:
+        print(f"ok {page}: {len(frags)} fragment(s) compiled: " + ", ".join(f"line {b.line} ({b.kind})" for b in frags))
+    if cmake:
+        check_cmake(args, page, cpp, cmake, report)
+    print_summary(report)
+    return 1 if report.failures else SKIPPED if report.skips else 0
+
+
+def print_summary(report):
+    if report.skips:
+        print(f"\n{len(report.skips)} check(s) incomplete:")
+        for f in report.skips:
+            print("  " + f)
+    if report.failures:
+        print(f"\n{len(report.failures)} failure(s):")
+        for f in report.failures:
+            print("  " + f.split("\n", 1)[0])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    c = sub.add_parser("check")
+    for p in (g, c):
+        p.add_argument("--root", required=True, help="the repository's root")
+        p.add_argument("--doc", required=True, help="the markdown page")
+        p.add_argument("--out", required=True, help="the page's directory in the build tree")
+    c.add_argument("--name", required=True)
+    c.add_argument("--build-dir", required=True)
+    c.add_argument("--target", required=True)
+    c.add_argument("--framework-build", required=True, help="the build tree's framework/ folder")
+    c.add_argument("--cmake", required=True)
+    c.add_argument("--generator", required=True)
+    c.add_argument("--cxx", required=True)
+    c.add_argument("--sanitize", action="store_true")
+    args = ap.parse_args()
+    args.root = os.path.abspath(args.root)
+    return cmd_generate(args) if args.cmd == "generate" else cmd_check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
