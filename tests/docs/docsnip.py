@@ -518,6 +518,9 @@ def cmd_check(args):
         places = re.findall(r"^(" + re.escape(page) + r":\d+):\d+: (?:fatal )?error: (.*)$", out, re.M)
         for where, what in dict.fromkeys(places):
             report.fail(where, what)
+        for line in dict.fromkeys(re.findall(r"^FAILED: \S*/bin/docs_" + re.escape(args.name) + r"_L(\d+)\b", out, re.M)):
+            places.append(line)
+            report.fail(f"{page}:{line}", "the program does not link (see the output above)")
         if not places:
             report.fail(page, "the snippets do not compile or link (see the output above)")
         print_summary(report)
