@@ -435,68 +435,82 @@ def check_cmake(args, page, cpp, cmake, report):
     work = os.path.join(args.out, "consumers")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    fragments = []
     for b in cmake:
-        where = f"{page}:{b.line}"
-        if "project(" not in b.text:
-            fragments.append(b)
-            continue
-        kind = "nodus_main" if "nodus::main" in b.text else "main"
-        prog = first_program(cpp, kind)
-        if prog is None:
-            report.fail(where, f"no program on this page to build it with (one with "
-                               f"{'nodus_main' if kind == 'nodus_main' else 'int main'})")
-            continue
-        src = os.path.join(work, b.id)
-        os.makedirs(src)
-        write_if_changed(os.path.join(src, "CMakeLists.txt"), b.text)
-        write_if_changed(os.path.join(src, "main.cpp"), numbered(prog.text, prog.line, page))
-        if "find_package(nodus" in b.text:
-            prefix = os.path.join(work, "prefix")
-            if not os.path.isdir(prefix):
-                rc, out = run_logged([args.cmake, f"-DCMAKE_INSTALL_PREFIX={prefix}", "-P",
-                                      os.path.join(args.framework_build, "cmake_install.cmake")])
-                if rc != 0:
-                    report.fail(where, "installing nodus failed:\n" + out)
-                    continue
-            versioned = re.search(r"find_package\(nodus\s+\d[\d.]*", b.text)
-            if versioned and not glob.glob(os.path.join(prefix, "*", "cmake", "nodus", "nodus*ersion.cmake")):
-                # This build installs no version file, so find_package(nodus VERSION) cannot
-                # succeed: check everything else, and say so.
-                write_if_changed(os.path.join(src, "CMakeLists.txt"),
-                                 re.sub(r"(find_package\(nodus)\s+\d[\d.]*", r"\1", b.text))
-                report.skip(where, "nodus installs no nodusConfigVersion.cmake: checked without the version")
-            ok = cmake_configure(args, src, os.path.join(src, "build"), [f"-DCMAKE_PREFIX_PATH={prefix}"],
-                                 where, report, build_it=True)
-            if ok:
-                print(f"ok {where}: configured and built against nodus installed in {prefix}", flush=True)
-        else:
-            m = re.search(r"add_subdirectory\(\s*([^\s)]+)", b.text)
-            if not m:
-                report.fail(where, "a consumer project needs find_package(nodus ...) or add_subdirectory(...)")
-                continue
-            link = os.path.join(src, m.group(1))
-            os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink(args.root, link)
-            if cmake_configure(args, src, os.path.join(src, "build"), [], where, report):
-                print(f"ok {where}: configured with nodus as {m.group(1)}", flush=True)
+        if "project(" in b.text:
+            check_project(args, page, cpp, b, work, report)
+    fragments = [b for b in cmake if "project(" not in b.text]
     if fragments:
-        src = os.path.join(work, "fragments")
-        os.makedirs(src)
-        top = ["cmake_minimum_required(VERSION 3.20)", "project(docs_cmake_fragments CXX)",
-               "set(NODUS_BUILD_TESTS OFF)", "set(NODUS_BUILD_APPS OFF)", "set(NODUS_BUILD_BENCH OFF)",
-               f"add_subdirectory({cmake_path(args.root)} nodus)"]
-        for b in fragments:
-            d = os.path.join(src, b.id)
-            os.makedirs(d)
-            write_if_changed(os.path.join(d, "CMakeLists.txt"), b.text)
-            for f in re.findall(r"\b([\w-]+\.cpp)\b", b.text):
-                write_if_changed(os.path.join(d, f), "")
-            top.append(f"add_subdirectory({b.id})   # {page}:{b.line}")
-        write_if_changed(os.path.join(src, "CMakeLists.txt"), "\n".join(top) + "\n")
-        where = ", ".join(f"{page}:{b.line}" for b in fragments)
-        if cmake_configure(args, src, os.path.join(src, "build"), [], where, report):
-            print(f"ok {where}: configured with nodus added by add_subdirectory", flush=True)
+        check_cmake_fragments(args, page, fragments, work, report)
+
+
+def install_nodus(args, work, where, report):
+    """nodus installed from this build tree (its framework/ part), or None."""
+    prefix = os.path.join(work, "prefix")
+    if not os.path.isdir(prefix):
+        rc, out = run_logged([args.cmake, f"-DCMAKE_INSTALL_PREFIX={prefix}", "-P",
+                              os.path.join(args.framework_build, "cmake_install.cmake")])
+        if rc != 0:
+            report.fail(where, "installing nodus failed:\n" + out)
+            return None
+    return prefix
+
+
+def check_project(args, page, cpp, b, work, report):
+    where = f"{page}:{b.line}"
+    kind = "nodus_main" if "nodus::main" in b.text else "main"
+    prog = first_program(cpp, kind)
+    if prog is None:
+        report.fail(where, "no program on this page to build it with (one with "
+                           + ("nodus_main)" if kind == "nodus_main" else "int main)"))
+        return
+    src = os.path.join(work, b.id)
+    os.makedirs(src)
+    write_if_changed(os.path.join(src, "CMakeLists.txt"), b.text)
+    write_if_changed(os.path.join(src, "main.cpp"), numbered(prog.text, prog.line, page))
+    build = os.path.join(src, "build")
+    if "find_package(nodus" in b.text:
+        prefix = install_nodus(args, work, where, report)
+        if prefix is None:
+            return
+        version = re.compile(r"(find_package\(nodus)\s+\d[\d.]*")
+        if version.search(b.text) and not glob.glob(os.path.join(prefix, "**", "nodus*ersion.cmake"),
+                                                    recursive=True):
+            # Without a version file find_package(nodus VERSION) cannot succeed: check the
+            # rest, and say so.
+            write_if_changed(os.path.join(src, "CMakeLists.txt"), version.sub(r"\1", b.text))
+            report.skip(where, "nodus installs no nodusConfigVersion.cmake: checked without the version")
+        if cmake_configure(args, src, build, [f"-DCMAKE_PREFIX_PATH={prefix}"], where, report,
+                           build_it=True):
+            print(f"ok {where}: configured and built against nodus installed in {prefix}", flush=True)
+        return
+    m = re.search(r"add_subdirectory\(\s*([^\s)]+)", b.text)
+    if not m:
+        report.fail(where, "a consumer project needs find_package(nodus ...) or add_subdirectory(...)")
+        return
+    link = os.path.join(src, m.group(1))
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink(args.root, link)
+    if cmake_configure(args, src, build, [], where, report):
+        print(f"ok {where}: configured with nodus as {m.group(1)}", flush=True)
+
+
+def check_cmake_fragments(args, page, fragments, work, report):
+    src = os.path.join(work, "fragments")
+    os.makedirs(src)
+    top = ["cmake_minimum_required(VERSION 3.20)", "project(docs_cmake_fragments CXX)",
+           "set(NODUS_BUILD_TESTS OFF)", "set(NODUS_BUILD_APPS OFF)", "set(NODUS_BUILD_BENCH OFF)",
+           f"add_subdirectory({cmake_path(args.root)} nodus)"]
+    for b in fragments:
+        d = os.path.join(src, b.id)
+        os.makedirs(d)
+        write_if_changed(os.path.join(d, "CMakeLists.txt"), b.text)
+        for f in re.findall(r"\b([\w-]+\.cpp)\b", b.text):
+            write_if_changed(os.path.join(d, f), "")
+        top.append(f"add_subdirectory({b.id})   # {page}:{b.line}")
+    write_if_changed(os.path.join(src, "CMakeLists.txt"), "\n".join(top) + "\n")
+    where = ", ".join(f"{page}:{b.line}" for b in fragments)
+    if cmake_configure(args, src, os.path.join(src, "build"), [], where, report):
+        print(f"ok {where}: configured with nodus added by add_subdirectory", flush=True)
 
 
 def cmake_path(p):
@@ -518,7 +532,8 @@ def cmd_check(args):
         places = re.findall(r"^(" + re.escape(page) + r":\d+):\d+: (?:fatal )?error: (.*)$", out, re.M)
         for where, what in dict.fromkeys(places):
             report.fail(where, what)
-        for line in dict.fromkeys(re.findall(r"^FAILED: \S*/bin/docs_" + re.escape(args.name) + r"_L(\d+)\b", out, re.M)):
+        unlinked = r"^FAILED: \S*/bin/docs_" + re.escape(args.name) + r"_L(\d+)\b"
+        for line in dict.fromkeys(re.findall(unlinked, out, re.M)):
             places.append(line)
             report.fail(f"{page}:{line}", "the program does not link (see the output above)")
         if not places:
@@ -538,10 +553,12 @@ def cmd_check(args):
         elif b.kind == "run":
             transcript(exe, b, where, report, page)
         else:
-            print(f"ok {where}: compiled and linked ({'nodus::main' if b.program == 'nodus_main' else 'nodus::nodus'})")
+            target = "nodus::main" if b.program == "nodus_main" else "nodus::nodus"
+            print(f"ok {where}: compiled and linked with {target}")
     frags = [b for b in cpp if not b.program]
     if frags:
-        print(f"ok {page}: {len(frags)} fragment(s) compiled: " + ", ".join(f"line {b.line} ({b.kind})" for b in frags))
+        print(f"ok {page}: {len(frags)} fragment(s) compiled: "
+              + ", ".join(f"line {b.line} ({b.kind})" for b in frags))
     if cmake:
         check_cmake(args, page, cpp, cmake, report)
     print_summary(report)
