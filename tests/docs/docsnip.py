@@ -21,6 +21,7 @@ Markers: an HTML comment just before a block, `<!-- snippet: KIND ... -->`.
   e.g. `<!-- snippet: app given: std::string build_report(); -->`.
   Fragments see <nodus/nodus.hpp> and the standard headers listed in PRELUDE; their
   `#include` lines are moved to the top of the file.
+  INI blocks marked `config` are read as nodus reads a --config file (then validated).
   Programs need none; to run one:
     serve     starts it with --server.port=0, waits for "Server running at", sends each
               request line `METHOD PATH [BODY] => TEXT` (the answer must contain TEXT), then
@@ -156,15 +157,19 @@ def cpp_string(s):
 
 
 def classify(blocks, page):
-    """The C++ and CMake snippets, and the problems found without compiling."""
+    """The C++, CMake and INI snippets, and the problems found without compiling."""
     errors = []
     cpp = []
     cmake = []
+    ini = []
     for b in blocks:
+        if b.lang == "ini" and b.kind == "config":
+            ini.append(b)
+            continue
         if b.lang not in ("cpp", "cmake"):
             if b.kind is not None:
                 errors.append(f"{page}:{b.marker_line}: a snippet marker before a ```{b.lang} block "
-                              "(only cpp and cmake blocks are checked)")
+                              "(only cpp, cmake and, marked `config`, ini blocks are checked)")
             continue
         if b.kind == "skip":
             if not b.arg:
@@ -187,7 +192,7 @@ def classify(blocks, page):
         else:
             errors.append(f"{page}:{b.marker_line}: unknown marker `{b.kind}`"
                           + (" (a program needs int main or nodus_main)" if b.kind in PROGRAM_KINDS else ""))
-    return cpp, cmake, errors
+    return cpp, cmake, ini, errors
 
 
 def numbered(text, line, page):
@@ -242,7 +247,7 @@ def write_if_changed(path, text):
 def cmd_generate(args):
     page = rel(args.doc, args.root)
     os.makedirs(args.out, exist_ok=True)
-    cpp, cmake, errors = classify(parse(args.doc), page)
+    cpp, cmake, ini, errors = classify(parse(args.doc), page)
     frags = [b for b in cpp if not b.program]
     programs = [b for b in cpp if b.program]
     if frags or errors:
@@ -259,7 +264,8 @@ def cmd_generate(args):
                          + numbered(b.text, b.line, page))
     manifest = [f"set(NODUS_DOC_FRAGMENTS {'ON' if frags or errors else 'OFF'})",
                 "set(NODUS_DOC_PROGRAMS " + " ".join(f"{b.id}:{b.program}" for b in programs) + ")",
-                f"set(NODUS_DOC_CMAKE {'ON' if cmake else 'OFF'})"]
+                f"set(NODUS_DOC_CMAKE {'ON' if cmake else 'OFF'})",
+                f"set(NODUS_DOC_CONFIG {'ON' if ini else 'OFF'})"]
     write_if_changed(os.path.join(args.out, "snippets.cmake"), "\n".join(manifest) + "\n")
     return 0
 
@@ -402,6 +408,31 @@ def transcript(exe, b, where, report, page):
                 print(f"ok {where}: `{command}` printed what {page}:{t.line} shows", flush=True)
 
 
+def check_config(args, page, ini, report):
+    """Each `config` INI block read as nodus reads a --config file (tests/docs/config_check.cpp)."""
+    d = os.path.join(args.out, "config")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    files = []
+    for b in ini:
+        files.append(os.path.join(d, b.id + ".ini"))
+        write_if_changed(files[-1], b.text)
+    rc, out = run_logged([os.path.join(args.out, "..", "bin", "docs_config_check")] + files)
+    # Messages name the file and its line: map them back to the page.
+    for l in out.splitlines():
+        m = re.match(r"^(?:.*/)?L(\d+)\.ini(?::(\d+))?: (.*)$", l)
+        if m:
+            line = int(m.group(1)) + (int(m.group(2)) - 1 if m.group(2) else 0)
+            report.fail(f"{page}:{line}", m.group(3))
+        elif l.strip():
+            report.fail(page, l)
+    if rc == 0:
+        print(f"ok {page}: {len(ini)} INI block(s) read as configuration: "
+              + ", ".join(f"line {b.line}" for b in ini), flush=True)
+    elif not out.strip():
+        report.fail(page, f"the configuration check exited with {rc}")
+
+
 def first_program(cpp, kind):
     return next((b for b in cpp if b.program == kind), None)
 
@@ -540,7 +571,7 @@ def cmd_check(args):
             report.fail(page, "the snippets do not compile or link (see the output above)")
         print_summary(report)
         return 1
-    cpp, cmake, errors = classify(parse(args.doc), page)
+    cpp, cmake, ini, errors = classify(parse(args.doc), page)
     for e in errors:
         report.fail(e.split(": ", 1)[0], e.split(": ", 1)[1])
     for b in cpp:
@@ -559,6 +590,8 @@ def cmd_check(args):
     if frags:
         print(f"ok {page}: {len(frags)} fragment(s) compiled: "
               + ", ".join(f"line {b.line} ({b.kind})" for b in frags))
+    if ini:
+        check_config(args, page, ini, report)
     if cmake:
         check_cmake(args, page, cpp, cmake, report)
     print_summary(report)
