@@ -109,7 +109,8 @@ config load_config_file(const std::string& path);
 /** The `--help` text: every key with its default, env and flag name. */
 std::string config_help(const char* program);
 
-/** Check cross-field rules (port range, limits > 0, balance names...). @throws config_error */
+/** Check every value against the rules the file, environment and flag parsers apply (ranges,
+    non-empty text, the allowed names); no rule links two keys. @throws config_error */
 void validate(const config& cfg);
 
 } // namespace nodus
