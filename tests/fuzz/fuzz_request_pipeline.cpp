@@ -86,8 +86,8 @@ nodus::router make_router()
     });
     r.get("/query", [](request req, response res) {
         std::string out;
-        if (auto a = req.query("a"))
-            out += *a;
+        if (req.has_query("a"))
+            out += req.query("a");
         for (auto const& p : req.query_params())
             out += std::string{p.name} + "=" + std::string{p.value} + ";";
         res.end(out);
