@@ -285,7 +285,7 @@ fixture& server()
         });
         fx->port = fut.get();
         the_fixture = fx;
-        // The framework's pools (connection.cpp's block and string pools, the exchange pool)
+        // The framework's pools (buffer_pool.cpp's blocks and strings, exchange_pool.cpp's exchanges)
         // are function-local statics created by the first connections. Create them now, so
         // that stop_server, registered after them, runs before they are destroyed at exit:
         // it closes whatever connection the last input left lingering.
