@@ -103,7 +103,7 @@ bool connection::prepare_block() {
             std::memmove(in_.data, in_.data + in_.beg, in_.unread());
             in_.end -= in_.beg;
             in_.beg = 0;
-        } else if (state_ == conn_state::head && in_.cap < srv_.cfg_.max_header_bytes + block_size) {
+        } else if (state_ == conn_state::head && in_.cap < srv_.cfg().max_header_bytes + block_size) {
             // A head larger than a block: grow (the header limit bounds this).
             auto cap = in_.cap * 2;
             auto* bigger = new char[cap];
@@ -192,7 +192,7 @@ void connection::on_eof() {
 bool connection::wants_input() const noexcept {
     if (input_ != input_state::open) return false;
     switch (state_) {
-    case conn_state::head: return buffered() <= srv_.cfg_.high_water_mark;
+    case conn_state::head: return buffered() <= srv_.cfg().high_water_mark;
     case conn_state::body: return body_.discarding() || (cur_ && cur_->body().flowing());
     // Keep watching the socket while the application works, to see a reset at once;
     // start_read stops when the block is full, so a pipelining flood cannot grow memory.
@@ -208,7 +208,7 @@ std::size_t connection::process(std::string_view data) {
     std::size_t pos = 0;
     for (;;) {
         if (state_ == conn_state::head) {
-            if (buffered() > srv_.cfg_.high_water_mark) break;
+            if (buffered() > srv_.cfg().high_water_mark) break;
             bool complete = false;
             pos += process_head(data.substr(pos), complete);
             if (!complete) break;
@@ -243,7 +243,7 @@ std::size_t connection::process_head(std::string_view v, bool& complete) {
     if (!end) {
         if (!partial_) partial_ = std::make_unique<head_progress>();
         partial_->searched = v.size();
-        auto vd = check_partial_head(v, srv_.cfg_, partial_->scan);
+        auto vd = check_partial_head(v, srv_.cfg(), partial_->scan);
         if (vd.status) reject(vd.status, vd.reason);
         return skip;
     }

@@ -21,7 +21,7 @@ using pin = nodus::detail::exchange_ptr;
 
 void connection::begin_exchange(std::string_view head) {
     head_info info;
-    auto vd = check_request_head(head, srv_.cfg_, info);
+    auto vd = check_request_head(head, srv_.cfg(), info);
     if (vd.status) {
         reject(vd.status, vd.reason);
         return;
@@ -30,7 +30,7 @@ void connection::begin_exchange(std::string_view head) {
     if (!ex) return;
     cur_ = ex;
     if (++served_ >= 2) hot_ = true;
-    ++srv_.requests_;
+    srv_.count_request();
     keep_alive_ = info.keep_alive && srv_.keep_alive_allowed();
     body_.stop();
     if (ex->req().method() == "HEAD") ex->res().set_no_body();
@@ -44,7 +44,7 @@ void connection::begin_exchange(std::string_view head) {
 
     pin hold{ex};
     try {
-        srv_.handler_(handle_access::request_of(ex), handle_access::response_of(ex));
+        srv_.on_request()(handle_access::request_of(ex), handle_access::response_of(ex));
     } catch (const std::exception& e) {
         handler_failed(*ex, e.what());
     } catch (...) {
@@ -63,7 +63,7 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     req.set_remote(remote_);
     auto& p = ex->start_parsing();
     p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
-    if (srv_.cfg_.max_body_bytes) p.body_limit(srv_.cfg_.max_body_bytes);
+    if (srv_.cfg().max_body_bytes) p.body_limit(srv_.cfg().max_body_bytes);
     else p.body_limit(boost::none);
     beast::error_code ec;
     auto stored = req.head();

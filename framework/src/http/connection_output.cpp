@@ -15,7 +15,7 @@ namespace nodus::http::detail {
 namespace asio = boost::asio;
 using nodus::detail::exchange;
 
-server_fields connection::fields() noexcept { return {srv_.date(), srv_.server_line_}; }
+server_fields connection::fields() noexcept { return srv_.fields(); }
 
 bool connection::res_write_head(exchange& ex) {
     if (&ex != cur_ || state_ == conn_state::closed) return false;
@@ -32,7 +32,7 @@ bool connection::res_write(exchange& ex, std::string_view chunk, bool last) {
     if (!out_.body(ex, chunk, last)) keep_alive_ = false;
     if (!in_process_) schedule();
     if (last) return true;
-    if (buffered() >= srv_.cfg_.high_water_mark) {
+    if (buffered() >= srv_.cfg().high_water_mark) {
         ex.res().set_need_drain();
         return false;
     }
@@ -88,7 +88,7 @@ void connection::wait_writable() {
 }
 
 void connection::after_flush() {
-    if (!cur_ || buffered() >= srv_.cfg_.high_water_mark) return;
+    if (!cur_ || buffered() >= srv_.cfg().high_water_mark) return;
     if (auto fn = cur_->res().take_drain()) {
         nodus::detail::exchange_ptr hold{cur_};
         fn();

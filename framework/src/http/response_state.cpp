@@ -4,6 +4,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 
+#include <charconv>
+
 namespace nodus::detail {
 
 using boost::beast::iequals;
@@ -47,12 +49,11 @@ bool response_state::set(std::string_view name, std::string_view value) {
 bool response_state::append(std::string_view name, std::string_view value) {
     if (!field_allowed(name, value)) return false;
     if (iequals(name, "Content-Length")) {
+        // Digits only (no sign, no space), at most 19 of them: always fits 64 bits.
         std::uint64_t n = 0;
         if (value.empty() || value.size() > 19) return false;
-        for (char c : value) {
-            if (c < '0' || c > '9') return false;
-            n = n * 10 + static_cast<unsigned>(c - '0');
-        }
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (ec != std::errc{} || end != value.data() + value.size()) return false;
         remove_lines(name);
         declared_length_ = n;
         return true;   // written by the serializer

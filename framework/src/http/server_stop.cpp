@@ -79,8 +79,13 @@ void server_impl::maybe_finish_close() {
     if (hooks_.on_closed) asio::post(ctx_, hooks_.on_closed);
 }
 
+void server_impl::release_handle() noexcept {
+    handle_alive_ = false;
+    maybe_delete();
+}
+
 void server_impl::maybe_delete() {
-    if (handles_ == 0 && !acceptor_.is_open() && open_ == 0 && pending_ == 0 &&
+    if (!handle_alive_ && !acceptor_.is_open() && open_ == 0 && pending_ == 0 &&
         !sigterm_.active() && !sigint_.active())
         delete this;
 }

@@ -2,6 +2,11 @@
 // A bounded stack of spare objects (exchanges, read blocks, output strings), so steady
 // traffic on one loop reuses memory instead of calling malloc. Not thread-safe: each
 // list belongs to the loop thread.
+//
+// Not std::pmr::unsynchronized_pool_resource: the pooled things are whole objects that
+// keep their own inner capacity (an exchange's vectors, a string's buffer) across uses,
+// which a memory resource under them would not; and a resource would only pool the
+// outer allocation while every container inside would need a pmr allocator.
 #include <cstddef>
 #include <utility>
 #include <vector>

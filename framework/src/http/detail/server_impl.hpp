@@ -36,15 +36,28 @@ public:
     void serve_adopted(std::uint16_t port);
     void adopt(int fd);
 
+    // what connections ask
+    const http_config& cfg() const noexcept { return cfg_; }
+    const handler& on_request() const noexcept { return handler_; }
+    void count_request() noexcept { ++requests_; }
+    server_fields fields() noexcept { return {date(), server_line_}; }
+    bool keep_alive_allowed() const noexcept { return !closing_ && !retiring_; }
+
+    // what the handle and the hooks ask
+    std::uint16_t port() const noexcept { return port_; }
+    std::size_t open() const noexcept { return open_; }
+    std::uint64_t requests() const noexcept { return requests_; }
+    void on_listening(std::function<void()> fn) { on_listening_ = std::move(fn); }
+    void set_hooks(server_hooks hooks) { hooks_ = std::move(hooks); }
+    /// The public handle let go; the server lives on until it has closed.
+    void release_handle() noexcept;
+
     // connections
     void add(connection* c, bool fresh = true) noexcept;
     void remove(connection* c) noexcept;
     void move_to(connection* c, wait_kind k) noexcept;
     void on_connection_gone() noexcept;
     void note_gone() noexcept;          // one connection fewer, without deleting anything
-    bool keep_alive_allowed() const noexcept { return !closing_ && !retiring_; }
-
-    std::string_view date() noexcept;   // "Thu, 26 Nov 2026 13:45:31 GMT"
 
     // server_stop.cpp
     void close(std::function<void()> done);
@@ -58,17 +71,8 @@ public:
     void park(connection* c);
     std::size_t parked() const noexcept { return parking_.size(); }
 
-    handler handler_;
-    http_config cfg_;
-    server_hooks hooks_;
-    std::string server_line_;           // "Server: nodus\r\n" or empty
-    std::size_t open_ = 0;
-    std::uint64_t requests_ = 0;
-    int handles_ = 1;                   // the public `server` handle
-    std::uint16_t port_ = 0;
-    std::function<void()> on_listening_;
-
 private:
+    std::string_view date() noexcept;   // "Thu, 26 Nov 2026 13:45:31 GMT"
     void do_accept();
     void accept_later(std::chrono::microseconds delay);
     void start_connection(socket_type sock, const boost::asio::ip::tcp::endpoint& remote);
@@ -81,6 +85,15 @@ private:
     void close_parked(parked_conn* p) noexcept;
     void close_all_parked(bool spare_pending) noexcept;
 
+    handler handler_;
+    http_config cfg_;
+    server_hooks hooks_;
+    std::string server_line_;           // "Server: nodus\r\n" or empty
+    std::size_t open_ = 0;
+    std::uint64_t requests_ = 0;
+    bool handle_alive_ = true;          // the public `server` handle
+    std::uint16_t port_ = 0;
+    std::function<void()> on_listening_;
     boost::asio::io_context& ctx_;
     acceptor_type acceptor_;
     boost::asio::ip::tcp::endpoint accept_ep_;
