@@ -56,6 +56,7 @@ TEST(response_writer, streamed_body_is_chunked_on_http11) {
     response_writer w;
     EXPECT_TRUE(w.head(ex, {srv.date, ""}, true, false, 0));
     EXPECT_EQ(ex.res().body_framing(), framing::chunked);
+    EXPECT_STREQ(to_string(ex.res().body_framing()), "chunked");
     w.body(ex, "abc", false);
     w.body(ex, "", true);
     EXPECT_EQ(w.unsent(), "HTTP/1.1 200 OK\r\nDate: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");

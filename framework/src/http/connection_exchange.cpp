@@ -98,6 +98,9 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     pin hold{ex};
     auto [used, result] = body_.feed(*ex, data);
     if (cur_ != ex || state_ != conn_state::body) return used;   // a callback moved things on
+    if (result != feed_result::more && result != feed_result::progressed && result != feed_result::done)
+        log::get().debug("{} {}: request body ends: {}", ex->req().method(), ex->req().target(),
+                         to_string(result));
     switch (result) {
     case feed_result::more: more = true; break;
     case feed_result::progressed: break;
@@ -168,8 +171,9 @@ void connection::exchange_unreferenced(exchange& ex) {
     // Every handle is gone. An unfinished response can never be finished now.
     if (&ex != cur_) return;
     if (!ex.res().ended()) {
-        log::get().warn("{} {}: the handler dropped its response without ending it",
-                        ex.req().method(), ex.req().target());
+        log::get().warn("{} {}: the handler dropped its response without ending it (response {}, body {})",
+                        ex.req().method(), ex.req().target(), to_string(ex.res().phase()),
+                        to_string(ex.body().state()));
         if (!ex.res().head_sent()) {
             if (!ex.body().done() && !ex.body().asked()) start_discard(ex);
             error_response(ex, 500);

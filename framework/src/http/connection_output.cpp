@@ -5,6 +5,8 @@
 #include "http/detail/server_impl.hpp"
 
 #include <nodus/http/error.hpp>
+#include <nodus/log/log.hpp>
+#include <spdlog/logger.h>
 
 #include <boost/asio/post.hpp>
 
@@ -182,6 +184,7 @@ int connection::release_for_park() {
 }
 
 void connection::on_timeout(wait_kind k) {
+    log::get().debug("connection timed out: waited for {} in state {}", to_string(k), to_string(state_));
     switch (k) {
     case wait_kind::idle:
         if (srv_.can_park()) srv_.park(this);
