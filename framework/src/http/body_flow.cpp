@@ -80,53 +80,43 @@ void body_flow::finish_collect() {
 
 // Callbacks are moved out before any runs: a callback may drop the last handle, and
 // its own captures must outlive the call.
+// (swap: the members are left empty without a second destruction)
 void body_flow::finish() {
     if (settled()) return;
     state_ = body_state::done;
-    auto data = std::move(on_data_);
-    auto end = std::move(on_end_);
-    auto err = std::move(on_error_);
-    on_data_ = nullptr;
-    on_end_ = nullptr;
-    on_error_ = nullptr;
+    data_fn data;
+    end_fn end;
+    error_fn err;
+    data.swap(on_data_);
+    end.swap(on_end_);
+    err.swap(on_error_);
     if (end) end();
 }
 
 void body_flow::fail(std::error_code ec) {
     if (settled()) return;
     state_ = body_state::failed;
-    auto data = std::move(on_data_);
-    auto end = std::move(on_end_);
-    auto err = std::move(on_error_);
-    auto collected = std::move(on_collected_);
-    on_data_ = nullptr;
-    on_end_ = nullptr;
-    on_error_ = nullptr;
-    on_collected_ = nullptr;
+    data_fn data;
+    end_fn end;
+    error_fn err;
+    collect_fn collected;
+    data.swap(on_data_);
+    end.swap(on_end_);
+    err.swap(on_error_);
+    collected.swap(on_collected_);
     if (err) err(ec);
     if (collected) collected(ec, std::string{});
 }
 
 void body_flow::drop_callbacks() noexcept {
-    auto a = std::move(on_data_);
-    auto b = std::move(on_end_);
-    auto c = std::move(on_error_);
-    auto d = std::move(on_collected_);
-    on_data_ = nullptr;
-    on_end_ = nullptr;
-    on_error_ = nullptr;
-    on_collected_ = nullptr;
-}
-
-void body_flow::reset() noexcept {
-    state_ = body_state::unread;
-    continue_answered_ = false;
-    on_data_ = nullptr;
-    on_end_ = nullptr;
-    on_error_ = nullptr;
-    collected_.clear();
-    collect_limit_ = 0;
-    on_collected_ = nullptr;
+    data_fn data;
+    end_fn end;
+    error_fn err;
+    collect_fn collected;
+    data.swap(on_data_);
+    end.swap(on_end_);
+    err.swap(on_error_);
+    collected.swap(on_collected_);
 }
 
 } // namespace nodus::detail

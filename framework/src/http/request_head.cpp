@@ -10,29 +10,9 @@
 
 namespace nodus::detail {
 
-using boost::beast::iequals;
-
-void request_head::assign(std::string_view head, const http::detail::head_info& info) {
-    head_.assign(head.data(), head.size());
-    info_ = info;
-}
-
-void request_head::set_line(std::string_view method, std::string_view target) noexcept {
-    method_ = method;
-    target_ = target;
-    auto q = target_.find('?');
-    if (q == std::string_view::npos) {
-        path_ = target_;
-        query_ = {};
-    } else {
-        path_ = target_.substr(0, q);
-        query_ = target_.substr(q + 1);
-    }
-}
-
 const header_field* request_head::find_field(std::string_view name) const noexcept {
     for (auto& f : fields_)
-        if (iequals(f.name, name)) return &f;
+        if (f.name.size() == name.size() && boost::beast::iequals(f.name, name)) return &f;
     return nullptr;
 }
 
@@ -83,18 +63,6 @@ std::string_view request_head::remote_address() noexcept {
         ::inet_ntop(sa->sa_family, addr, remote_text_, sizeof remote_text_);
     }
     return remote_text_;
-}
-
-void request_head::reset() noexcept {
-    head_.clear();
-    method_ = target_ = path_ = query_ = {};
-    fields_.clear();
-    info_ = {};
-    nparams_ = 0;
-    query_params_.clear();
-    query_parsed_ = false;
-    kept_.clear();
-    remote_text_[0] = 0;
 }
 
 } // namespace nodus::detail

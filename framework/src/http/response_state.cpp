@@ -8,7 +8,12 @@
 
 namespace nodus::detail {
 
-using boost::beast::iequals;
+namespace {
+// Most names differ in length: decide that without a call.
+inline bool same_name(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && boost::beast::iequals(a, b);
+}
+} // namespace
 
 const char* to_string(response_phase p) noexcept {
     switch (p) {
@@ -37,7 +42,7 @@ bool response_state::set_status(int code) noexcept {
 // Framing headers are the pipeline's business; the application may declare a length.
 bool response_state::field_allowed(std::string_view name, std::string_view value) const noexcept {
     return !head_sent_ && http::detail::valid_field_name(name) && http::detail::valid_field_value(value) &&
-           !iequals(name, "Transfer-Encoding");
+           !same_name(name, "Transfer-Encoding");
 }
 
 bool response_state::set(std::string_view name, std::string_view value) {
@@ -48,7 +53,7 @@ bool response_state::set(std::string_view name, std::string_view value) {
 
 bool response_state::append(std::string_view name, std::string_view value) {
     if (!field_allowed(name, value)) return false;
-    if (iequals(name, "Content-Length")) {
+    if (same_name(name, "Content-Length")) {
         // Digits only (no sign, no space), at most 19 of them: always fits 64 bits.
         std::uint64_t n = 0;
         if (value.empty() || value.size() > 19) return false;
@@ -58,26 +63,26 @@ bool response_state::append(std::string_view name, std::string_view value) {
         declared_length_ = n;
         return true;   // written by the serializer
     }
-    if (iequals(name, "Connection")) {
+    if (same_name(name, "Connection")) {
         // Connection options are case-insensitive tokens (RFC 9110 7.6.1).
         if (boost::beast::http::token_list{{value.data(), value.size()}}.exists("close")) wants_close_ = true;
         return true;   // the pipeline writes Connection itself
     }
-    if (iequals(name, "Date")) user_date_ = true;
-    if (iequals(name, "Server")) user_server_ = true;
+    if (same_name(name, "Date")) user_date_ = true;
+    if (same_name(name, "Server")) user_server_ = true;
     lines_.append(name).append(": ").append(value).append("\r\n");
     return true;
 }
 
 bool response_state::remove(std::string_view name) {
     if (head_sent_) return false;
-    if (iequals(name, "Content-Length")) {
+    if (same_name(name, "Content-Length")) {
         bool had = declared_length_.has_value();
         declared_length_.reset();
         return had;
     }
-    if (iequals(name, "Date")) user_date_ = false;
-    if (iequals(name, "Server")) user_server_ = false;
+    if (same_name(name, "Date")) user_date_ = false;
+    if (same_name(name, "Server")) user_server_ = false;
     return remove_lines(name);
 }
 
@@ -89,7 +94,7 @@ std::size_t find_line(std::string_view lines, std::string_view name, std::size_t
     while (pos < lines.size()) {
         auto eol = lines.find("\r\n", pos);
         auto colon = lines.find(':', pos);
-        if (colon - pos == name.size() && iequals(lines.substr(pos, name.size()), name)) return pos;
+        if (colon - pos == name.size() && same_name(lines.substr(pos, name.size()), name)) return pos;
         pos = eol + 2;
     }
     return std::string_view::npos;
@@ -145,23 +150,9 @@ void response_state::abort() {
 }
 
 void response_state::drop_callbacks() noexcept {
-    auto d = std::move(on_drain_);
-    auto c = std::move(on_close_);
-    on_drain_ = nullptr;
-    on_close_ = nullptr;
-}
-
-void response_state::reset() noexcept {
-    status_ = 200;
-    phase_ = response_phase::open;
-    framing_ = framing::length;
-    head_sent_ = aborted_ = no_body_ = wants_close_ = false;
-    user_date_ = user_server_ = need_drain_ = length_cut_ = false;
-    lines_.clear();
-    declared_length_.reset();
-    body_bytes_ = 0;
-    on_drain_ = nullptr;
-    on_close_ = nullptr;
+    std::function<void()> drain, close;
+    drain.swap(on_drain_);
+    close.swap(on_close_);
 }
 
 } // namespace nodus::detail

@@ -81,4 +81,16 @@ private:
     collect_fn on_collected_;
 };
 
+// Run for every request: inline.
+inline void body_flow::reset() noexcept {
+    state_ = body_state::unread;
+    continue_answered_ = false;
+    on_data_ = nullptr;
+    on_end_ = nullptr;
+    on_error_ = nullptr;
+    collected_.clear();
+    collect_limit_ = 0;
+    on_collected_ = nullptr;
+}
+
 } // namespace nodus::detail

@@ -73,4 +73,35 @@ private:
     clock::time_point start_;
 };
 
+// Run for every request: inline.
+inline void request_head::assign(std::string_view head, const http::detail::head_info& info) {
+    head_.assign(head.data(), head.size());
+    info_ = info;
+}
+
+inline void request_head::set_line(std::string_view method, std::string_view target) noexcept {
+    method_ = method;
+    target_ = target;
+    auto q = target_.find('?');
+    if (q == std::string_view::npos) {
+        path_ = target_;
+        query_ = {};
+    } else {
+        path_ = target_.substr(0, q);
+        query_ = target_.substr(q + 1);
+    }
+}
+
+inline void request_head::reset() noexcept {
+    head_.clear();
+    method_ = target_ = path_ = query_ = {};
+    fields_.clear();
+    info_ = {};
+    nparams_ = 0;
+    query_params_.clear();
+    query_parsed_ = false;
+    kept_.clear();
+    remote_text_[0] = 0;
+}
+
 } // namespace nodus::detail

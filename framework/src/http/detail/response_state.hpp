@@ -102,4 +102,18 @@ private:
     std::function<void()> on_close_;
 };
 
+// Run for every request: inline.
+inline void response_state::reset() noexcept {
+    status_ = 200;
+    phase_ = response_phase::open;
+    framing_ = framing::length;
+    head_sent_ = aborted_ = no_body_ = wants_close_ = false;
+    user_date_ = user_server_ = need_drain_ = length_cut_ = false;
+    lines_.clear();
+    declared_length_.reset();
+    body_bytes_ = 0;
+    on_drain_ = nullptr;
+    on_close_ = nullptr;
+}
+
 } // namespace nodus::detail
