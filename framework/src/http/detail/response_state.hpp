@@ -87,7 +87,8 @@ private:
     int status_ = 200;
     response_phase phase_ = response_phase::open;
     framing framing_ = framing::length;
-    bool head_sent_ = false;
+    bool head_sent_ = false;      // stays true once sent; a response ended after its
+                                  // connection was lost may never have sent one
     bool aborted_ = false;
     bool no_body_ = false;        // HEAD, 1xx, 204, 304: the head only
     bool wants_close_ = false;    // the application set Connection: close
