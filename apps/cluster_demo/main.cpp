@@ -23,7 +23,7 @@ void nodus_main(nodus::app& app) {
     });
 
     app.get("/slow", [](nodus::request req, nodus::response res) {
-        long ms = std::strtol(std::string{req.query("ms").value_or("1000")}.c_str(), nullptr, 10);
+        long ms = std::strtol(std::string{req.has_query("ms") ? req.query("ms") : std::string_view{"1000"}}.c_str(), nullptr, 10);
         nodus::set_timeout(std::chrono::milliseconds(ms), [res]() mutable {
             res.set("Content-Type", "text/plain");
             res.end(std::to_string(::getpid()) + "\n");
@@ -33,7 +33,7 @@ void nodus_main(nodus::app& app) {
     // Replies come back in the order the master answers them, which is the order sent.
     static std::deque<nodus::response> waiting;
     app.get("/ipc", [](nodus::request req, nodus::response res) {
-        if (!nodus::cluster::send(std::string{req.query("msg").value_or("")})) {
+        if (!nodus::cluster::send(std::string{req.query("msg")})) {
             res.status(503).end("no master\n");
             return;
         }

@@ -1,8 +1,8 @@
 // libFuzzer driver for the request parsing path, in process (no socket, no loop):
 // framework/src/http/detail/strict.hpp (skip_leading_empty_lines, find_head_end,
 // check_partial_head, check_request_head) and Beast's parser with the framework's callbacks
-// (nodus::detail::request_parser of framework/src/http/detail/exchange.hpp), fed the way
-// framework/src/http/connection.cpp feeds them: the input is the byte stream of one
+// (nodus::detail::request_parser of framework/src/http/detail/request_parser.hpp), fed the way
+// framework/src/http/connection*.cpp feed them: the input is the byte stream of one
 // connection, possibly several pipelined requests, delivered in segments.
 //
 // Invariants (an abort is a finding):
@@ -13,7 +13,7 @@
 //    check is refused by the full check too, and a head the full check accepts has no
 //    refused prefix (else the answer would depend on TCP segmentation);
 //  - a head check_request_head accepts, Beast accepts too (header_limit and body_limit as in
-//    connection.cpp; 413 only when the declared length is over the limit), with the same
+//    connection_exchange.cpp; 413 only when the declared length is over the limit), with the same
 //    framing: same chunked flag, same Content-Length, body-less exactly when neither;
 //    and the same method and target as the request line;
 //  - body: never more than max_body_bytes delivered; a Content-Length body delivers exactly
@@ -140,12 +140,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
         nodus::detail::exchange ex;
         counting body;
-        ex.on_data_ = [&body](std::string_view chunk) { body.bytes += chunk.size(); };
-        auto& p = ex.parser_.emplace(ex);
+        (void)ex.body().on_data([&body](std::string_view chunk) { body.bytes += chunk.size(); });
+        auto& p = ex.start_parsing();
         p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
         p.body_limit(cfg.max_body_bytes);
         beast::error_code ec;
-        std::string const head_copy{head};   // connection.cpp parses its own copy too
+        std::string const head_copy{head};   // the connection parses its own copy too
         auto const used = p.put(boost::asio::const_buffer(head_copy.data(), head_copy.size()), ec);
         if (ec == beast::http::error::body_limit) {
             if (!(info.has_content_length && info.content_length > cfg.max_body_bytes))
@@ -180,14 +180,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // The request line as the application will see it.
         auto const sp1 = head.find(' ');
         auto const sp2 = head.find(' ', sp1 + 1);
-        if (ex.method_ != head.substr(0, sp1))
+        if (ex.req().method() != head.substr(0, sp1))
             fail("method differs from the request line", head);
-        if (ex.target_ != head.substr(sp1 + 1, sp2 - sp1 - 1))
+        if (ex.req().target() != head.substr(sp1 + 1, sp2 - sp1 - 1))
             fail("target differs from the request line", head);
-        if (ex.path_.size() + (ex.query_.data() ? ex.query_.size() + 1 : 0) < ex.target_.size() &&
-            ex.target_.find('?') != std::string_view::npos)
+        if (ex.req().path().size() + (ex.req().query_string().data() ? ex.req().query_string().size() + 1 : 0) <
+                ex.req().target().size() &&
+            ex.req().target().find('?') != std::string_view::npos)
             fail("path and query do not cover the target", head);
-        if (ex.fields_.size() > cfg.max_headers)
+        if (ex.req().fields().size() > cfg.max_headers)
             fail("more fields than max_headers", head);
 
         if (p.is_done())

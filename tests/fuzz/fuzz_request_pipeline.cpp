@@ -86,8 +86,8 @@ nodus::router make_router()
     });
     r.get("/query", [](request req, response res) {
         std::string out;
-        if (auto a = req.query("a"))
-            out += *a;
+        if (req.has_query("a"))
+            out += req.query("a");
         for (auto const& p : req.query_params())
             out += std::string{p.name} + "=" + std::string{p.value} + ";";
         res.end(out);
@@ -285,7 +285,7 @@ fixture& server()
         });
         fx->port = fut.get();
         the_fixture = fx;
-        // The framework's pools (connection.cpp's block and string pools, the exchange pool)
+        // The framework's pools (buffer_pool.cpp's blocks and strings, exchange_pool.cpp's exchanges)
         // are function-local statics created by the first connections. Create them now, so
         // that stop_server, registered after them, runs before they are destroyed at exit:
         // it closes whatever connection the last input left lingering.

@@ -27,9 +27,9 @@ using nodus::test::test_server;
 
 namespace {
 
-std::uint64_t number(std::optional<std::string_view> s, std::uint64_t fallback) {
+std::uint64_t number(std::string_view s, std::uint64_t fallback) {
     std::uint64_t v = fallback;
-    if (s) std::from_chars(s->data(), s->data() + s->size(), v);
+    std::from_chars(s.data(), s.data() + s.size(), v);
     return v;
 }
 

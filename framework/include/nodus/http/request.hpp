@@ -11,9 +11,9 @@
 #include <string_view>
 #include <system_error>
 
-namespace nodus {
+#include <nodus/http/detail/exchange_ptr.hpp>
 
-namespace detail { class exchange; }
+namespace nodus {
 
 /** One header field as received. Views stay valid while any handle to the exchange lives. */
 struct header_field {
@@ -30,7 +30,12 @@ struct param {
 /** The request of one exchange.
 
     Handles are cheap to copy (a non-atomic reference count: everything runs on the
-    loop thread). Capture them by value in callbacks that outlive the handler.
+    loop thread). Capture them by value in callbacks that outlive the handler. A handle
+    is shallow: every call acts on the shared exchange, so all of them work on a `const`
+    copy (no `mutable` lambda needed).
+
+    Accessors that look something up by name return an empty view when it is absent;
+    the matching `has_…` call tells an absent value from an empty one.
 
     @par Lifetime
     Strings returned by accessors stay valid while any `request` or `response` handle
@@ -40,11 +45,6 @@ struct param {
 class request {
 public:
     request() noexcept = default;
-    request(const request& other) noexcept;
-    request& operator=(const request& other) noexcept;
-    request(request&& other) noexcept;
-    request& operator=(request&& other) noexcept;
-    ~request();
 
     /** The method token, e.g. "GET". */
     std::string_view method() const noexcept;
@@ -55,8 +55,10 @@ public:
     /** The raw query string after '?', without the '?'; empty when there is none. */
     std::string_view query_string() const noexcept;
     /** The first value of the query parameter `name`, percent-decoded and with '+' as
-        space; nullopt when absent. */
-    std::optional<std::string_view> query(std::string_view name) const;
+        space; empty when absent. */
+    std::string_view query(std::string_view name) const;
+    /** True when the query has a parameter `name` (possibly with an empty value). */
+    bool has_query(std::string_view name) const;
     /** Every query parameter in order, decoded. */
     std::span<const nodus::param> query_params() const;
 
@@ -75,6 +77,8 @@ public:
 
     /** The value of route parameter `name` (":name" or "*"), percent-decoded; empty when absent. */
     std::string_view param(std::string_view name) const noexcept;
+    /** True when the matched route has a parameter `name`. */
+    bool has_param(std::string_view name) const noexcept;
     /** Every route parameter of the matched route. */
     std::span<const nodus::param> params() const noexcept;
 
@@ -85,17 +89,17 @@ public:
 
     /** Receive the body chunk by chunk. Registering starts the flow (and sends
         `100 Continue` when the client asked for it). */
-    void on_data(std::function<void(std::string_view chunk)> fn);
+    void on_data(std::function<void(std::string_view chunk)> fn) const;
     /** Called once when the whole body has arrived (at once when there is no body). */
-    void on_end(std::function<void()> fn);
+    void on_end(std::function<void()> fn) const;
     /** Called once if the body cannot complete: the client went away, the body is
         malformed, too large or too slow. */
-    void on_error(std::function<void(std::error_code)> fn);
+    void on_error(std::function<void(std::error_code)> fn) const;
 
     /** Stop reading the socket: no `on_data` until `resume()`. */
-    void pause() noexcept;
+    void pause() const noexcept;
     /** Start or restart the body flow. */
-    void resume();
+    void resume() const;
     bool paused() const noexcept;
     /** True once the whole body was delivered. */
     bool complete() const noexcept;
@@ -103,19 +107,18 @@ public:
     /** Collect the whole body, up to `limit` bytes, then call `fn` with it. Over the
         limit, `fn` gets `nodus::errc::body_too_large` and a 413 is answered unless the
         application already responded. */
-    void body(std::size_t limit, std::function<void(std::error_code, std::string)> fn);
+    void body(std::size_t limit, std::function<void(std::error_code, std::string)> fn) const;
 
     /** True when the connection closed before the exchange finished. */
     bool aborted() const noexcept;
 
     explicit operator bool() const noexcept { return ex_ != nullptr; }
 
-    /// @cond internal
-    explicit request(detail::exchange* ex) noexcept;
-    detail::exchange* native() const noexcept { return ex_; }
-    /// @endcond
 private:
-    detail::exchange* ex_ = nullptr;
+    friend class detail::handle_access;
+    explicit request(detail::exchange* ex) noexcept : ex_(ex) {}
+
+    detail::exchange_ptr ex_;
 };
 
 } // namespace nodus

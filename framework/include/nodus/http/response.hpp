@@ -6,9 +6,9 @@
 #include <functional>
 #include <string_view>
 
-namespace nodus {
+#include <nodus/http/detail/exchange_ptr.hpp>
 
-namespace detail { class exchange; }
+namespace nodus {
 
 /** The response of one exchange.
 
@@ -20,64 +20,59 @@ namespace detail { class exchange; }
     The exchange lives while any handle exists. A response must be finished exactly once:
     when the last handle of an unfinished response goes away the server answers 500
     (or closes the connection if the headers were sent) and logs it. After the client
-    went away every call is a no-op that returns false.
+    went away every call is a no-op that returns false. A handle is shallow: every call
+    acts on the shared exchange, so all of them work on a `const` copy.
 */
 class response {
 public:
     response() noexcept = default;
-    response(const response& other) noexcept;
-    response& operator=(const response& other) noexcept;
-    response(response&& other) noexcept;
-    response& operator=(response&& other) noexcept;
-    ~response();
 
     /** Set the status code (default 200). Ignored once headers are sent. */
-    response& status(int code) noexcept;
+    const response& status(int code) const noexcept;
     int status() const noexcept;
 
     /** Replace header `name` with `value`. Returns false (and changes nothing) once the
         headers were sent or when name or value contain invalid bytes. */
-    bool set(std::string_view name, std::string_view value);
+    bool set(std::string_view name, std::string_view value) const;
     /** Add another `name: value` line. Same rules as `set`. */
-    bool append(std::string_view name, std::string_view value);
+    bool append(std::string_view name, std::string_view value) const;
     /** Remove every `name` header. */
-    bool remove(std::string_view name);
-    /** The first value set for `name`, empty when none. */
+    bool remove(std::string_view name) const;
+    /** The first value set for `name` (case-insensitive), empty when none. */
     std::string_view get(std::string_view name) const noexcept;
 
     /** Send the status line and headers now. */
-    bool write_head(int code = 0);
+    bool write_head(int code = 0) const;
     bool headers_sent() const noexcept;
 
     /** Queue a body chunk. Returns false when the queued bytes reach the high-water
         mark (wait for `on_drain`) or when the response cannot be written any more
         (check `finished()` / `aborted()`). The bytes are copied. */
-    bool write(std::string_view chunk);
+    bool write(std::string_view chunk) const;
     /** After `write` returned false: called once, when the queued bytes have been written
         to the socket. */
-    void on_drain(std::function<void()> fn);
+    void on_drain(std::function<void()> fn) const;
 
     /** Finish the response, optionally with a last piece of body. Returns false when
         it was already finished or the client went away. */
-    bool end(std::string_view body = {});
+    bool end(std::string_view body = {}) const;
 
     /** True once `end` was called, or once the client went away (nothing more can be sent). */
     bool finished() const noexcept;
     /** True when the connection closed before the response was fully sent. */
     bool aborted() const noexcept;
     /** Called once if the connection closes before the response was fully sent. */
-    void on_close(std::function<void()> fn);
+    void on_close(std::function<void()> fn) const;
     /** Bytes queued and not yet written to the socket. */
     std::size_t buffered() const noexcept;
 
     explicit operator bool() const noexcept { return ex_ != nullptr; }
 
-    /// @cond internal
-    explicit response(detail::exchange* ex) noexcept;
-    detail::exchange* native() const noexcept { return ex_; }
-    /// @endcond
 private:
-    detail::exchange* ex_ = nullptr;
+    friend class detail::handle_access;
+    explicit response(detail::exchange* ex) noexcept : ex_(ex) {}
+
+    detail::exchange_ptr ex_;
 };
 
 } // namespace nodus

@@ -13,7 +13,10 @@
 
 namespace nodus::http {
 
-namespace detail { class server_impl; }
+namespace detail {
+class server_impl;
+struct server_access;
+}
 
 /** The application's request callback. */
 using handler = std::function<void(request, response)>;
@@ -66,10 +69,9 @@ public:
     /** Called when the server accepts connections (after listen). */
     void on_listening(std::function<void()> fn);
 
-    /// @cond internal
-    detail::server_impl* impl() const noexcept { return impl_; }
-    /// @endcond
 private:
+    friend struct detail::server_access;
+
     detail::server_impl* impl_ = nullptr;
 };
 

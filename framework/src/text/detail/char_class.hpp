@@ -105,4 +105,18 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept
     return true;
 }
 
+/// Whether the comma-separated list `list` (RFC 9110 5.6.1, e.g. a Connection value) holds
+/// `token`, compared case-insensitively; empty elements and OWS around them are skipped.
+constexpr bool list_has_token(std::string_view list, std::string_view token) noexcept
+{
+    while (true) {
+        const auto comma = list.find(',');
+        if (iequals(trim_ows(list.substr(0, comma)), token))
+            return true;
+        if (comma == std::string_view::npos)
+            return false;
+        list.remove_prefix(comma + 1);
+    }
+}
+
 } // namespace nodus::detail

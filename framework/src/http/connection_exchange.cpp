@@ -1,0 +1,222 @@
+// The connection's side of an exchange: starting it from a parsed head, its body, its
+// end, and the canned answers when something goes wrong.
+#include "http/detail/connection.hpp"
+#include "http/detail/exchange.hpp"
+#include "http/detail/server_impl.hpp"
+
+#include <nodus/http/error.hpp>
+#include <nodus/log/log.hpp>
+#include <spdlog/logger.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace nodus::http::detail {
+
+namespace beast = boost::beast;
+using nodus::detail::exchange;
+using nodus::detail::handle_access;
+// Holds an exchange across a call that may detach it from the connection.
+using pin = nodus::detail::exchange_ptr;
+
+void connection::begin_exchange(std::string_view head) {
+    head_info info;
+    auto vd = check_request_head(head, srv_.cfg(), info);
+    if (vd.status) {
+        reject(vd.status, vd.reason);
+        return;
+    }
+    exchange* ex = open_exchange(head, info);
+    if (!ex) return;
+    cur_ = ex;
+    if (++served_ >= 2) hot_ = true;
+    srv_.count_request();
+    keep_alive_ = info.keep_alive && srv_.keep_alive_allowed();
+    body_.stop();
+    if (ex->req().method() == "HEAD") ex->res().set_no_body();
+    if (ex->parser()->is_done()) {
+        ex->body().mark_done();
+        state_ = conn_state::waiting;
+    } else {
+        state_ = conn_state::body;
+    }
+    update_wait();
+
+    pin hold{ex};
+    try {
+        srv_.on_request()(handle_access::request_of(ex), handle_access::response_of(ex));
+    } catch (const std::exception& e) {
+        handler_failed(*ex, e.what());
+    } catch (...) {
+        handler_failed(*ex, "unknown exception");
+    }
+}
+
+// An exchange with the head parsed by Beast, or null (and the request refused).
+exchange* connection::open_exchange(std::string_view head, const head_info& info) {
+    exchange* ex = nodus::detail::acquire_exchange();
+    ex->attach(this);
+    auto& req = ex->req();
+    req.assign(head, info);
+    // Only the access log reads the start time.
+    req.set_start(log::access_enabled() ? clock::now() : clock::time_point{});
+    req.set_remote(remote_);
+    auto& p = ex->start_parsing();
+    p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
+    if (srv_.cfg().max_body_bytes) p.body_limit(srv_.cfg().max_body_bytes);
+    else p.body_limit(boost::none);
+    beast::error_code ec;
+    auto stored = req.head();
+    p.put(boost::asio::const_buffer(stored.data(), stored.size()), ec);
+    if (!ec && p.is_header_done()) return ex;
+    ex->attach(nullptr);
+    nodus::detail::recycle_exchange(ex);
+    if (ec == beast::http::error::body_limit) reject(413, "declared body over the limit");
+    else reject(400, ec ? "malformed request head" : "incomplete request head");
+    return nullptr;
+}
+
+void connection::handler_failed(exchange& ex, const char* what) {
+    log::get().error("{} {}: handler threw: {}", ex.req().method(), ex.req().target(), what);
+    if (ex.conn() != this) return;
+    if (!ex.res().head_sent() && !ex.res().ended()) {
+        error_response(ex, 500);
+    } else if (!ex.res().ended()) {
+        res_abort(ex);
+    }
+}
+
+// Answer `status` through the exchange (the application had not started a response).
+void connection::error_response(exchange& ex, int status) {
+    ex.res().prepare_error(status);
+    auto text = std::string(reason(status)) + "\n";
+    res_write(ex, text, true);
+}
+
+std::size_t connection::feed_body(std::string_view data, bool& more) {
+    exchange* ex = cur_;
+    pin hold{ex};
+    auto [used, result] = body_.feed(*ex, data);
+    if (cur_ != ex || state_ != conn_state::body) return used;   // a callback moved things on
+    if (result != feed_result::more && result != feed_result::progressed && result != feed_result::done)
+        log::get().debug("{} {}: request body ends: {}", ex->req().method(), ex->req().target(),
+                         to_string(result));
+    switch (result) {
+    case feed_result::more: more = true; break;
+    case feed_result::progressed: break;
+    case feed_result::not_worth_it:
+        // Not worth reading: close after the response instead.
+        stop_input();
+        ex->body().fail(make_error_code(nodus::errc::aborted));
+        break;
+    case feed_result::too_large:
+        body_failed(413, make_error_code(nodus::errc::body_too_large));
+        break;
+    case feed_result::malformed:
+        body_failed(400, make_error_code(nodus::errc::bad_body));
+        break;
+    case feed_result::done:
+        state_ = conn_state::waiting;
+        update_wait();
+        ex->body().finish();
+        break;
+    }
+    return used;
+}
+
+// No more bytes will be read for this request: the connection closes after its response.
+void connection::stop_input() noexcept {
+    keep_alive_ = false;
+    break_input();
+    state_ = conn_state::waiting;
+}
+
+// The body cannot complete: tell the application, answer if it has not, then close.
+void connection::body_failed(int status, std::error_code code) {
+    exchange* ex = cur_;
+    pin hold{ex};
+    stop_input();
+    ex->body().fail(code);
+    if (cur_ != ex) return;
+    if (!ex->res().head_sent() && !ex->res().ended()) error_response(*ex, status);
+    else if (!ex->res().ended()) res_abort(*ex);
+}
+
+void connection::finish_exchange() {
+    exchange* ex = cur_;
+    if (log::access_enabled()) {
+        auto& req = ex->req();
+        auto ms = req.start() == clock::time_point{}
+                      ? 0.0
+                      : std::chrono::duration<double, std::milli>(clock::now() - req.start()).count();
+        log::access(req.remote_address(), req.method(), req.target(), ex->res().status(),
+                    ex->res().body_bytes(), ms);
+    }
+    bool body_ok = ex->body().done();
+    detach_exchange(false);
+    body_.stop();
+    state_ = !keep_alive_ || !body_ok || input_ == input_state::broken ? conn_state::closing : conn_state::head;
+    update_wait();
+}
+
+void connection::detach_exchange(bool aborted) {
+    exchange* ex = cur_;
+    if (!ex) return;
+    cur_ = nullptr;
+    pin hold{ex};
+    ex->detach(aborted, buffered() != 0);
+}
+
+void connection::exchange_unreferenced(exchange& ex) {
+    // Every handle is gone. An unfinished response can never be finished now.
+    if (&ex != cur_) return;
+    if (!ex.res().ended()) {
+        log::get().warn("{} {}: the handler dropped its response without ending it (response {}, body {})",
+                        ex.req().method(), ex.req().target(), to_string(ex.res().phase()),
+                        to_string(ex.body().state()));
+        if (!ex.res().head_sent()) {
+            if (!ex.body().done() && !ex.body().asked()) start_discard(ex);
+            error_response(ex, 500);
+            return;
+        }
+        res_abort(ex);
+        return;
+    }
+    if (!ex.body().settled() && state_ == conn_state::body) {
+        start_discard(ex);
+        schedule();
+    }
+}
+
+void connection::start_discard(exchange& ex) {
+    if (body_.discarding() || ex.body().done()) return;
+    if (ex.req().info().expect_continue && !ex.body().continue_answered()) {
+        // The client waits for our word before sending the body: never ask, and close.
+        stop_input();
+        ex.body().fail(make_error_code(nodus::errc::aborted));
+        return;
+    }
+    body_.start_discard(ex);
+}
+
+void connection::body_flow_changed(exchange& ex) {
+    if (&ex != cur_ || state_ == conn_state::closed) return;
+    auto& body = ex.body();
+    if (ex.req().info().expect_continue && !body.continue_answered() && !ex.res().head_sent() &&
+        ex.req().info().version == 11)
+        out_.interim_continue();
+    body.set_continue_answered();
+    schedule();
+}
+
+void connection::reject(int status, const char* why) {
+    log::get().debug("rejecting request with {}: {}", status, why ? why : "");
+    out_.reject(status, fields());
+    keep_alive_ = false;
+    break_input();
+    state_ = conn_state::closing;
+    in_.beg = in_.end;
+    if (!in_process_) schedule();
+}
+
+} // namespace nodus::http::detail

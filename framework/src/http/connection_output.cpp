@@ -1,0 +1,228 @@
+// The connection's output side (responses queued by the handles, written with direct
+// non-blocking sends), its timeouts and its end: closing, lingering, parking, deletion.
+#include "http/detail/connection.hpp"
+#include "http/detail/exchange.hpp"
+#include "http/detail/server_impl.hpp"
+
+#include <nodus/http/error.hpp>
+#include <nodus/log/log.hpp>
+#include <spdlog/logger.h>
+
+#include <boost/asio/post.hpp>
+
+#include <sys/ioctl.h>
+
+namespace nodus::http::detail {
+
+namespace asio = boost::asio;
+using nodus::detail::exchange;
+
+server_fields connection::fields() noexcept { return srv_.fields(); }
+
+bool connection::res_write_head(exchange& ex) {
+    if (&ex != cur_ || state_ == conn_state::closed) return false;
+    keep_alive_ = out_.head(ex, fields(), keep_alive_, false, 0);
+    if (!in_process_) schedule();
+    return true;
+}
+
+bool connection::res_write(exchange& ex, std::string_view chunk, bool last) {
+    if (&ex != cur_ || state_ == conn_state::closed || ex.res().ended()) return false;
+    // A body nobody will read: drop it (or plan to close) before the head says so.
+    if (last && !ex.body().done() && !ex.body().asked() && state_ == conn_state::body) start_discard(ex);
+    if (!ex.res().head_sent()) keep_alive_ = out_.head(ex, fields(), keep_alive_, last, chunk.size());
+    if (!out_.body(ex, chunk, last)) keep_alive_ = false;
+    if (!in_process_) schedule();
+    if (last) return true;
+    if (buffered() >= srv_.cfg().high_water_mark) {
+        ex.res().set_need_drain();
+        return false;
+    }
+    return true;
+}
+
+void connection::res_abort(exchange& ex) {
+    if (&ex != cur_) return;
+    close_now();
+}
+
+// ------------------------------------------------------------------ writing
+
+void connection::flush() {
+    while (buffered()) {
+        boost::system::error_code ec;
+        auto bytes = out_.unsent();
+        std::size_t n = sock_.write_some(asio::const_buffer(bytes.data(), bytes.size()), ec);
+        if (ec == asio::error::would_block || (!ec && n < bytes.size())) {
+            out_.sent(n);
+            out_.compact();
+            if (n) srv_.move_to(this, wait_kind::send);
+            wait_writable();
+            return;
+        }
+        if (ec) {
+            close_now();
+            return;
+        }
+        out_.sent(n);
+    }
+    out_.all_sent();
+    after_flush();
+}
+
+void connection::wait_writable() {
+    if (writing_) return;
+    writing_ = true;
+    ++pending_;
+    update_wait();
+    sock_.async_wait(socket_type::wait_write, [this](const boost::system::error_code& ec) {
+        --pending_;
+        writing_ = false;
+        if (state_ != conn_state::closed) {
+            if (ec) close_now();
+            else {
+                flush();
+                advance();
+            }
+        }
+        maybe_delete();
+    });
+}
+
+void connection::after_flush() {
+    if (!cur_ || buffered() >= srv_.cfg().high_water_mark) return;
+    if (auto fn = cur_->res().take_drain()) {
+        nodus::detail::exchange_ptr hold{cur_};
+        fn();
+    }
+}
+
+// ------------------------------------------------------------------ closing
+
+void connection::begin_close() {
+    if (state_ == conn_state::closed || state_ == conn_state::lingering) return;
+    detach_exchange(false);
+    if (input_ == input_state::eof) {
+        close_now();
+        return;
+    }
+    boost::system::error_code ec;
+    sock_.shutdown(socket_type::shutdown_send, ec);
+    // Linger only when the client may still be sending (we stopped reading mid-stream,
+    // or bytes are waiting): closing with unread data would reset the connection and
+    // could destroy the response before the client reads it.
+    int unread = 0;
+    bool may_send = input_ == input_state::broken || in_.unread() ||
+                    (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0);
+    if (ec || !may_send) {
+        close_now();
+        return;
+    }
+    state_ = conn_state::lingering;
+    in_.beg = in_.end = 0;
+    update_wait();
+    start_read();
+}
+
+void connection::close_now() {
+    if (state_ == conn_state::closed) return;
+    detach_exchange(true);
+    state_ = conn_state::closed;
+    boost::system::error_code ec;
+    sock_.close(ec);
+    teardown();
+}
+
+// After the socket was closed or released: out of the lists, buffers back to the pools
+// (a cancelled read never touches its buffer again), and deletion left to the
+// completion handlers and one posted step, so no caller up the stack ever returns into
+// a freed connection.
+void connection::teardown() {
+    srv_.remove(this);
+    release_in();
+    out_.release();
+    ++pending_;
+    asio::post(sock_.get_executor(), [this] {
+        --pending_;
+        maybe_delete();
+    });
+}
+
+void connection::retire() {
+    keep_alive_ = false;
+    // A connection accepted a moment ago has its first request on the way, and an idle
+    // one may have bytes in the socket we have not looked at yet: let both be answered
+    // (with Connection: close) rather than dropped.
+    int unread = 0;
+    if (served_ == 0 || (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0)) return;
+    if (idle()) {
+        state_ = conn_state::closing;
+        schedule();
+    }
+}
+
+void connection::maybe_delete() {
+    if (state_ == conn_state::closed && pending_ == 0) {
+        auto& srv = srv_;
+        bool parked = parked_;
+        delete this;
+        if (!parked) srv.on_connection_gone();
+        else srv.maybe_delete();
+    }
+}
+
+int connection::release_for_park() {
+    boost::system::error_code ec;
+    // release() cancels the pending read (its handler runs later with operation_aborted)
+    // and hands the descriptor over without closing it.
+    int fd = sock_.release(ec);
+    if (ec) return -1;
+    state_ = conn_state::closed;
+    parked_ = true;
+    teardown();
+    return fd;
+}
+
+void connection::on_timeout(wait_kind k) {
+    log::get().debug("connection timed out: waited for {} in state {}", to_string(k), to_string(state_));
+    switch (k) {
+    case wait_kind::idle:
+        if (srv_.can_park()) srv_.park(this);
+        else close_now();
+        break;
+    case wait_kind::header:
+        if (in_.unread()) reject(408, "request head timed out");
+        else close_now();
+        break;
+    case wait_kind::body:
+        if (cur_) body_failed(408, make_error_code(nodus::errc::timeout));
+        else close_now();
+        break;
+    default:
+        close_now();
+        break;
+    }
+}
+
+void connection::update_wait() {
+    if (state_ == conn_state::closed) return;
+    wait_kind k = wait_kind::none;
+    switch (state_) {
+    case conn_state::head:
+        k = (in_.unread() || served_ == 0) ? wait_kind::header : wait_kind::idle;
+        break;
+    case conn_state::body: k = wait_kind::body; break;
+    case conn_state::lingering: k = wait_kind::linger; break;
+    default: k = wait_kind::none; break;
+    }
+    if (writing_) k = wait_kind::send;
+    if (k != hook_.kind) srv_.move_to(this, k);
+}
+
+void connection::release_buffers_if_idle() {
+    // The read block stays while a read is pending into it; parking returns it.
+    if (state_ != conn_state::head || cur_ || buffered()) return;
+    out_.release();
+}
+
+} // namespace nodus::http::detail

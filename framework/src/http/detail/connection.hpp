@@ -1,0 +1,171 @@
+#pragma once
+// One client connection: reads and parses requests, runs one exchange at a time, writes
+// the responses in order, and closes politely.
+#include "http/detail/body_reader.hpp"
+#include "http/detail/buffer_pool.hpp"
+#include "http/detail/response_writer.hpp"
+#include "http/detail/strict.hpp"
+#include "http/detail/wait_lists.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <system_error>
+
+namespace nodus::detail { class exchange; }
+
+namespace nodus::http::detail {
+
+using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                     boost::asio::io_context::executor_type>;
+
+class server_impl;
+
+/// Where the connection is in its request cycle.
+enum class conn_state : std::uint8_t {
+    head,        // waiting for (the rest of) a request head
+    body,        // the current request's body is being read (or discarded)
+    waiting,     // the request is read; the application is answering
+    closing,     // no more requests: close once the output is flushed
+    lingering,   // our side is shut; reading what the client still sends, then close
+    closed,      // no more I/O; deleted once no operation is pending
+};
+
+/// What can still come from the client.
+enum class input_state : std::uint8_t {
+    open,
+    broken,   // the byte stream cannot be parsed further (we stopped mid-request)
+    eof,      // the client half-closed
+};
+
+const char* to_string(conn_state s) noexcept;
+
+class connection {
+public:
+    connection(server_impl& srv, socket_type sock) noexcept;
+    ~connection();
+
+    void start(bool fresh = true);  // fresh: a new connection, not one back from parking
+    void close_now();              // abort: no more I/O
+    int release_for_park();        // hand the socket over for parking; -1 on failure
+    void retire();                 // finish the current exchange, then close
+    bool idle() const noexcept;
+    void on_timeout(wait_kind k);
+
+    // From the exchange and its handles
+    bool res_write(nodus::detail::exchange& ex, std::string_view chunk, bool last);
+    bool res_write_head(nodus::detail::exchange& ex);
+    void res_abort(nodus::detail::exchange& ex);
+    void exchange_unreferenced(nodus::detail::exchange& ex);
+    void body_flow_changed(nodus::detail::exchange& ex);
+    std::size_t buffered() const noexcept { return out_.buffered(); }
+    std::uint32_t served() const noexcept { return served_; }
+    bool hot() const noexcept { return hot_; }
+    void set_served(std::uint32_t n) noexcept { served_ = n; }
+    conn_state state() const noexcept { return state_; }
+
+    list_hook hook_;                        // owned by the server's wait_lists
+    boost::asio::ip::tcp::endpoint remote_;
+
+private:
+    // reading (connection.cpp)
+    void start_read();
+    bool prepare_block();
+    void on_read(const boost::system::error_code& ec, std::size_t n);
+    void on_readable(const boost::system::error_code& ec);
+    void release_in() noexcept;
+    void on_eof();
+    bool wants_input() const noexcept;
+    std::size_t process(std::string_view data);
+    std::size_t process_head(std::string_view data, bool& complete);
+    void advance();
+    void tail();
+    void schedule();
+    // requests and bodies (connection_exchange.cpp)
+    void begin_exchange(std::string_view head);
+    nodus::detail::exchange* open_exchange(std::string_view head, const head_info& info);
+    void handler_failed(nodus::detail::exchange& ex, const char* what);
+    void error_response(nodus::detail::exchange& ex, int status);
+    std::size_t feed_body(std::string_view data, bool& more);
+    void body_failed(int status, std::error_code code);
+    void stop_input() noexcept;
+    void start_discard(nodus::detail::exchange& ex);
+    void finish_exchange();
+    void detach_exchange(bool aborted);
+    void reject(int status, const char* why);
+    // writing and closing (connection_output.cpp)
+    void flush();
+    void wait_writable();
+    void after_flush();
+    void begin_close();
+    void teardown();
+    void update_wait();
+    void release_buffers_if_idle();
+    void maybe_delete();
+    server_fields fields() noexcept;
+    void break_input() noexcept {
+        if (input_ == input_state::open) input_ = input_state::broken;
+    }
+
+    server_impl& srv_;
+    socket_type sock_;
+    read_buffer in_;
+    response_writer out_;
+    body_reader body_;
+    nodus::detail::exchange* cur_ = nullptr;
+    struct head_progress {          // only while a request head is incomplete
+        partial_scan scan;
+        std::size_t searched = 0;
+    };
+    std::unique_ptr<head_progress> partial_;
+    std::uint32_t served_ = 0;
+    conn_state state_ = conn_state::head;
+    input_state input_ = input_state::open;
+    std::uint8_t pending_ = 0;     // async operations outstanding
+    bool reading_ = false;
+    bool writing_ = false;
+    bool scheduled_ = false;
+    bool in_process_ = false;
+    bool keep_alive_ = true;
+    bool parked_ = false;          // closed because its socket went to the parking lot
+    bool hot_ = false;             // busy enough to keep a read block
+};
+
+// wait_lists' members run several times per request: defined here, where the
+// connection's hook is known, so that they inline.
+inline void wait_lists::append(connection* c, wait_kind k) noexcept {
+    auto& l = lists_[int(k)];
+    auto& h = c->hook_;
+    h.kind = k;
+    h.prev = l.tail;
+    h.next = nullptr;
+    if (l.tail) l.tail->hook_.next = c;
+    else l.head = c;
+    l.tail = c;
+    ++l.size;
+}
+
+inline void wait_lists::remove(connection* c) noexcept {
+    auto& h = c->hook_;
+    auto& l = lists_[int(h.kind)];
+    if (h.prev) h.prev->hook_.next = h.next;
+    else l.head = h.next;
+    if (h.next) h.next->hook_.prev = h.prev;
+    else l.tail = h.prev;
+    h.prev = h.next = nullptr;
+    --l.size;
+    h.kind = wait_kind::count;
+}
+
+inline bool wait_lists::move_to(connection* c, wait_kind k) noexcept {
+    if (c->hook_.kind == wait_kind::count) return false;
+    remove(c);
+    append(c, k);
+    if (k != wait_kind::none) c->hook_.deadline = coarse_now() + lists_[int(k)].timeout;
+    return true;
+}
+
+} // namespace nodus::http::detail

@@ -1,0 +1,87 @@
+#pragma once
+// Parking of idle keep-alive connections: a parked connection is just its descriptor in a
+// side epoll set (no connection object, no buffer, no Asio per-socket state), kept in
+// deadline order. The server brings one back into Asio when bytes (or a close) arrive.
+#include "http/detail/wait_lists.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace nodus::http::detail {
+
+/// A keep-alive connection idle this long is parked (busy connections; others at once).
+inline constexpr std::uint32_t park_after_ms = 1000;
+
+struct parked_conn {
+    parked_conn* prev = nullptr;
+    parked_conn* next = nullptr;
+    clock::time_point deadline;
+    int fd = -1;
+    std::uint32_t served = 0;
+    bool v6 = false;
+};
+
+class parking_lot {
+public:
+    explicit parking_lot(boost::asio::io_context& ctx) noexcept : ctx_(ctx) {}
+    parking_lot(const parking_lot&) = delete;
+    parking_lot& operator=(const parking_lot&) = delete;
+    ~parking_lot();
+
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return !head_; }
+    /// The one whose deadline comes first.
+    parked_conn* oldest() const noexcept { return head_; }
+
+    /// Create the epoll set on first use; false when the system refuses.
+    bool open();
+    /// Park `fd` until `deadline`; false (and `fd` closed) when epoll refuses it.
+    bool add(int fd, std::uint32_t served, bool v6, clock::time_point deadline);
+    /// Out of the lot; the caller owns the returned descriptor and must delete `p`.
+    void take(parked_conn* p) noexcept;
+    /// Out of the lot, descriptor closed, `p` deleted.
+    void close(parked_conn* p) noexcept;
+
+    /// Wait (once) until some parked descriptor is ready; `fn(error_code)`.
+    template <class F>
+    void watch(F&& fn) {
+        watching_ = true;
+        watch_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                           [this, fn = std::forward<F>(fn)](const boost::system::error_code& ec) mutable {
+                               watching_ = false;
+                               fn(ec);
+                           });
+    }
+    bool watching() const noexcept { return watching_; }
+    void cancel_watch() noexcept;
+    /// Call `fn(parked_conn*)` for each descriptor that is ready now.
+    template <class F>
+    void each_ready(F&& fn) {
+        parked_conn* ready[64];
+        int n = poll(ready, 64);
+        for (int i = 0; i < n; ++i) fn(ready[i]);
+    }
+
+    /// True once many connections were parked since the last call: time to give freed
+    /// memory back to the system.
+    bool trim_due() noexcept;
+
+private:
+    int poll(parked_conn** out, int max) noexcept;
+    void unlink(parked_conn* p) noexcept;
+
+    boost::asio::io_context& ctx_;
+    int fd_ = -1;
+    std::unique_ptr<boost::asio::posix::stream_descriptor> watch_;   // owns fd_
+    bool watching_ = false;
+    parked_conn* head_ = nullptr;
+    parked_conn* tail_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t since_trim_ = 0;
+};
+
+} // namespace nodus::http::detail

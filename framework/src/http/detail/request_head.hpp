@@ -1,0 +1,107 @@
+#pragma once
+// The request half of an exchange: the head as received, and every view into it.
+#include <nodus/http/request.hpp>
+
+#include "http/detail/access.hpp"
+#include "http/detail/strict.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nodus::detail {
+
+class request_head {
+public:
+    /// Start a request: `head` is copied; the parser then reports the line and the fields
+    /// as views into the copy (see head()).
+    void assign(std::string_view head, const http::detail::head_info& info);
+    /// The stored copy of the head, to be parsed.
+    std::string_view head() const noexcept { return head_; }
+    std::size_t capacity() const noexcept { return head_.capacity(); }
+
+    void set_line(std::string_view method, std::string_view target) noexcept;
+    void add_field(std::string_view name, std::string_view value) { fields_.push_back({name, value}); }
+
+    std::string_view method() const noexcept { return method_; }
+    std::string_view target() const noexcept { return target_; }
+    std::string_view path() const noexcept { return path_; }
+    std::string_view query_string() const noexcept { return query_; }
+    const http::detail::head_info& info() const noexcept { return info_; }
+    std::span<const header_field> fields() const noexcept { return fields_; }
+    const header_field* find_field(std::string_view name) const noexcept;
+
+    void set_params(std::span<const param> p) noexcept;
+    std::span<const param> params() const noexcept { return {params_.data(), nparams_}; }
+    const param* find_param(std::string_view name) const noexcept;
+
+    /// Decoded on first use; decoded strings are kept by the head.
+    std::span<const param> query_params();
+    const param* find_query(std::string_view name);
+
+    /// Copy `bytes` into storage that lives as long as the request.
+    std::string_view keep(std::string_view bytes);
+
+    void set_remote(const boost::asio::ip::tcp::endpoint& ep) noexcept { remote_ = ep; }
+    std::string_view remote_address() noexcept;
+    std::uint16_t remote_port() const noexcept { return remote_.port(); }
+
+    using clock = std::chrono::steady_clock;
+    void set_start(clock::time_point t) noexcept { start_ = t; }
+    clock::time_point start() const noexcept { return start_; }
+
+    void reset() noexcept;   // blank, capacity kept
+
+private:
+    std::string head_;
+    std::string_view method_, target_, path_, query_;
+    std::vector<header_field> fields_;
+    http::detail::head_info info_;
+    std::array<param, max_route_params> params_{};
+    std::size_t nparams_ = 0;
+    std::vector<param> query_params_;
+    bool query_parsed_ = false;
+    std::vector<std::unique_ptr<char[]>> kept_;
+    boost::asio::ip::tcp::endpoint remote_;
+    char remote_text_[48] = {};
+    clock::time_point start_;
+};
+
+// Run for every request: inline.
+inline void request_head::assign(std::string_view head, const http::detail::head_info& info) {
+    head_.assign(head.data(), head.size());
+    info_ = info;
+}
+
+inline void request_head::set_line(std::string_view method, std::string_view target) noexcept {
+    method_ = method;
+    target_ = target;
+    auto q = target_.find('?');
+    if (q == std::string_view::npos) {
+        path_ = target_;
+        query_ = {};
+    } else {
+        path_ = target_.substr(0, q);
+        query_ = target_.substr(q + 1);
+    }
+}
+
+inline void request_head::reset() noexcept {
+    head_.clear();
+    method_ = target_ = path_ = query_ = {};
+    fields_.clear();
+    info_ = {};
+    nparams_ = 0;
+    query_params_.clear();
+    query_parsed_ = false;
+    kept_.clear();
+    remote_text_[0] = 0;
+}
+
+} // namespace nodus::detail

@@ -1,0 +1,68 @@
+#include "http/detail/request_head.hpp"
+#include "text/detail/char_class.hpp"
+#include "text/detail/query.hpp"
+
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace nodus::detail {
+
+const header_field* request_head::find_field(std::string_view name) const noexcept {
+    for (auto& f : fields_)
+        if (nodus::detail::iequals(f.name, name)) return &f;
+    return nullptr;
+}
+
+void request_head::set_params(std::span<const param> p) noexcept {
+    nparams_ = std::min(p.size(), max_route_params);
+    std::copy_n(p.begin(), nparams_, params_.begin());
+}
+
+const param* request_head::find_param(std::string_view name) const noexcept {
+    for (auto& p : params())
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::span<const param> request_head::query_params() {
+    if (!query_parsed_) {
+        query_parsed_ = true;
+        auto store = [this](std::string_view decoded) { return keep(decoded); };
+        split_query(query_, [&](std::string_view n, std::string_view v) {
+            query_params_.push_back({decode_component(n, true, store), decode_component(v, true, store)});
+        });
+    }
+    return query_params_;
+}
+
+const param* request_head::find_query(std::string_view name) {
+    for (auto& p : query_params())
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::string_view request_head::keep(std::string_view bytes) {
+    auto buf = std::make_unique<char[]>(bytes.size() ? bytes.size() : 1);
+    if (!bytes.empty()) std::memcpy(buf.get(), bytes.data(), bytes.size());
+    std::string_view out{buf.get(), bytes.size()};
+    kept_.push_back(std::move(buf));
+    return out;
+}
+
+std::string_view request_head::remote_address() noexcept {
+    if (!remote_text_[0]) {
+        // Formatted once per exchange, straight into the exchange (the access log asks for it
+        // on every request).
+        auto* sa = remote_.data();
+        const void* addr = sa->sa_family == AF_INET6
+                               ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr)
+                               : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+        ::inet_ntop(sa->sa_family, addr, remote_text_, sizeof remote_text_);
+    }
+    return remote_text_;
+}
+
+} // namespace nodus::detail

@@ -1,0 +1,91 @@
+// The server's side of parking (detail/parking.hpp): moving idle keep-alive connections
+// into the parking lot and back out when their next request arrives.
+#include "http/detail/server_impl.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace nodus::http::detail {
+
+namespace asio = boost::asio;
+
+bool server_impl::can_park() const noexcept {
+    return cfg_.keep_alive_timeout_ms > park_after_ms + 100 && !closing_ && !retiring_;
+}
+
+void server_impl::park(connection* c) {
+    // Busy connections park after park_after_ms of idleness, others at once.
+    auto idle_left = std::chrono::milliseconds(cfg_.keep_alive_timeout_ms - (c->hot() ? park_after_ms : 0));
+    if (!parking_.open()) {
+        c->close_now();
+        return;
+    }
+    bool v6 = c->remote_.address().is_v6();
+    std::uint32_t served = c->served();
+    int fd = c->release_for_park();
+    if (fd < 0) {
+        c->close_now();
+        return;
+    }
+    auto deadline = clock::now() + idle_left;
+    if (!parking_.add(fd, served, v6, deadline)) {
+        note_gone();
+        return;
+    }
+    if (!sweeper_armed_ || deadline < sweeper_at_) arm_sweeper(deadline);
+    watch_parked();
+}
+
+void server_impl::watch_parked() {
+    if (parking_.watching() || parking_.empty()) return;
+    ++pending_;
+    parking_.watch([this](const boost::system::error_code& ec) {
+        --pending_;
+        if (!ec) {
+            parking_.each_ready([this](parked_conn* p) { unpark(p); });
+            watch_parked();
+        }
+        maybe_delete();
+    });
+}
+
+// Bytes (or a close) arrived: back into Asio with a new connection object.
+void server_impl::unpark(parked_conn* p) {
+    parking_.take(p);
+    socket_type sock{ctx_};
+    boost::system::error_code ec;
+    sock.assign(p->v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), p->fd, ec);
+    if (ec) {
+        ::close(p->fd);
+        delete p;
+        note_gone();
+        return;
+    }
+    sock.non_blocking(true, ec);
+    auto remote = sock.remote_endpoint(ec);
+    auto* c = new connection(*this, std::move(sock));
+    c->remote_ = remote;
+    c->set_served(p->served);
+    delete p;
+    c->start(false);
+}
+
+void server_impl::close_parked(parked_conn* p) noexcept {
+    parking_.close(p);
+    note_gone();
+}
+
+void server_impl::close_all_parked(bool spare_pending) noexcept {
+    // A parked connection whose request is already in the socket is served (with
+    // Connection: close) rather than dropped.
+    for (auto* p = parking_.oldest(); p;) {
+        auto* next = p->next;
+        int unread = 0;
+        if (spare_pending && ::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0) unpark(p);
+        else close_parked(p);
+        p = next;
+    }
+    parking_.cancel_watch();
+}
+
+} // namespace nodus::http::detail

@@ -1,0 +1,122 @@
+// The response's header lines and phase, without a connection.
+#include "http/detail/response_state.hpp"
+
+#include <gtest/gtest.h>
+
+using nodus::detail::framing;
+using nodus::detail::response_phase;
+using nodus::detail::response_state;
+
+TEST(response_state, names_compare_case_insensitively) {
+    response_state r;
+    EXPECT_TRUE(r.set("X-Token", "one"));
+    EXPECT_TRUE(r.set("x-token", "two"));
+    EXPECT_EQ(r.get("X-TOKEN"), "two");
+    EXPECT_EQ(r.lines(), "x-token: two\r\n");
+    EXPECT_TRUE(r.append("X-Token", "three"));
+    EXPECT_EQ(r.get("x-token"), "two");
+    EXPECT_TRUE(r.remove("X-TOKEN"));
+    EXPECT_EQ(r.lines(), "");
+    EXPECT_FALSE(r.remove("X-Token"));
+    EXPECT_EQ(r.get("X-Token"), "");
+}
+
+TEST(response_state, connection_close_is_a_case_insensitive_token) {
+    for (const char* v : {"close", "Close", "CLOSE", "keep-alive, Close"}) {
+        response_state r;
+        EXPECT_TRUE(r.set("Connection", v));
+        EXPECT_TRUE(r.wants_close()) << v;
+        EXPECT_EQ(r.lines(), "") << v;   // the pipeline writes Connection itself
+    }
+    response_state r;
+    r.set("connection", "keep-alive");
+    EXPECT_FALSE(r.wants_close());
+}
+
+TEST(response_state, content_length_is_declared_not_stored) {
+    response_state r;
+    EXPECT_TRUE(r.set("content-length", "42"));
+    EXPECT_EQ(r.declared_length(), 42u);
+    EXPECT_EQ(r.lines(), "");
+    EXPECT_FALSE(r.set("Content-Length", "4x"));
+    EXPECT_FALSE(r.set("Content-Length", ""));
+    EXPECT_FALSE(r.set("Content-Length", "12345678901234567890"));
+    EXPECT_EQ(r.declared_length(), 42u);
+    EXPECT_TRUE(r.remove("Content-Length"));
+    EXPECT_FALSE(r.declared_length());
+}
+
+TEST(response_state, framing_and_invalid_fields_are_refused) {
+    response_state r;
+    EXPECT_FALSE(r.set("Transfer-Encoding", "chunked"));
+    EXPECT_FALSE(r.set("transfer-encoding", "gzip"));
+    EXPECT_FALSE(r.set("Bad Name", "x"));
+    EXPECT_FALSE(r.set("X-Ok", "line\r\nInjected: yes"));
+    EXPECT_EQ(r.lines(), "");
+}
+
+TEST(response_state, date_and_server_are_noted) {
+    response_state r;
+    r.set("date", "Thu, 01 Jan 2026 00:00:00 GMT");
+    r.set("SERVER", "mine");
+    EXPECT_TRUE(r.has_date());
+    EXPECT_TRUE(r.has_server());
+    r.remove("Date");
+    EXPECT_FALSE(r.has_date());
+}
+
+TEST(response_state, nothing_changes_once_the_head_is_sent) {
+    response_state r;
+    EXPECT_TRUE(r.set_status(404));
+    EXPECT_FALSE(r.set_status(99));
+    EXPECT_FALSE(r.set_status(1000));
+    r.mark_head_sent(framing::chunked);
+    EXPECT_EQ(r.phase(), response_phase::head_sent);
+    EXPECT_FALSE(r.set_status(200));
+    EXPECT_FALSE(r.set("X-Late", "1"));
+    EXPECT_FALSE(r.remove("X-Late"));
+    EXPECT_EQ(r.status(), 404);
+    EXPECT_EQ(r.body_framing(), framing::chunked);
+    r.mark_ended();
+    EXPECT_TRUE(r.ended());
+    EXPECT_TRUE(r.head_sent());
+    EXPECT_STREQ(to_string(r.phase()), "ended");
+}
+
+TEST(response_state, error_answer_replaces_the_fields) {
+    response_state r;
+    r.set("X-A", "1");
+    r.set("Content-Length", "3");
+    r.prepare_error(413);
+    EXPECT_EQ(r.status(), 413);
+    EXPECT_EQ(r.lines(), "Content-Type: text/plain\r\n");
+    EXPECT_FALSE(r.declared_length());
+    EXPECT_TRUE(r.wants_close());
+    response_state s;
+    s.prepare_error(404);
+    EXPECT_FALSE(s.wants_close());
+}
+
+TEST(response_state, drain_fires_only_after_a_refused_write) {
+    response_state r;
+    int drains = 0;
+    r.on_drain([&] { ++drains; });
+    EXPECT_FALSE(r.take_drain());
+    r.set_need_drain();
+    auto fn = r.take_drain();
+    ASSERT_TRUE(fn);
+    fn();
+    EXPECT_FALSE(r.take_drain());
+    EXPECT_EQ(drains, 1);
+}
+
+TEST(response_state, close_callback_runs_once_and_late_ones_at_once) {
+    response_state r;
+    int closes = 0;
+    r.on_close([&] { ++closes; });
+    r.abort();
+    EXPECT_TRUE(r.aborted());
+    EXPECT_EQ(closes, 1);
+    r.on_close([&] { ++closes; });
+    EXPECT_EQ(closes, 2);
+}
