@@ -268,6 +268,7 @@ TEST(cluster_rr, kill_9_worker_under_load_is_replaced_and_served_again) {
     // The replacement is taking its turns while the load goes on.
     auto end = clock::now() + 3s;
     while (clock::now() < end && l.served()[replacement] < 20) std::this_thread::sleep_for(5ms);
+    wait_until([&] { return l.ok() > 100; }, 10s);
     l.stop();
 
     auto served = l.served();
@@ -356,6 +357,8 @@ TEST(cluster_rr, sighup_reload_under_new_connection_load_loses_nothing) {
                 return std::all_of(current.begin(), current.end(), [&](int pid) { return served[pid] > 0; });
             }, 3s);
         }
+        // Keep the load going on the last generation until it is a run of some size.
+        wait_until([&] { return l.ok() > 200; }, 10s);
         l.stop();
         std::printf("[ reload ] ok %d failed %d: %s\n", l.ok(), l.failed(), show(l.served()).c_str());
         EXPECT_EQ(l.failed(), 0) << l.failures() << "\n" << p.log();

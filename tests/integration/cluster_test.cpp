@@ -173,6 +173,7 @@ TEST(cluster, kill_9_worker_is_replaced) {
         return std::any_of(served.begin(), served.end(),
                            [&](int pid) { return pid != victim && pid != survivor; });
     }, 3s);
+    wait_until([&] { return l.ok() > 100; }, 10s);
     l.stop();
 
     auto after = p.workers();
