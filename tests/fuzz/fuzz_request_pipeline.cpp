@@ -1,5 +1,5 @@
 // libFuzzer driver for the whole request pipeline over a real TCP connection: the real
-// nodus::http::server and connection code, a nodus::router, and handlers that use the
+// nodus::server and connection code, a nodus::router, and handlers that use the
 // request/response API (on_data with pause/resume, body(), headers, query and route
 // parameters, end with a body, streaming write, dropped responses, exceptions, async ends).
 //
@@ -229,7 +229,7 @@ nodus::router make_router()
 
 struct fixture {
     std::unique_ptr<nodus::router> router;
-    std::unique_ptr<nodus::http::server> srv;
+    std::unique_ptr<nodus::server> srv;
     std::thread thread;
     std::uint16_t port = 0;
 };
@@ -273,7 +273,7 @@ fixture& server()
         fx->thread = std::thread([fx, &ready, cfg] {
             try {
                 const nodus::router* r = fx->router.get();
-                fx->srv = std::make_unique<nodus::http::server>(
+                fx->srv = std::make_unique<nodus::server>(
                     [r](nodus::request req, nodus::response res) { (*r)(req, res); }, cfg);
                 fx->srv->listen(0, "127.0.0.1");
                 ready.set_value(fx->srv->port());

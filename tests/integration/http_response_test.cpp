@@ -12,7 +12,7 @@ using nodus::test::test_server;
 namespace {
 
 // Answers with `Connection: <value>` as the application set it.
-nodus::http::handler connection_header(std::string value) {
+nodus::handler connection_header(std::string value) {
     return [value](request, response res) {
         res.set("Connection", value);
         res.end("bye\n");

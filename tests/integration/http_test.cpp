@@ -59,7 +59,7 @@ void pump(response res, std::shared_ptr<std::uint64_t> left, observed* obs) {
     res.end();
 }
 
-nodus::http::handler demo(observed& obs) {
+nodus::handler demo(observed& obs) {
     return [&obs](request req, response res) {
         auto path = req.path();
         if (path == "/") {

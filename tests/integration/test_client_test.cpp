@@ -19,7 +19,7 @@ using nodus::test::test_server;
 
 namespace {
 
-nodus::http::handler hello() {
+nodus::handler hello() {
     return [](request, response res) { res.end("hello\n"); };
 }
 

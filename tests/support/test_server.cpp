@@ -10,12 +10,12 @@
 
 namespace nodus::test {
 
-test_server::test_server(http::handler h, http_config cfg) {
+test_server::test_server(handler h, http_config cfg) {
     std::promise<std::uint16_t> ready;
     auto fut = ready.get_future();
     thread_ = std::thread([this, &ready, h = std::move(h), cfg = std::move(cfg)]() mutable {
         try {
-            srv_ = std::make_unique<http::server>(std::move(h), std::move(cfg));
+            srv_ = std::make_unique<server>(std::move(h), std::move(cfg));
             srv_->listen(0, "127.0.0.1");
             ready.set_value(srv_->port());
         } catch (...) {

@@ -13,7 +13,7 @@ namespace nodus::test {
 class test_server {
 public:
     /// `h` runs on the loop thread for every request.
-    explicit test_server(http::handler h, http_config cfg = {});
+    explicit test_server(handler h, http_config cfg = {});
     /// Closes the server at once and requires the loop to run out of work within
     /// 5 seconds: a leaked connection, timer or exchange fails the test.
     ~test_server();
@@ -32,7 +32,7 @@ public:
     void close_gracefully();
 
 private:
-    std::unique_ptr<http::server> srv_;
+    std::unique_ptr<server> srv_;
     std::thread thread_;
     std::uint16_t port_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <nodus/cluster/cluster.hpp>
 #include <nodus/config/config.hpp>
 #include <nodus/http/error.hpp>
+#include <nodus/http/handler.hpp>
 #include <nodus/http/request.hpp>
 #include <nodus/http/response.hpp>
 #include <nodus/http/server.hpp>

@@ -23,7 +23,7 @@ void apply_loop(const config& cfg) {
 
 struct app::state {
     config cfg;
-    std::optional<http::server> srv;
+    std::optional<server> srv;
 };
 
 app::app(int argc, char** argv, std::string default_config) : st_(std::make_unique<state>()) {

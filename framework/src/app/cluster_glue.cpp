@@ -8,7 +8,7 @@
 
 namespace nodus::detail {
 
-void listen_clustered(const config& cfg, http::server& srv) {
+void listen_clustered(const config& cfg, server& srv) {
     // In the master, run_master returns once the cluster has stopped: the process is done,
     // and the exception carries its exit code past the application's code to main().
     int exit_code = 0;

@@ -1,4 +1,4 @@
-// The public `nodus::http::server` handle and the framework's hooks into a server.
+// The public `nodus::server` handle and the framework's hooks into a server.
 #include "http/detail/server_impl.hpp"
 
 #include <utility>
@@ -13,8 +13,11 @@ void adopt(server& srv, int fd) { server_access::impl(srv)->adopt(fd); }
 void set_hooks(server& srv, server_hooks hooks) { server_access::impl(srv)->set_hooks(std::move(hooks)); }
 void retire_connections(server& srv) { server_access::impl(srv)->retire(); }
 } // namespace detail
+} // namespace nodus::http
 
-server::server(handler h, http_config cfg) : impl_(new detail::server_impl(std::move(h), std::move(cfg))) {}
+namespace nodus {
+
+server::server(handler h, http_config cfg) : impl_(new http::detail::server_impl(std::move(h), std::move(cfg))) {}
 server::server(server&& o) noexcept : impl_(std::exchange(o.impl_, nullptr)) {}
 server& server::operator=(server&& o) noexcept {
     // The server this handle held is let go by `old`'s destructor, after the swap.
@@ -36,4 +39,4 @@ std::size_t server::connections() const noexcept { return impl_ ? impl_->open() 
 std::uint64_t server::requests() const noexcept { return impl_ ? impl_->requests() : 0; }
 void server::on_listening(std::function<void()> fn) { impl_->on_listening(std::move(fn)); }
 
-} // namespace nodus::http
+} // namespace nodus

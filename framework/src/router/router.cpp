@@ -23,12 +23,12 @@ struct router_impl {
     };
 
     route_trie trie;
-    std::vector<route_handler> handlers;
+    std::vector<handler> handlers;
     std::vector<mounted> chain;
-    route_handler not_found;
+    handler not_found;
     error_handler on_error;
 
-    void add(std::string_view method, bool all, std::string_view path, route_handler h);
+    void add(std::string_view method, bool all, std::string_view path, handler h);
     void run(request& req, response& res, std::uint32_t index) const noexcept;
     void dispatch(request& req, response& res) const;
     void fail(request& req, response& res, std::exception_ptr e) const noexcept;
@@ -62,7 +62,7 @@ void answer(response& res, int status, std::string_view body)
 
 } // namespace
 
-void router_impl::add(std::string_view method, bool all, std::string_view path, route_handler h)
+void router_impl::add(std::string_view method, bool all, std::string_view path, handler h)
 {
     if (!h)
         throw std::invalid_argument("route \"" + std::string{path} + "\": empty handler");
@@ -175,21 +175,21 @@ router::router(router&&) noexcept = default;
 router& router::operator=(router&&) noexcept = default;
 router::~router() = default;
 
-router& router::get(std::string_view path, route_handler h) { return route("GET", path, std::move(h)); }
-router& router::post(std::string_view path, route_handler h) { return route("POST", path, std::move(h)); }
-router& router::put(std::string_view path, route_handler h) { return route("PUT", path, std::move(h)); }
-router& router::patch(std::string_view path, route_handler h) { return route("PATCH", path, std::move(h)); }
-router& router::del(std::string_view path, route_handler h) { return route("DELETE", path, std::move(h)); }
-router& router::head(std::string_view path, route_handler h) { return route("HEAD", path, std::move(h)); }
-router& router::options(std::string_view path, route_handler h) { return route("OPTIONS", path, std::move(h)); }
+router& router::get(std::string_view path, handler h) { return route("GET", path, std::move(h)); }
+router& router::post(std::string_view path, handler h) { return route("POST", path, std::move(h)); }
+router& router::put(std::string_view path, handler h) { return route("PUT", path, std::move(h)); }
+router& router::patch(std::string_view path, handler h) { return route("PATCH", path, std::move(h)); }
+router& router::del(std::string_view path, handler h) { return route("DELETE", path, std::move(h)); }
+router& router::head(std::string_view path, handler h) { return route("HEAD", path, std::move(h)); }
+router& router::options(std::string_view path, handler h) { return route("OPTIONS", path, std::move(h)); }
 
-router& router::all(std::string_view path, route_handler h)
+router& router::all(std::string_view path, handler h)
 {
     impl_->add({}, true, path, std::move(h));
     return *this;
 }
 
-router& router::route(std::string_view method, std::string_view path, route_handler h)
+router& router::route(std::string_view method, std::string_view path, handler h)
 {
     impl_->add(method, false, path, std::move(h));
     return *this;
@@ -219,7 +219,7 @@ router& router::use(std::string_view prefix, middleware m)
     return *this;
 }
 
-router& router::on_not_found(route_handler h)
+router& router::on_not_found(handler h)
 {
     impl_->not_found = std::move(h);
     return *this;

@@ -1,6 +1,6 @@
 #pragma once
 /** @file
-    `nodus::http::server`: accepts connections and runs the HTTP/1.1 pipeline.
+    `nodus::server`: accepts connections and runs the HTTP/1.1 pipeline.
 */
 #include <cstdint>
 #include <functional>
@@ -8,18 +8,16 @@
 #include <string_view>
 
 #include <nodus/config/config.hpp>
+#include <nodus/http/handler.hpp>
 #include <nodus/http/request.hpp>
 #include <nodus/http/response.hpp>
 
-namespace nodus::http {
+namespace nodus {
 
-namespace detail {
+namespace http::detail {
 class server_impl;
 struct server_access;
 }
-
-/** The application's request callback. */
-using handler = std::function<void(request, response)>;
 
 /** An HTTP/1.1 server on the process's loop (Node's `http.Server`).
 
@@ -70,9 +68,9 @@ public:
     void on_listening(std::function<void()> fn);
 
 private:
-    friend struct detail::server_access;
+    friend struct http::detail::server_access;
 
-    detail::server_impl* impl_ = nullptr;
+    http::detail::server_impl* impl_ = nullptr;
 };
 
-} // namespace nodus::http
+} // namespace nodus

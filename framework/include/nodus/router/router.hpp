@@ -10,6 +10,7 @@
 #include <memory>
 #include <string_view>
 
+#include <nodus/http/handler.hpp>
 #include <nodus/http/request.hpp>
 #include <nodus/http/response.hpp>
 
@@ -35,7 +36,6 @@ private:
     std::uint32_t index_;
 };
 
-using route_handler = std::function<void(request, response)>;
 using middleware = std::function<void(request, response, next_fn)>;
 using error_handler = std::function<void(request, response, std::exception_ptr)>;
 
@@ -59,17 +59,17 @@ public:
     router& operator=(router&&) noexcept;
     ~router();
 
-    router& get(std::string_view path, route_handler h);
-    router& post(std::string_view path, route_handler h);
-    router& put(std::string_view path, route_handler h);
-    router& patch(std::string_view path, route_handler h);
-    router& del(std::string_view path, route_handler h);
-    router& head(std::string_view path, route_handler h);
-    router& options(std::string_view path, route_handler h);
+    router& get(std::string_view path, handler h);
+    router& post(std::string_view path, handler h);
+    router& put(std::string_view path, handler h);
+    router& patch(std::string_view path, handler h);
+    router& del(std::string_view path, handler h);
+    router& head(std::string_view path, handler h);
+    router& options(std::string_view path, handler h);
     /** Every method. */
-    router& all(std::string_view path, route_handler h);
+    router& all(std::string_view path, handler h);
     /** Any method token (e.g. "PROPFIND"). */
-    router& route(std::string_view method, std::string_view path, route_handler h);
+    router& route(std::string_view method, std::string_view path, handler h);
 
     /** Middleware for every request, in the order added, before route handlers. */
     router& use(middleware m);
@@ -78,7 +78,7 @@ public:
     router& use(std::string_view prefix, middleware m);
 
     /** Replace the default 404 answer. */
-    router& on_not_found(route_handler h);
+    router& on_not_found(handler h);
     /** Replace the default 500 answer for exceptions escaping handlers. */
     router& on_error(error_handler h);
 

@@ -14,6 +14,6 @@ namespace nodus::detail {
 /// over IPC; wires fair accepting, stats, IPC and graceful shutdown, and returns; the
 /// caller then runs the loop as usual.
 /// @throws std::system_error (bind failure, in the master, before any fork).
-void listen_clustered(const config& cfg, http::server& srv);
+void listen_clustered(const config& cfg, server& srv);
 
 } // namespace nodus::detail

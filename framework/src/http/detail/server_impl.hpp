@@ -1,5 +1,5 @@
 #pragma once
-// The server behind a `nodus::http::server` handle: the listener, the connections'
+// The server behind a `nodus::server` handle: the listener, the connections'
 // deadline lists and their sweeper, the parking lot, and a graceful stop.
 #include <nodus/config/config.hpp>
 #include <nodus/http/server.hpp>
