@@ -151,6 +151,26 @@ TEST(app_process, port_in_use_exits_2_with_the_address) {
     EXPECT_NE(log.find("Address already in use"), std::string::npos) << log;
 }
 
+TEST(app_process, a_host_name_binds_in_a_single_process_too) {
+    // The same resolution as the cluster master's (one way to bind): "localhost" is a name,
+    // not an address literal.
+    process p{{"--config", src("config/hello.ini"), "--server.port=0", "--server.host=localhost"}, {},
+              bin("apps/hello/hello")};
+    auto port = p.port();
+    ASSERT_NE(port, 0) << p.log();
+    EXPECT_NE(p.log().find("Server running at http://localhost:"), std::string::npos) << p.log();
+    auto r = nodus::test::exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "Hello World\n");
+}
+
+TEST(app_process, an_unknown_host_name_exits_2_naming_it) {
+    process p{{"--config", src("config/hello.ini"), "--server.port=0", "--server.host=no-such-host.invalid"}, {},
+              bin("apps/hello/hello")};
+    EXPECT_EQ(exit_code(p.wait_exit(10s)), 2);
+    EXPECT_NE(p.log().find("no-such-host.invalid"), std::string::npos) << p.log();
+}
+
 TEST(app_process, help_lists_every_key_and_exits_0) {
     process p{{"--help"}, {}, bin("apps/hello/hello")};
     auto st = p.wait_exit(5s);

@@ -1,11 +1,11 @@
 // The server: listening, accepting or adopting connections, their deadline lists and
 // the one timer that sweeps them.
 #include "http/detail/server_impl.hpp"
+#include "net/detail/listener.hpp"
 
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
 
-#include <boost/asio/ip/address.hpp>
 
 #include <cstring>
 #include <ctime>
@@ -39,48 +39,29 @@ void server_impl::configure(http_config cfg) {
 
 server_impl::~server_impl() = default;
 
-static std::system_error bind_error(const boost::system::error_code& ec, std::string_view host,
-                                    std::uint16_t port, const char* what) {
-    return std::system_error(std::error_code(ec.value(), std::system_category()),
-                             fmt::format("cannot {} {}:{}", what, host, port));
-}
-
+// One way to bind for the single process and the cluster master (net/): a host name works
+// in both modes, and the errors read the same.
 void server_impl::listen(std::uint16_t port, std::string_view host, int backlog) {
-    boost::system::error_code ec;
-    auto addr = asio::ip::make_address(std::string(host), ec);
-    if (ec) throw bind_error(ec, host, port, "parse address");
-    asio::ip::tcp::endpoint ep{addr, port};
-    acceptor_.open(ep.protocol(), ec);
-    if (ec) throw bind_error(ec, host, port, "open socket for");
-    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    acceptor_.bind(ep, ec);
-    if (ec) {
-        boost::system::error_code ignore;
-        acceptor_.close(ignore);
-        throw bind_error(ec, host, port, "listen on");
-    }
-    acceptor_.listen(backlog, ec);
-    if (ec) throw bind_error(ec, host, port, "listen on");
-    acceptor_.non_blocking(true, ec);
-    port_ = acceptor_.local_endpoint(ec).port();
-    do_accept();
-    if (on_listening_) on_listening_();
+    serve_listener(nodus::detail::bind_listener(std::string(host), port, backlog, false));
 }
 
 void server_impl::listen_fd(int fd) {
-    int copy = ::dup(fd);
-    if (copy < 0) throw std::system_error(errno, std::system_category(), "cannot adopt listening socket");
+    nodus::detail::unique_fd copy{::dup(fd)};
+    if (!copy) throw std::system_error(errno, std::system_category(), "cannot adopt listening socket");
+    serve_listener(std::move(copy));
+}
+
+void server_impl::serve_listener(nodus::detail::unique_fd fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    ::getsockname(copy, reinterpret_cast<sockaddr*>(&ss), &len);
+    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
     auto proto = ss.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
     boost::system::error_code ec;
-    acceptor_.assign(proto, copy, ec);
-    if (ec) {
-        ::close(copy);
+    acceptor_.assign(proto, fd.get(), ec);
+    if (ec)
         throw std::system_error(std::error_code(ec.value(), std::system_category()),
                                 "cannot adopt listening socket");
-    }
+    fd.release();   // the acceptor owns it now
     acceptor_.non_blocking(true, ec);
     port_ = acceptor_.local_endpoint(ec).port();
     do_accept();

@@ -36,6 +36,8 @@ public:
     ~server();
 
     /** Bind and listen on `host:port` (port 0: an ephemeral port; see `port()`).
+        `host` is an IP address or a host name, resolved at once; the first of its
+        addresses that binds is used.
         @throws std::system_error naming the address and the reason. */
     void listen(std::uint16_t port, std::string_view host = "127.0.0.1", int backlog = 511);
 

@@ -6,6 +6,7 @@
 #include <nodus/loop/loop.hpp>
 
 #include "http/detail/connection.hpp"
+#include "net/detail/unique_fd.hpp"
 #include "http/detail/hooks.hpp"
 #include "http/detail/parking.hpp"
 #include "http/detail/wait_lists.hpp"
@@ -72,6 +73,7 @@ public:
     std::size_t parked() const noexcept { return parking_.size(); }
 
 private:
+    void serve_listener(nodus::detail::unique_fd fd);   // takes a bound, listening socket
     std::string_view date() noexcept;   // "Thu, 26 Nov 2026 13:45:31 GMT"
     void do_accept();
     void accept_later(std::chrono::microseconds delay);
