@@ -33,6 +33,12 @@ std::size_t append_hex(char* out, std::uint64_t v) {
 
 // "HTTP/1.1 200 OK\r\n", without printf: this runs for every response.
 std::size_t status_line(char* out, int status) {
+    // Most responses are 200: one copy instead of formatting the code and looking up the phrase.
+    static constexpr std::string_view ok = "HTTP/1.1 200 OK\r\n";
+    if (status == 200) {
+        std::memcpy(out, ok.data(), ok.size());
+        return ok.size();
+    }
     std::memcpy(out, "HTTP/1.1 ", 9);
     auto r = std::to_chars(out + 9, out + 12, status);
     char* p = r.ptr;
