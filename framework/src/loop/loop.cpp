@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace nodus {
@@ -49,14 +50,24 @@ struct timer_state {
     bool active = true;
     bool firing = false;
 
+    // The pending wait's reference. It is given back when the handler is destroyed, whether it
+    // ran or not: a loop torn down at exit before the timer fired frees the state too.
+    struct wait_ref {
+        timer_state* s;
+        explicit wait_ref(timer_state* p) noexcept : s(p) { ++s->refs; }
+        wait_ref(wait_ref&& o) noexcept : s(std::exchange(o.s, nullptr)) {}
+        wait_ref(const wait_ref&) = delete;
+        ~wait_ref() {
+            if (s) s->release();
+        }
+    };
     void arm(std::chrono::milliseconds d) {
-        ++refs;
         t.expires_after(d);
-        t.async_wait([this](const boost::system::error_code& ec) { on_fire(ec); });
+        t.async_wait([r = wait_ref(this)](const boost::system::error_code& ec) { r.s->on_fire(ec); });
     }
     void on_fire(const boost::system::error_code& ec) {
-        // The pending wait's reference is held until the end, so the callback may
-        // cancel this timer or drop every handle.
+        // The pending wait's reference (wait_ref) is held until the handler is gone, so the
+        // callback may cancel this timer or drop every handle.
         if (!ec && active) {
             if (period.count() == 0) active = false;
             firing = true;
@@ -65,7 +76,6 @@ struct timer_state {
             if (active && period.count() > 0) arm(period);
             else fn = nullptr;
         }
-        release();
     }
     void release() noexcept {
         if (--refs == 0) delete this;
