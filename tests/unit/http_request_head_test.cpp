@@ -47,6 +47,34 @@ TEST(request_head, line_fields_and_query) {
     EXPECT_EQ(req.query_params().size(), 3u);
 }
 
+TEST(request_head, absolute_form_has_a_path_query_and_authority) {
+    const struct {
+        const char* target;
+        const char* path;
+        const char* query;
+        const char* authority;
+    } cases[] = {
+        {"http://example.com/a/b?x=1", "/a/b", "x=1", "example.com"},
+        {"HTTPS://[::1]:8443/a", "/a", "", "[::1]:8443"},
+        {"http://example.com", "/", "", "example.com"},
+        {"http://example.com?q", "/", "q", "example.com"},
+        {"x-y+z.1://h/?", "/", "", "h"},
+        // The other forms: no authority, the path is the target.
+        {"/a?b", "/a", "b", ""},
+        {"*", "*", "", ""},
+        {"example.com:443", "example.com:443", "", ""},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.target);
+        exchange ex;
+        ex.req().set_line("GET", c.target);
+        EXPECT_EQ(ex.req().target(), c.target);
+        EXPECT_EQ(ex.req().path(), c.path);
+        EXPECT_EQ(ex.req().query_string(), c.query);
+        EXPECT_EQ(ex.req().authority(), c.authority);
+    }
+}
+
 TEST(request_head, route_params_are_capped_and_found) {
     exchange ex;
     nodus::param many[nodus::detail::max_route_params + 4];

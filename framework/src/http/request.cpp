@@ -53,6 +53,11 @@ bool request::has_header(std::string_view name) const noexcept {
 std::span<const header_field> request::headers() const noexcept {
     return ex_ ? ex_->req().fields() : std::span<const header_field>{};
 }
+std::string_view request::host() const noexcept {
+    if (!ex_) return {};
+    auto authority = ex_->req().authority();
+    return authority.empty() ? header("host") : authority;
+}
 int request::version() const noexcept { return ex_ ? ex_->req().info().version : 11; }
 
 std::string_view request::remote_address() const noexcept {

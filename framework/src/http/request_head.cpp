@@ -1,7 +1,7 @@
 #include "http/detail/request_head.hpp"
 #include "text/detail/char_class.hpp"
 #include "text/detail/query.hpp"
-
+#include "text/detail/uri.hpp"
 
 #include <arpa/inet.h>
 
@@ -9,6 +9,15 @@
 #include <cstring>
 
 namespace nodus::detail {
+
+// Absolute-form: routed by its path, its authority standing for Host. The other forms
+// (asterisk, authority) have no path to take apart.
+std::string_view request_head::split_other_form(std::string_view target) noexcept {
+    absolute_form parts;
+    if (!split_absolute_form(target, parts)) return target;
+    authority_ = parts.authority;
+    return parts.path_and_query;
+}
 
 const header_field* request_head::find_field(std::string_view name) const noexcept {
     for (auto& f : fields_)

@@ -48,9 +48,13 @@ public:
 
     /** The method token, e.g. "GET". */
     std::string_view method() const noexcept;
-    /** The request-target exactly as received, e.g. "/a%20b?x=1". */
+    /** The request-target exactly as received, e.g. "/a%20b?x=1" or, in absolute-form,
+        "http://example.com/a?x=1". */
     std::string_view target() const noexcept;
-    /** The target's path, without the query (not percent-decoded). */
+    /** The target's path, without the query (not percent-decoded): "/a%20b" for both
+        examples above, "/" for an absolute-form target without a path ("http://h?x").
+        Routes match it. For "*" (OPTIONS) and an authority-form target (CONNECT), the
+        whole target. */
     std::string_view path() const noexcept;
     /** The raw query string after '?', without the '?'; empty when there is none. */
     std::string_view query_string() const noexcept;
@@ -61,6 +65,11 @@ public:
     bool has_query(std::string_view name) const;
     /** Every query parameter in order, decoded. */
     std::span<const nodus::param> query_params() const;
+
+    /** The host the request is for: the authority of an absolute-form target, which
+        replaces the Host field (RFC 9112 §3.2.2: "example.com" above), else the Host
+        field's value (an HTTP/1.1 request always has one; it may be empty). */
+    std::string_view host() const noexcept;
 
     /** The first value of header `name` (case-insensitive); empty when absent. */
     std::string_view header(std::string_view name) const noexcept;

@@ -31,8 +31,12 @@ public:
 
     std::string_view method() const noexcept { return method_; }
     std::string_view target() const noexcept { return target_; }
+    /// The path of an origin-form or absolute-form target ("/" when the latter has none);
+    /// the whole target of the other forms.
     std::string_view path() const noexcept { return path_; }
     std::string_view query_string() const noexcept { return query_; }
+    /// An absolute-form target's authority, which stands for Host (RFC 9112 3.2.2); else empty.
+    std::string_view authority() const noexcept { return authority_; }
     const http::detail::head_info& info() const noexcept { return info_; }
     std::span<const header_field> fields() const noexcept { return fields_; }
     const header_field* find_field(std::string_view name) const noexcept;
@@ -59,8 +63,10 @@ public:
     void reset() noexcept;   // blank, capacity kept
 
 private:
+    std::string_view split_other_form(std::string_view target) noexcept;
+
     std::string head_;
-    std::string_view method_, target_, path_, query_;
+    std::string_view method_, target_, path_, query_, authority_;
     std::vector<header_field> fields_;
     http::detail::head_info info_;
     std::array<param, max_route_params> params_{};
@@ -82,19 +88,22 @@ inline void request_head::assign(std::string_view head, const http::detail::head
 inline void request_head::set_line(std::string_view method, std::string_view target) noexcept {
     method_ = method;
     target_ = target;
-    auto q = target_.find('?');
+    authority_ = {};
+    auto path_query = target.empty() || target[0] == '/' ? target : split_other_form(target);
+    auto q = path_query.find('?');
     if (q == std::string_view::npos) {
-        path_ = target_;
+        path_ = path_query;
         query_ = {};
     } else {
-        path_ = target_.substr(0, q);
-        query_ = target_.substr(q + 1);
+        path_ = path_query.substr(0, q);
+        query_ = path_query.substr(q + 1);
     }
+    if (path_.empty() && !authority_.empty()) path_ = "/";
 }
 
 inline void request_head::reset() noexcept {
     head_.clear();
-    method_ = target_ = path_ = query_ = {};
+    method_ = target_ = path_ = query_ = authority_ = {};
     fields_.clear();
     info_ = {};
     nparams_ = 0;
