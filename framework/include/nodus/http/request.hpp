@@ -78,6 +78,17 @@ public:
     /** Every received header field, in order, repeats included. */
     std::span<const header_field> headers() const noexcept;
 
+    /** The first value of trailer field `name` (case-insensitive) from a chunked body's
+        trailer section; empty when absent. Trailer fields are kept apart from the header
+        fields, never merged into them (RFC 9110 §6.5.1). Set once the body is complete:
+        read them from `on_end` or the `body()` callback on. */
+    std::string_view trailer(std::string_view name) const noexcept;
+    /** True when the trailer section has field `name`. */
+    bool has_trailer(std::string_view name) const noexcept;
+    /** Every trailer field, in order, repeats included; empty until the body is complete,
+        and for a body that is not chunked. */
+    std::span<const header_field> trailers() const noexcept;
+
     /** 10 for HTTP/1.0, 11 for HTTP/1.1. */
     int version() const noexcept;
     /** The peer's IP address as text, and its port. */

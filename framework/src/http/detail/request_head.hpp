@@ -24,7 +24,7 @@ public:
     void assign(std::string_view head, const http::detail::head_info& info);
     /// The stored copy of the head, to be parsed.
     std::string_view head() const noexcept { return head_; }
-    std::size_t capacity() const noexcept { return head_.capacity(); }
+    std::size_t capacity() const noexcept { return head_.capacity() + trailer_section_.capacity(); }
 
     void set_line(std::string_view method, std::string_view target) noexcept;
     void add_field(std::string_view name, std::string_view value) { fields_.push_back({name, value}); }
@@ -40,6 +40,13 @@ public:
     const http::detail::head_info& info() const noexcept { return info_; }
     std::span<const header_field> fields() const noexcept { return fields_; }
     const header_field* find_field(std::string_view name) const noexcept;
+
+    /// A chunked body's trailer section as it arrives (chunked_decoder appends to it).
+    std::string& trailer_section() noexcept { return trailer_section_; }
+    /// The section is complete (and checked): index its fields, never merged with the head's.
+    void index_trailers();
+    std::span<const header_field> trailers() const noexcept { return trailers_; }
+    const header_field* find_trailer(std::string_view name) const noexcept;
 
     void set_params(std::span<const param> p) noexcept;
     std::span<const param> params() const noexcept { return {params_.data(), nparams_}; }
@@ -68,6 +75,8 @@ private:
     std::string head_;
     std::string_view method_, target_, path_, query_, authority_;
     std::vector<header_field> fields_;
+    std::string trailer_section_;
+    std::vector<header_field> trailers_;
     http::detail::head_info info_;
     std::array<param, max_route_params> params_{};
     std::size_t nparams_ = 0;
@@ -105,6 +114,8 @@ inline void request_head::reset() noexcept {
     head_.clear();
     method_ = target_ = path_ = query_ = authority_ = {};
     fields_.clear();
+    trailer_section_.clear();
+    trailers_.clear();
     info_ = {};
     nparams_ = 0;
     query_params_.clear();
