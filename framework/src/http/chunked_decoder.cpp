@@ -75,7 +75,7 @@ verdict chunked_decoder::chunk_byte(char c) noexcept {
         digits_ = false;
         ext_ = {};
         return {};
-    default:
+    default:   // the trailer section's states: trailer_byte's
         return bad("chunked decoder state");
     }
 }
@@ -128,7 +128,7 @@ verdict chunked_decoder::trailer_byte(char c, std::string& trailers) {
         if (c != '\n') return bad("bare CR");
         state_ = state_ == state::line_lf ? state::line : state::done;
         return {};
-    default:
+    default:   // the chunks' states: chunk_byte's
         return bad("chunked decoder state");
     }
 }
