@@ -1,9 +1,10 @@
 // libFuzzer driver for the request parsing path, in process (no socket, no loop):
 // framework/src/http/detail/strict.hpp (skip_leading_empty_lines, find_head_end,
-// check_partial_head, check_request_head) and Beast's parser with the framework's callbacks
-// (nodus::detail::request_parser of framework/src/http/detail/request_parser.hpp), fed the way
-// framework/src/http/connection*.cpp feed them: the input is the byte stream of one
-// connection, possibly several pipelined requests, delivered in segments.
+// check_partial_head, check_request_head), Beast's parser with the framework's callbacks
+// (nodus::detail::request_parser of framework/src/http/detail/request_parser.hpp) and, for a
+// chunked body, nodus's chunked_decoder (framework/src/http/detail/chunked_decoder.hpp), fed
+// the way framework/src/http/connection*.cpp and body_reader.cpp feed them: the input is the
+// byte stream of one connection, possibly several pipelined requests, delivered in segments.
 //
 // Invariants (an abort is a finding):
 //  - no ASan/UBSan report;
@@ -16,10 +17,19 @@
 //    connection_exchange.cpp; 413 only when the declared length is over the limit), with the same
 //    framing: same chunked flag, same Content-Length, body-less exactly when neither;
 //    and the same method and target as the request line;
+//  - the request line as the application sees it: method and target as sent; path and query
+//    rebuild the target (origin-form), or its end (absolute-form, whose authority is a valid
+//    host);
 //  - body: never more than max_body_bytes delivered; a Content-Length body delivers exactly
-//    Content-Length bytes.
+//    Content-Length bytes;
+//  - chunked body: the decoder's outcome (data, trailer section, refusal and the byte it is
+//    decided at) is the same fed a byte at a time as fed at once; its trailer fields are
+//    kept apart from the header fields, within max_headers and max_header_bytes, each one
+//    check_trailer_field accepts.
+#include "http/detail/chunked_decoder.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/strict.hpp"
+#include "text/detail/uri.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -94,6 +104,92 @@ struct counting {
     std::uint64_t bytes = 0;
 };
 
+struct decoded {
+    std::string data, trailers;
+    std::size_t used = 0;
+    int status = 0;
+    bool done = false;
+
+    bool operator==(const decoded&) const = default;
+};
+
+// A chunked body decoded on its own, `piece` bytes at a time.
+decoded decode_chunked(std::string_view in, std::size_t piece, const nodus::http_config& cfg)
+{
+    sd::chunked_decoder d;
+    d.set_limits({cfg.max_body_bytes, cfg.max_header_bytes, cfg.max_headers});
+    decoded out;
+    std::size_t fed = 0;
+    for (;;) {
+        if (out.used == fed) {
+            if (fed == in.size())
+                return out;
+            fed = std::min(in.size(), fed + piece);
+        }
+        auto const s = d.decode(in.substr(out.used, fed - out.used), out.trailers);
+        if (s.used > fed - out.used || s.data.size() > s.used)
+            fail("chunked_decoder used more bytes than it was given");
+        out.data += s.data;
+        out.used += s.used;
+        if (s.error || s.done) {
+            out.status = s.error.status;
+            out.done = s.done;
+            return out;
+        }
+    }
+}
+
+// The decoder's outcome must not depend on how the bytes arrive.
+void check_chunked_segmentation(std::string_view body, const nodus::http_config& cfg)
+{
+    auto const whole = decode_chunked(body, body.size() + 1, cfg);
+    auto const bytewise = decode_chunked(body, 1, cfg);
+    if (!(whole == bytewise))
+        fail("chunked_decoder: a byte at a time differs from all at once", body, whole.status,
+             bytewise.status);
+    if (whole.data.size() > cfg.max_body_bytes)
+        fail("chunked_decoder: more data than max_body_bytes", body);
+    if (whole.trailers.size() > cfg.max_header_bytes)
+        fail("chunked_decoder: trailer section over max_header_bytes", body);
+}
+
+void check_trailers(const nodus::detail::request_head& req, std::size_t head_fields,
+                    const nodus::http_config& cfg, std::string_view head)
+{
+    if (req.fields().size() != head_fields)
+        fail("trailer fields merged into the header fields", head);
+    if (req.trailers().size() > cfg.max_headers)
+        fail("more trailer fields than max_headers", head);
+    for (auto const& t : req.trailers()) {
+        if (sd::check_trailer_field(t.name, t.value).status)
+            fail("a trailer field check_trailer_field refuses was kept", head);
+        if (!t.value.empty() && (t.value.front() == ' ' || t.value.front() == '\t' ||
+                                 t.value.back() == ' ' || t.value.back() == '\t'))
+            fail("a trailer value keeps its OWS", head);
+    }
+}
+
+// path and query rebuild the target (origin-form and the others), or its end after the
+// authority (absolute-form, where an empty path reads as "/").
+void check_target_parts(const nodus::detail::request_head& req, std::string_view head)
+{
+    auto const target = req.target();
+    auto const query = req.query_string();
+    std::string rebuilt{req.path()};
+    if (query.data())
+        rebuilt += "?" + std::string{query};
+    if (req.authority().empty()) {
+        if (rebuilt != target)
+            fail("path and query do not rebuild the target", head);
+        return;
+    }
+    if (!nodus::detail::valid_host(req.authority()))
+        fail("absolute-form authority is not a valid host", head);
+    auto const after = target.substr(target.find("://") + 3 + req.authority().size());
+    if (rebuilt != after && !(req.path() == "/" && rebuilt.substr(1) == after))
+        fail("path and query do not rebuild the absolute-form target's end", head);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -143,7 +239,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)ex.body().on_data([&body](std::string_view chunk) { body.bytes += chunk.size(); });
         auto& p = ex.start_parsing();
         p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
-        p.body_limit(cfg.max_body_bytes);
+        p.set_limits(cfg);
         beast::error_code ec;
         std::string const head_copy{head};   // the connection parses its own copy too
         auto const used = p.put(boost::asio::const_buffer(head_copy.data(), head_copy.size()), ec);
@@ -184,45 +280,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fail("method differs from the request line", head);
         if (ex.req().target() != head.substr(sp1 + 1, sp2 - sp1 - 1))
             fail("target differs from the request line", head);
-        if (ex.req().path().size() + (ex.req().query_string().data() ? ex.req().query_string().size() + 1 : 0) <
-                ex.req().target().size() &&
-            ex.req().target().find('?') != std::string_view::npos)
-            fail("path and query do not cover the target", head);
-        if (ex.req().fields().size() > cfg.max_headers)
+        check_target_parts(ex.req(), head);
+        auto const head_fields = ex.req().fields().size();
+        if (head_fields > cfg.max_headers)
             fail("more fields than max_headers", head);
 
         if (p.is_done())
             continue;   // next pipelined request
 
+        if (info.chunked)
+            check_chunked_segmentation(all.substr(pos), cfg);
+
         // The body, in segments of `step` bytes as reads would bring them.
         bool done = false;
         std::size_t avail = std::min(all.size(), pos + step);
         for (;;) {
-            ec = {};
-            auto const n = p.put(boost::asio::const_buffer(all.data() + pos, avail - pos), ec);
-            pos += n;
+            auto const r = p.put_body(all.substr(pos, avail - pos));
+            if (r.used == 0 && pos < avail && !r.error && !r.done)
+                fail("put_body made no progress", head);
+            pos += r.used;
             if (body.bytes > cfg.max_body_bytes)
                 fail("more body bytes delivered than max_body_bytes", head);
-            if (ec == beast::http::error::need_more || (!ec && n == 0 && !p.is_done())) {
-                if (avail == all.size())
-                    break;   // the connection would wait for more
-                avail = std::min(all.size(), avail + step);
-                continue;
-            }
-            if (ec)
-                break;   // 400 / 413, then close
-            if (p.is_done()) {
+            if (r.error)
+                break;   // 400 / 413 / 431, then close
+            if (r.done) {
                 done = true;
                 break;
             }
             if (pos == avail) {
                 if (avail == all.size())
-                    break;
+                    break;   // the connection would wait for more
                 avail = std::min(all.size(), avail + step);
             }
         }
         if (!done)
             break;
+        check_trailers(ex.req(), head_fields, cfg, head);
         if (info.has_content_length && body.bytes != info.content_length)
             fail("Content-Length body delivered a different length", head,
                  static_cast<int>(body.bytes), static_cast<int>(info.content_length));

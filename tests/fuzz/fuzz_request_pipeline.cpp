@@ -1,7 +1,8 @@
 // libFuzzer driver for the whole request pipeline over a real TCP connection: the real
 // nodus::server and connection code, a nodus::router, and handlers that use the
-// request/response API (on_data with pause/resume, body(), headers, query and route
-// parameters, end with a body, streaming write, dropped responses, exceptions, async ends).
+// request/response API (on_data with pause/resume, body(), headers, trailers, host, query
+// and route parameters, end with a body, streaming write, dropped responses, exceptions,
+// async ends).
 //
 // The server runs once per process on a background thread (as tests/support/test_server
 // does), with small limits. For each input: connect, send the input in 1-3 writes (cut
@@ -77,7 +78,8 @@ nodus::router make_router()
         next();
     });
     r.get("/", [](request req, response res) {
-        std::string out = std::string{req.method()} + " " + std::string{req.target()} + "\n";
+        std::string out = std::string{req.method()} + " " + std::string{req.target()} + " " +
+                          std::string{req.host()} + std::string{req.path()} + "\n";
         for (auto const& h : req.headers())
             out += std::string{h.name} + "=" + std::string{h.value.substr(0, 16)} + "\n";
         out += req.remote_address();
@@ -104,7 +106,11 @@ nodus::router make_router()
             req.pause();
             nodus::set_timeout(std::chrono::milliseconds(0), [req]() mutable { req.resume(); });
         });
-        req.on_end([res, body]() mutable { res.end(*body); });
+        req.on_end([req, res, body]() mutable {
+            for (auto const& t : req.trailers())
+                *body += "\n" + std::string{t.name} + "=" + std::string{req.trailer(t.name).substr(0, 16)};
+            res.end(*body);
+        });
         req.on_error([res](std::error_code) mutable {
             if (!res.finished() && !res.headers_sent())
                 res.status(400).end("bad body\n");
@@ -113,13 +119,13 @@ nodus::router make_router()
         });
     });
     r.put("/echo", [](request req, response res) {
-        req.body(4096, [res](std::error_code ec, std::string body) mutable {
+        req.body(4096, [req, res](std::error_code ec, std::string body) mutable {
             if (ec) {
                 if (!res.finished())
                     res.status(413).end("collect:" + ec.message());
                 return;
             }
-            res.end("collect:" + body);
+            res.end("collect:" + body + (req.has_trailer("x-sum") ? "+sum" : ""));
         });
     });
     // Streams a chunked (HTTP/1.1) or close-delimited (HTTP/1.0) response.

@@ -21,7 +21,11 @@ bool parse(exchange& ex, std::string_view head, std::uint64_t body_limit = 1 << 
     nodus::http::detail::head_info info;
     ex.req().assign(head, info);
     auto& p = ex.start_parsing();
-    p.body_limit(body_limit);
+    nodus::http_config cfg;
+    cfg.max_body_bytes = body_limit;
+    cfg.max_header_bytes = 64;
+    cfg.max_headers = 2;
+    p.set_limits(cfg);
     boost::beast::error_code ec;
     auto stored = ex.req().head();
     p.put(boost::asio::const_buffer(stored.data(), stored.size()), ec);
@@ -45,6 +49,34 @@ TEST(request_head, line_fields_and_query) {
     EXPECT_EQ(req.find_query("z")->value, "c d");
     EXPECT_FALSE(req.find_query("w"));
     EXPECT_EQ(req.query_params().size(), 3u);
+}
+
+TEST(request_head, absolute_form_has_a_path_query_and_authority) {
+    const struct {
+        const char* target;
+        const char* path;
+        const char* query;
+        const char* authority;
+    } cases[] = {
+        {"http://example.com/a/b?x=1", "/a/b", "x=1", "example.com"},
+        {"HTTPS://[::1]:8443/a", "/a", "", "[::1]:8443"},
+        {"http://example.com", "/", "", "example.com"},
+        {"http://example.com?q", "/", "q", "example.com"},
+        {"x-y+z.1://h/?", "/", "", "h"},
+        // The other forms: no authority, the path is the target.
+        {"/a?b", "/a", "b", ""},
+        {"*", "*", "", ""},
+        {"example.com:443", "example.com:443", "", ""},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.target);
+        exchange ex;
+        ex.req().set_line("GET", c.target);
+        EXPECT_EQ(ex.req().target(), c.target);
+        EXPECT_EQ(ex.req().path(), c.path);
+        EXPECT_EQ(ex.req().query_string(), c.query);
+        EXPECT_EQ(ex.req().authority(), c.authority);
+    }
 }
 
 TEST(request_head, route_params_are_capped_and_found) {
@@ -105,6 +137,45 @@ TEST(body_reader, body_over_the_limit_is_too_large) {
     ASSERT_TRUE(parse(ex, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 4));
     body_reader r;
     EXPECT_EQ(r.feed(ex, "8\r\n12345678\r\n").result, feed_result::too_large);
+}
+
+TEST(body_reader, chunked_body_with_trailers_reaches_the_flow_and_the_head) {
+    exchange ex;
+    ASSERT_TRUE(parse(ex, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    std::string got;
+    ex.body().on_data([&](std::string_view c) { got += c; });
+    body_reader r;
+    const std::string_view body = "3;x=y\r\nabc\r\n0\r\nX-Sum: 7\r\nVary: *\r\n\r\nGET / HTTP/1.1\r\n";
+    std::size_t pos = 0;
+    feed_result last = feed_result::progressed;
+    while (last == feed_result::progressed) {
+        auto o = r.feed(ex, body.substr(pos));
+        pos += o.used;
+        last = o.result;
+    }
+    EXPECT_EQ(last, feed_result::done);
+    EXPECT_EQ(body.substr(pos), "GET / HTTP/1.1\r\n");   // the next request is left alone
+    EXPECT_EQ(got, "abc");
+    auto trailers = ex.req().trailers();
+    ASSERT_EQ(trailers.size(), 2u);
+    EXPECT_EQ(trailers[0].name, "X-Sum");
+    EXPECT_EQ(trailers[0].value, "7");
+    ASSERT_TRUE(ex.req().find_trailer("vary"));
+    EXPECT_EQ(ex.req().find_trailer("vary")->value, "*");
+    EXPECT_FALSE(ex.req().find_field("x-sum"));
+    ex.reset();
+    EXPECT_TRUE(ex.req().trailers().empty());
+}
+
+TEST(body_reader, trailers_over_the_header_limits_are_fields_too_large) {
+    for (std::string_view section : {"X-Long: 0123456789012345678901234567890123456789012345678901234567\r\n",
+                                     "A: 1\r\nB: 2\r\nC: 3\r\n"}) {
+        exchange ex;
+        ASSERT_TRUE(parse(ex, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        body_reader r;
+        EXPECT_EQ(r.feed(ex, "0\r\n").result, feed_result::progressed);
+        EXPECT_EQ(r.feed(ex, section).result, feed_result::fields_too_large) << section;
+    }
 }
 
 TEST(body_reader, discarding_drops_chunks_within_a_budget) {

@@ -1,4 +1,5 @@
 #include "text/detail/char_class.hpp"
+#include "text/detail/uri.hpp"
 
 #include <cctype>
 #include <string>
@@ -93,4 +94,37 @@ TEST(char_class, list_has_token)
     // (ASan checks this; the view is cut from a larger string whose next byte differs).
     const std::string storage = "keep-alive, Closex";
     EXPECT_TRUE(list_has_token(std::string_view(storage).substr(0, storage.size() - 1), "close"));
+}
+
+TEST(uri, split_absolute_form)
+{
+    using nodus::detail::absolute_form;
+    using nodus::detail::split_absolute_form;
+    const struct {
+        std::string_view target;
+        bool absolute;
+        std::string_view authority, rest;
+    } cases[] = {
+        {"http://example.com/a?b", true, "example.com", "/a?b"},
+        {"http://example.com", true, "example.com", ""},
+        {"http://example.com?q", true, "example.com", "?q"},
+        {"HTTPS://[::1]:443/", true, "[::1]:443", "/"},
+        {"a+b-c.d://h", true, "h", ""},
+        {"http:///a", true, "", "/a"},       // an empty authority: valid_host refuses it
+        {"/a", false, {}, {}},
+        {"*", false, {}, {}},
+        {"", false, {}, {}},
+        {"example.com:80", false, {}, {}},
+        {"1http://h/", false, {}, {}},
+        {"http:/h/", false, {}, {}},
+        {"ht_tp://h/", false, {}, {}},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.target);
+        absolute_form parts;
+        ASSERT_EQ(split_absolute_form(c.target, parts), c.absolute);
+        if (!c.absolute) continue;
+        EXPECT_EQ(parts.authority, c.authority);
+        EXPECT_EQ(parts.path_and_query, c.rest);
+    }
 }

@@ -63,8 +63,7 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     req.set_remote(remote_);
     auto& p = ex->start_parsing();
     p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
-    if (srv_.cfg().max_body_bytes) p.body_limit(srv_.cfg().max_body_bytes);
-    else p.body_limit(boost::none);
+    p.set_limits(srv_.cfg());
     beast::error_code ec;
     auto stored = req.head();
     p.put(boost::asio::const_buffer(stored.data(), stored.size()), ec);
@@ -111,6 +110,9 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
         break;
     case feed_result::too_large:
         body_failed(413, make_error_code(nodus::errc::body_too_large));
+        break;
+    case feed_result::fields_too_large:
+        body_failed(431, make_error_code(nodus::errc::body_too_large));
         break;
     case feed_result::malformed:
         body_failed(400, make_error_code(nodus::errc::bad_body));

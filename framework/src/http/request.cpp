@@ -53,6 +53,22 @@ bool request::has_header(std::string_view name) const noexcept {
 std::span<const header_field> request::headers() const noexcept {
     return ex_ ? ex_->req().fields() : std::span<const header_field>{};
 }
+std::string_view request::host() const noexcept {
+    if (!ex_) return {};
+    auto authority = ex_->req().authority();
+    return authority.empty() ? header("host") : authority;
+}
+
+std::string_view request::trailer(std::string_view name) const noexcept {
+    auto* f = ex_ ? ex_->req().find_trailer(name) : nullptr;
+    return f ? f->value : std::string_view{};
+}
+bool request::has_trailer(std::string_view name) const noexcept {
+    return ex_ && ex_->req().find_trailer(name);
+}
+std::span<const header_field> request::trailers() const noexcept {
+    return ex_ ? ex_->req().trailers() : std::span<const header_field>{};
+}
 int request::version() const noexcept { return ex_ ? ex_->req().info().version : 11; }
 
 std::string_view request::remote_address() const noexcept {

@@ -1,7 +1,7 @@
 #include "http/detail/request_head.hpp"
 #include "text/detail/char_class.hpp"
 #include "text/detail/query.hpp"
-
+#include "text/detail/uri.hpp"
 
 #include <arpa/inet.h>
 
@@ -10,10 +10,40 @@
 
 namespace nodus::detail {
 
-const header_field* request_head::find_field(std::string_view name) const noexcept {
-    for (auto& f : fields_)
-        if (nodus::detail::iequals(f.name, name)) return &f;
+namespace {
+const header_field* find_in(std::span<const header_field> fields, std::string_view name) noexcept {
+    for (auto& f : fields)
+        if (iequals(f.name, name)) return &f;
     return nullptr;
+}
+} // namespace
+
+// Absolute-form: routed by its path, its authority standing for Host. The other forms
+// (asterisk, authority) have no path to take apart.
+std::string_view request_head::split_other_form(std::string_view target) noexcept {
+    absolute_form parts;
+    if (!split_absolute_form(target, parts)) return target;
+    authority_ = parts.authority;
+    return parts.path_and_query;
+}
+
+const header_field* request_head::find_field(std::string_view name) const noexcept {
+    return find_in(fields_, name);
+}
+
+// Every line was checked as it arrived: `name ":" OWS value OWS CRLF`, then a last CRLF.
+void request_head::index_trailers() {
+    std::string_view rest{trailer_section_};
+    for (auto eol = rest.find("\r\n"); eol != 0 && eol != std::string_view::npos; eol = rest.find("\r\n")) {
+        const auto line = rest.substr(0, eol);
+        const auto colon = line.find(':');
+        trailers_.push_back({line.substr(0, colon), trim_ows(line.substr(colon + 1))});
+        rest.remove_prefix(eol + 2);
+    }
+}
+
+const header_field* request_head::find_trailer(std::string_view name) const noexcept {
+    return find_in(trailers_, name);
 }
 
 void request_head::set_params(std::span<const param> p) noexcept {

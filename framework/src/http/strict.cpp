@@ -10,12 +10,14 @@ namespace nodus::http::detail {
 namespace {
 
 namespace cc = nodus::detail::char_class;
+using nodus::detail::absolute_form;
 using nodus::detail::all_in_class;
 using nodus::detail::iequals;
 using nodus::detail::in_class;
 using nodus::detail::is_ows;
 using nodus::detail::is_tchar;
 using nodus::detail::is_token;
+using nodus::detail::split_absolute_form;
 using nodus::detail::trim_ows;
 using nodus::detail::valid_host;
 
@@ -70,14 +72,8 @@ bool valid_target_form(std::string_view method, std::string_view target) noexcep
     if (target == "*") return method == "OPTIONS";
     if (method == "CONNECT") return valid_host(target, true);
     if (target[0] == '/') return true;
-    // absolute-form: scheme "://" authority [ path-abempty ] [ "?" query ]
-    if (!((target[0] | 0x20) >= 'a' && (target[0] | 0x20) <= 'z')) return false;
-    std::size_t i = 1;
-    while (i < target.size() && in_class(target[i], cc::scheme)) ++i;
-    if (target.substr(i, 3) != "://") return false;
-    auto rest = target.substr(i + 3);
-    auto authority = rest.substr(0, rest.find_first_of("/?"));
-    return valid_host(authority, false);
+    absolute_form parts;
+    return split_absolute_form(target, parts) && valid_host(parts.authority, false);
 }
 
 // ---------------------------------------------------------------- RFC 9112 5: field lines

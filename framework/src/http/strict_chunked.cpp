@@ -28,48 +28,60 @@ constexpr std::string_view forbidden_trailers[] = {
     "transfer-encoding", "upgrade",
 };
 
+// chunk_ext_scanner's states: where the bytes so far leave the extension grammar.
+enum ext_state : std::uint8_t {
+    x_start,     // after the size or a whole extension: may end
+    x_ws,        // BWS after x_start: ';' must follow
+    x_semi,      // after ';' (and BWS): a name must follow
+    x_name,      // in a name: may end
+    x_name_ws,   // BWS after a name: '=' or ';' must follow
+    x_eq,        // after '=' (and BWS): a value must follow
+    x_token,     // in a token value: may end
+    x_quoted,    // in a quoted string
+    x_escape,    // after a backslash in a quoted string
+    x_bad,
+};
+
 } // namespace
 
-bool valid_chunk_extensions(std::string_view ext) noexcept {
-    const std::size_t n = ext.size();
-    std::size_t i = 0;
-    auto skip_bws = [&] { while (i < n && is_ows(ext[i])) ++i; };
-    auto token = [&] {
-        const std::size_t start = i;
-        while (i < n && is_tchar(ext[i])) ++i;
-        return i > start;
-    };
-    for (;;) {
-        const std::size_t before = i;
-        skip_bws();
-        if (i == n) return i == before;
-        if (ext[i] != ';') return false;
-        ++i;
-        skip_bws();
-        if (!token()) return false;
-        const std::size_t after_name = i;
-        skip_bws();
-        if (i < n && ext[i] == '=') {
-            ++i;
-            skip_bws();
-            if (i < n && ext[i] == '"') {
-                for (++i;; ++i) {
-                    if (i == n) return false;
-                    if (ext[i] == '"') break;
-                    if (ext[i] == '\\') {
-                        if (++i == n || !in_class(ext[i], cc::field_value)) return false;
-                    } else if (!in_class(ext[i], cc::qdtext)) {
-                        return false;
-                    }
-                }
-                ++i;
-            } else if (!token()) {
-                return false;
-            }
-        } else {
-            i = after_name;
+bool chunk_ext_scanner::step(char c) noexcept {
+    auto next = [&]() -> ext_state {
+        switch (state_) {
+        case x_start:
+        case x_ws:
+            return c == ';' ? x_semi : is_ows(c) ? x_ws : x_bad;
+        case x_semi:
+            return is_tchar(c) ? x_name : is_ows(c) ? x_semi : x_bad;
+        case x_name:
+            if (is_tchar(c)) return x_name;
+            [[fallthrough]];
+        case x_name_ws:
+            return c == '=' ? x_eq : c == ';' ? x_semi : is_ows(c) ? x_name_ws : x_bad;
+        case x_eq:
+            return c == '"' ? x_quoted : is_tchar(c) ? x_token : is_ows(c) ? x_eq : x_bad;
+        case x_token:
+            return is_tchar(c) ? x_token : c == ';' ? x_semi : is_ows(c) ? x_ws : x_bad;
+        case x_quoted:
+            return c == '"' ? x_start : c == '\\' ? x_escape : in_class(c, cc::qdtext) ? x_quoted : x_bad;
+        case x_escape:
+            return in_class(c, cc::field_value) ? x_quoted : x_bad;
+        default:
+            return x_bad;
         }
-    }
+    };
+    state_ = next();
+    return state_ != x_bad;
+}
+
+bool chunk_ext_scanner::can_end() const noexcept {
+    return state_ == x_start || state_ == x_name || state_ == x_token;
+}
+
+bool valid_chunk_extensions(std::string_view ext) noexcept {
+    chunk_ext_scanner scan;
+    for (char c : ext)
+        if (!scan.step(c)) return false;
+    return scan.can_end();
 }
 
 verdict check_trailer_field(std::string_view name, std::string_view value) noexcept {

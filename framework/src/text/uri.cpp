@@ -2,6 +2,8 @@
 
 #include "text/detail/char_class.hpp"
 
+#include <algorithm>
+
 namespace nodus::detail {
 namespace {
 
@@ -103,6 +105,20 @@ bool valid_host(std::string_view host, bool port_required) noexcept
     unsigned v = 0;
     for (char c : port) v = v * 10 + unsigned(c - '0');
     return v <= 65535;
+}
+
+bool split_absolute_form(std::string_view target, absolute_form& out) noexcept
+{
+    const auto lower = static_cast<unsigned char>(target.empty() ? 0 : target[0] | 0x20);
+    if (lower < 'a' || lower > 'z') return false;
+    std::size_t i = 1;
+    while (i < target.size() && in_class(target[i], cc::scheme)) ++i;
+    if (target.substr(i, 3) != "://") return false;
+    const auto rest = target.substr(i + 3);
+    const auto end = std::min(rest.find_first_of("/?"), rest.size());
+    out.authority = rest.substr(0, end);
+    out.path_and_query = rest.substr(end);
+    return true;
 }
 
 } // namespace nodus::detail

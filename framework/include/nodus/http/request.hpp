@@ -48,9 +48,13 @@ public:
 
     /** The method token, e.g. "GET". */
     std::string_view method() const noexcept;
-    /** The request-target exactly as received, e.g. "/a%20b?x=1". */
+    /** The request-target exactly as received, e.g. "/a%20b?x=1" or, in absolute-form,
+        "http://example.com/a?x=1". */
     std::string_view target() const noexcept;
-    /** The target's path, without the query (not percent-decoded). */
+    /** The target's path, without the query (not percent-decoded): "/a%20b" for both
+        examples above, "/" for an absolute-form target without a path ("http://h?x").
+        Routes match it. For "*" (OPTIONS) and an authority-form target (CONNECT), the
+        whole target. */
     std::string_view path() const noexcept;
     /** The raw query string after '?', without the '?'; empty when there is none. */
     std::string_view query_string() const noexcept;
@@ -62,12 +66,28 @@ public:
     /** Every query parameter in order, decoded. */
     std::span<const nodus::param> query_params() const;
 
+    /** The host the request is for: the authority of an absolute-form target, which
+        replaces the Host field (RFC 9112 §3.2.2: "example.com" above), else the Host
+        field's value (an HTTP/1.1 request always has one; it may be empty). */
+    std::string_view host() const noexcept;
+
     /** The first value of header `name` (case-insensitive); empty when absent. */
     std::string_view header(std::string_view name) const noexcept;
     /** True when header `name` is present. */
     bool has_header(std::string_view name) const noexcept;
     /** Every received header field, in order, repeats included. */
     std::span<const header_field> headers() const noexcept;
+
+    /** The first value of trailer field `name` (case-insensitive) from a chunked body's
+        trailer section; empty when absent. Trailer fields are kept apart from the header
+        fields, never merged into them (RFC 9110 §6.5.1). Set once the body is complete:
+        read them from `on_end` or the `body()` callback on. */
+    std::string_view trailer(std::string_view name) const noexcept;
+    /** True when the trailer section has field `name`. */
+    bool has_trailer(std::string_view name) const noexcept;
+    /** Every trailer field, in order, repeats included; empty until the body is complete,
+        and for a body that is not chunked. */
+    std::span<const header_field> trailers() const noexcept;
 
     /** 10 for HTTP/1.0, 11 for HTTP/1.1. */
     int version() const noexcept;

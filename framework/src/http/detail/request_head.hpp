@@ -24,18 +24,29 @@ public:
     void assign(std::string_view head, const http::detail::head_info& info);
     /// The stored copy of the head, to be parsed.
     std::string_view head() const noexcept { return head_; }
-    std::size_t capacity() const noexcept { return head_.capacity(); }
+    std::size_t capacity() const noexcept { return head_.capacity() + trailer_section_.capacity(); }
 
     void set_line(std::string_view method, std::string_view target) noexcept;
     void add_field(std::string_view name, std::string_view value) { fields_.push_back({name, value}); }
 
     std::string_view method() const noexcept { return method_; }
     std::string_view target() const noexcept { return target_; }
+    /// The path of an origin-form or absolute-form target ("/" when the latter has none);
+    /// the whole target of the other forms.
     std::string_view path() const noexcept { return path_; }
     std::string_view query_string() const noexcept { return query_; }
+    /// An absolute-form target's authority, which stands for Host (RFC 9112 3.2.2); else empty.
+    std::string_view authority() const noexcept { return authority_; }
     const http::detail::head_info& info() const noexcept { return info_; }
     std::span<const header_field> fields() const noexcept { return fields_; }
     const header_field* find_field(std::string_view name) const noexcept;
+
+    /// A chunked body's trailer section as it arrives (chunked_decoder appends to it).
+    std::string& trailer_section() noexcept { return trailer_section_; }
+    /// The section is complete (and checked): index its fields, never merged with the head's.
+    void index_trailers();
+    std::span<const header_field> trailers() const noexcept { return trailers_; }
+    const header_field* find_trailer(std::string_view name) const noexcept;
 
     void set_params(std::span<const param> p) noexcept;
     std::span<const param> params() const noexcept { return {params_.data(), nparams_}; }
@@ -59,9 +70,13 @@ public:
     void reset() noexcept;   // blank, capacity kept
 
 private:
+    std::string_view split_other_form(std::string_view target) noexcept;
+
     std::string head_;
-    std::string_view method_, target_, path_, query_;
+    std::string_view method_, target_, path_, query_, authority_;
     std::vector<header_field> fields_;
+    std::string trailer_section_;
+    std::vector<header_field> trailers_;
     http::detail::head_info info_;
     std::array<param, max_route_params> params_{};
     std::size_t nparams_ = 0;
@@ -82,20 +97,25 @@ inline void request_head::assign(std::string_view head, const http::detail::head
 inline void request_head::set_line(std::string_view method, std::string_view target) noexcept {
     method_ = method;
     target_ = target;
-    auto q = target_.find('?');
+    authority_ = {};
+    auto path_query = target.empty() || target[0] == '/' ? target : split_other_form(target);
+    auto q = path_query.find('?');
     if (q == std::string_view::npos) {
-        path_ = target_;
+        path_ = path_query;
         query_ = {};
     } else {
-        path_ = target_.substr(0, q);
-        query_ = target_.substr(q + 1);
+        path_ = path_query.substr(0, q);
+        query_ = path_query.substr(q + 1);
     }
+    if (path_.empty() && !authority_.empty()) path_ = "/";
 }
 
 inline void request_head::reset() noexcept {
     head_.clear();
-    method_ = target_ = path_ = query_ = {};
+    method_ = target_ = path_ = query_ = authority_ = {};
     fields_.clear();
+    trailer_section_.clear();
+    trailers_.clear();
     info_ = {};
     nparams_ = 0;
     query_params_.clear();

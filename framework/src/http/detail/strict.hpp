@@ -7,7 +7,8 @@
 //   2. while find_head_end(buf) == 0: check_partial_head(buf, cfg, scan) after every read
 //      (answers slow, huge or already broken heads early), read more;
 //   3. check_request_head(buf.substr(0, end), cfg, info); status 0: hand the head to Beast.
-// Then, for a chunked body: valid_chunk_extensions and check_trailer_field (strict_chunked.cpp).
+// Then, for a chunked body (chunked_decoder.hpp): chunk_ext_scanner and check_trailer_field
+// (strict_chunked.cpp).
 // Nothing here allocates or depends on the locale. Host syntax (valid_host) is URI syntax,
 // in text/detail/uri.hpp.
 #include <cstddef>
@@ -78,8 +79,27 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
 verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
                            head_info& out) noexcept;
 
-/// The part of a chunk-size line after the hex size, without the CRLF:
-/// `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`, ext-val = token / quoted-string.
+/// Chunk extensions (RFC 9112 7.1.1), the part of a chunk-size line after the hex size, checked
+/// a byte at a time as they arrive: `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`,
+/// ext-val = token / quoted-string. A quoted string cannot hold CR or LF, so one left open
+/// at the end of the line is refused at its CR.
+class chunk_ext_scanner {
+public:
+    /// Takes the next byte (not the CR that ends the line); false once the bytes so far
+    /// cannot begin valid extensions, and from then on.
+    bool step(char c) noexcept;
+    /// Whether the extensions may end here: the line's CR is acceptable now.
+    bool can_end() const noexcept;
+
+private:
+    std::uint8_t state_ = 0;
+};
+
+/// Chunk extensions accepted by the decoder: their bytes over a whole body (Node.js's
+/// limit). Past it, 413: nothing is stored, but reading them is work for no data.
+inline constexpr std::size_t max_chunk_extension_bytes = 16 * 1024;
+
+/// Whole chunk extensions without the CRLF, as chunk_ext_scanner checks them.
 bool valid_chunk_extensions(std::string_view ext) noexcept;
 
 /// A field name the application may send: 1*tchar.
