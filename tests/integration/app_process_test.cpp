@@ -324,7 +324,9 @@ TEST(app_process, sigterm_ends_a_process_whose_stderr_is_a_full_pipe) {
     ::close(err[0]);
     ASSERT_TRUE(exited) << "still running 5 s after SIGTERM";
     EXPECT_EQ(exit_code(st), 0);
-    EXPECT_LT(took, 1000ms + 500ms);   // the drain deadline, and a margin for the exit itself
+    // The logging thread is waited for up to the drain deadline (1 s), then the process exits;
+    // a margin for a loaded machine. Without the bound it never exits.
+    EXPECT_LT(took, 1000ms + 1000ms);
 }
 
 // Item 6: neither SIGHUP nor SIGUSR1 ends a single process. SIGHUP re-reads the
