@@ -2,11 +2,19 @@
 // signals, configuration errors.
 #include "support/process_harness.hpp"
 #include "support/http_client.hpp"
+#include "support/wait_until.hpp"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <vector>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using process_harness::process;
@@ -15,6 +23,7 @@ namespace {
 std::string bin(const char* rel) { return std::string(NODUS_BINARY_DIR) + "/" + rel; }
 std::string src(const char* rel) { return std::string(NODUS_SOURCE_DIR) + "/" + rel; }
 int exit_code(std::optional<int> st) { return st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1; }
+int exit_code(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : -1; }
 } // namespace
 
 TEST(app_process, hello_world_answers_like_node) {
@@ -217,4 +226,142 @@ TEST(app_process, own_main_reports_setup_errors_like_nodus_main) {
     process second{{"--server.port=" + std::to_string(port)}, {}, bin("tests/own_main")};
     EXPECT_EQ(exit_code(second.wait_exit(5s)), 2);
     EXPECT_NE(second.log().find("Address already in use"), std::string::npos) << second.log();
+}
+
+// ------------------------------------------------------------- a program's own handles
+
+namespace {
+
+// tests/holds_the_loop serving, with HOLD and RELEASE (see the program), then SIGTERM once
+// it serves: the time to exit and the exit status, or nullopt when it did not exit in `limit`.
+struct stop_result {
+    std::optional<int> status;
+    std::chrono::steady_clock::duration took{};
+    std::string log;
+};
+
+stop_result stop_holding(const std::string& hold, const std::string& how, std::vector<std::string> extra,
+                         std::chrono::milliseconds limit) {
+    std::vector<std::string> args{"--server.port=0", "--http.drain_timeout_ms=1000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    process p{args, {"HOLD=" + hold, "RELEASE=" + how}, bin("tests/holds_the_loop")};
+    stop_result r;
+    if (p.port() == 0) return r;
+    const bool clustered = extra.size() > 0;
+    if (clustered && !p.wait_for("all 1 workers are listening", 5s)) return r;
+    auto start = std::chrono::steady_clock::now();
+    p.signal(SIGTERM);
+    r.status = p.wait_exit(limit);
+    r.took = std::chrono::steady_clock::now() - start;
+    r.log = p.log();
+    return r;
+}
+
+} // namespace
+
+// Item 4: an interval or a signal subscription of the program's own, cancelled in an
+// on_stopping hook or unref()'d, does not keep a stopping process alive.
+TEST(app_process, sigterm_ends_a_program_holding_an_interval_or_a_signal) {
+    for (auto hold : {"interval", "signal"}) {
+        for (auto how : {"hook", "unref"}) {
+            auto r = stop_holding(hold, how, {}, 3s);
+            EXPECT_EQ(exit_code(r.status), 0) << hold << "/" << how << "\n" << r.log;
+            EXPECT_LT(r.took, 1000ms) << hold << "/" << how;   // within the drain deadline
+            EXPECT_NE(r.log.find("SIGTERM: stopping gracefully"), std::string::npos) << r.log;
+        }
+    }
+    // Without either, the program's own handle holds the loop: the test's premise.
+    auto held = stop_holding("interval", "none", {}, 1500ms);
+    EXPECT_FALSE(held.status) << held.log;
+}
+
+TEST(app_process, a_cluster_worker_holding_an_interval_or_a_signal_stops_without_sigkill) {
+    const std::vector<std::string> cluster{"--cluster.workers=1", "--cluster.shutdown_timeout_ms=5000"};
+    for (auto hold : {"interval", "signal"}) {
+        for (auto how : {"hook", "unref"}) {
+            auto r = stop_holding(hold, how, cluster, 8s);
+            EXPECT_EQ(exit_code(r.status), 0) << hold << "/" << how << "\n" << r.log;
+            EXPECT_LT(r.took, 1000ms) << hold << "/" << how << "\n" << r.log;
+            EXPECT_EQ(r.log.find("killing it"), std::string::npos) << r.log;
+        }
+    }
+}
+
+// Item 5: standard error is a pipe nobody reads, full, with the logging thread stuck
+// writing to it: SIGTERM still ends the process within the drain deadline.
+TEST(app_process, sigterm_ends_a_process_whose_stderr_is_a_full_pipe) {
+    int out[2], err[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
+    std::string path = bin("tests/holds_the_loop");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out[1], 1);
+        ::dup2(err[1], 2);
+        ::putenv(const_cast<char*>("FLOOD=3000"));   // ~700 KB of lines: far more than a pipe holds
+        ::execl(path.c_str(), path.c_str(), "--server.port=0", "--http.drain_timeout_ms=1000",
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    std::string seen;
+    char buf[256];
+    ssize_t n;
+    while (seen.find("flooded") == std::string::npos && (n = ::read(out[0], buf, sizeof buf)) > 0)
+        seen.append(buf, static_cast<std::size_t>(n));
+    ASSERT_NE(seen.find("flooded"), std::string::npos);
+    auto start = std::chrono::steady_clock::now();
+    ::kill(pid, SIGTERM);
+    int st = 0;
+    bool exited = nodus::test::wait_until([&] { return ::waitpid(pid, &st, WNOHANG) == pid; }, 5s);
+    auto took = std::chrono::steady_clock::now() - start;
+    if (!exited) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &st, 0);
+    }
+    ::close(out[0]);
+    ::close(err[0]);
+    ASSERT_TRUE(exited) << "still running 5 s after SIGTERM";
+    EXPECT_EQ(exit_code(st), 0);
+    // The logging thread is waited for up to the drain deadline (1 s), then the process exits;
+    // a margin for a loaded machine. Without the bound it never exits.
+    EXPECT_LT(took, 1000ms + 1000ms);
+}
+
+// Item 6: neither SIGHUP nor SIGUSR1 ends a single process. SIGHUP re-reads the
+// configuration: a new [http] limit holds for the next request, a new [log] level at once.
+TEST(app_process, sighup_rereads_limits_and_log_level_and_sigusr1_is_ignored) {
+    auto dir = std::filesystem::temp_directory_path() / ("nodus_sighup_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto ini = (dir / "app.ini").string();
+    auto write_ini = [&](const char* level, int max_url) {
+        std::ofstream f{ini, std::ios::trunc};
+        f << "[log]\nlevel = " << level << "\n[http]\nmax_url_bytes = " << max_url << "\n";
+    };
+    write_ini("info", 8192);
+    process p{{"--config", ini, "--server.port=0"}, {}, bin("apps/hello/hello")};
+    auto port = p.port();
+    ASSERT_NE(port, 0) << p.log();
+    const std::string get_long = "GET /?" + std::string(100, 'q') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    EXPECT_EQ(nodus::test::exchange(port, get_long).status, 200);
+
+    write_ini("debug", 64);
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_for("SIGHUP: configuration re-read", 3s)) << p.log();
+    EXPECT_EQ(nodus::test::exchange(port, get_long).status, 414);
+    EXPECT_TRUE(p.wait_for("rejecting request with 414", 2s)) << p.log();   // a debug line
+
+    p.signal(SIGUSR1);
+    EXPECT_TRUE(p.wait_for("SIGUSR1: ignored", 3s)) << p.log();
+    EXPECT_EQ(nodus::test::exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+
+    write_ini("info", 0);   // invalid: the running configuration stays
+    p.signal(SIGHUP);
+    EXPECT_TRUE(p.wait_for("SIGHUP: the new configuration is invalid", 3s)) << p.log();
+    EXPECT_EQ(nodus::test::exchange(port, get_long).status, 414);
+
+    p.signal(SIGTERM);
+    EXPECT_EQ(exit_code(p.wait_exit(3s)), 0) << p.log();
+    std::filesystem::remove_all(dir);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -487,5 +488,44 @@ TEST_F(config_test, shipped_config_files_load_and_validate) {
     EXPECT_NO_THROW(nodus::validate(echo));
 }
 #endif
+
+// A configuration file has a size limit: an endless one (/dev/zero) fails at once instead of
+// growing the process.
+TEST_F(config_test, a_config_file_over_1_mib_is_an_error_naming_the_file_and_the_limit) {
+    const auto huge = write("huge.ini", "[server]\n" + std::string(nodus::max_config_file_bytes, '#') + "\n");
+    EXPECT_EQ(error_of([&] { nodus::load_config_file(huge); }),
+              "config file '" + huge + "' is larger than the limit of 1048576 bytes (1 MiB)");
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(error_of([] { parse({"--config", "/dev/zero"}); }),
+              "config file '/dev/zero' is larger than the limit of 1048576 bytes (1 MiB)");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    const auto fits = write("fits.ini", "[server]\nport = 8080\n" + std::string(4096, '#') + "\n");
+    EXPECT_EQ(nodus::load_config_file(fits).server.port, 8080);
+}
+
+TEST_F(config_test, values_of_2_to_the_63_and_more_name_the_key_and_the_range) {
+    EXPECT_EQ(error_of([] { parse({"--http.max_body_bytes=9223372036854775808"}); }),
+              "--http.max_body_bytes=9223372036854775808: must be at most 9223372036854775807");
+    EXPECT_EQ(error_of([] { parse({"--http.max_header_bytes=18446744073709551615"}); }),
+              "--http.max_header_bytes=18446744073709551615: must be at most 9223372036854775807");
+    EXPECT_EQ(error_of([] { parse({"--http.max_url_bytes=99999999999999999999"}); }),
+              "--http.max_url_bytes=99999999999999999999: must be at most 9223372036854775807");
+    EXPECT_EQ(error_of([] { parse({"--server.backlog=9223372036854775808"}); }),
+              "--server.backlog=9223372036854775808: must be at most 2147483647");
+    const auto path = write("big.ini", "[http]\nmax_body_bytes = 9223372036854775808\n");
+    EXPECT_EQ(error_of([&] { nodus::load_config_file(path); }),
+              path + ":2: [http] max_body_bytes = \"9223372036854775808\": must be at most 9223372036854775807");
+    EXPECT_EQ(parse({"--http.max_body_bytes=9223372036854775807"}).cfg.http.max_body_bytes,
+              9223372036854775807u);
+}
+
+TEST_F(config_test, workers_has_an_upper_bound) {
+    EXPECT_EQ(parse({"--cluster.workers=1024"}).cfg.cluster.workers, nodus::max_workers);
+    EXPECT_EQ(error_of([] { parse({"--cluster.workers=1025"}); }),
+              "--cluster.workers=1025: must be 0 (no master), a number of workers up to 1024, or auto "
+              "(one per CPU; -1 is the same)");
+    EXPECT_NE(error_of([] { parse({"--cluster.workers=9223372036854775808"}); }).find("up to 1024"),
+              std::string::npos);
+}
 
 } // namespace

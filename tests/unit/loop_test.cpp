@@ -2,10 +2,13 @@
 // intervals and their cancellation; signals; next_tick's order and its use from other threads.
 #include <nodus/loop/loop.hpp>
 
+#include "loop/detail/stopping.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -203,4 +206,97 @@ TEST_F(loop, now_is_the_monotonic_clock_the_timers_use) {
     EXPECT_GE(fired - before, 20ms);
     auto loop_now = nodus::now();
     EXPECT_LE(loop_now, clock_type::now());
+}
+
+// ------------------------------------------------------------- unref() and ref()
+
+TEST_F(loop, an_unreferenced_interval_alone_lets_run_return_without_firing) {
+    int fired = 0;
+    auto t = nodus::set_interval(10ms, [&] { ++fired; });
+    t.unref();
+    EXPECT_FALSE(t.has_ref());
+    auto start = clock_type::now();
+    EXPECT_EQ(nodus::run(), 0);
+    EXPECT_LT(clock_type::now() - start, 10ms);
+    EXPECT_EQ(fired, 0);
+    EXPECT_TRUE(t.active());   // still pending: it fires if the loop runs again for other work
+    t.cancel();
+}
+
+TEST_F(loop, an_unreferenced_interval_fires_while_other_work_keeps_the_loop_running) {
+    int fired = 0;
+    auto t = nodus::set_interval(10ms, [&] { ++fired; });
+    t.unref();
+    nodus::set_timeout(75ms, [] {});
+    auto start = clock_type::now();
+    nodus::run();
+    auto took = clock_type::now() - start;
+    EXPECT_GE(took, 75ms);
+    EXPECT_LT(took, 300ms);   // the interval, re-armed after each firing, stays unreferenced
+    EXPECT_GE(fired, 3);
+    t.cancel();
+}
+
+TEST_F(loop, ref_makes_an_unreferenced_timer_hold_the_loop_again) {
+    bool fired = false;
+    auto t = nodus::set_timeout(30ms, [&] { fired = true; });
+    t.unref();
+    t.ref();
+    EXPECT_TRUE(t.has_ref());
+    nodus::run();
+    EXPECT_TRUE(fired);
+}
+
+TEST_F(loop, unref_from_a_callback_ends_the_loop_once_that_callback_returns) {
+    int fired = 0;
+    nodus::timer t;
+    t = nodus::set_interval(5ms, [&] {
+        if (++fired == 3) t.unref();
+    });
+    nodus::run();
+    EXPECT_EQ(fired, 3);
+    t.cancel();
+}
+
+TEST_F(loop, an_unreferenced_signal_subscription_does_not_hold_the_loop_but_is_delivered) {
+    int got = 0;
+    auto sub = nodus::on_signal(SIGUSR2, [&](int) { ++got; });
+    sub.unref();
+    EXPECT_FALSE(sub.has_ref());
+    auto start = clock_type::now();
+    nodus::run();
+    EXPECT_LT(clock_type::now() - start, 50ms);
+    // With other work to do, the loop still delivers it.
+    nodus::set_timeout(1ms, [] { ::raise(SIGUSR2); });
+    nodus::timer wait;
+    wait = nodus::set_interval(1ms, [&] { if (got) wait.cancel(); });
+    nodus::run();
+    EXPECT_EQ(got, 1);
+    // A referenced subscriber on the same signal holds the loop again; cancelling it lets go.
+    nodus::signal_handle held;
+    held = nodus::on_signal(SIGUSR2, [&](int) { held.cancel(); });
+    nodus::set_timeout(1ms, [] { ::raise(SIGUSR2); });
+    nodus::run();
+    EXPECT_EQ(got, 2);
+    EXPECT_FALSE(held.active());
+    sub.cancel();
+}
+
+// ------------------------------------------------------------- on_stopping
+
+// Once per process: the only test that begins the stop.
+TEST_F(loop, stopping_hooks_run_once_in_order_past_one_that_throws_and_late_ones_run_next) {
+    std::vector<std::string> ran;
+    nodus::on_stopping([&] { ran.push_back("first"); });
+    nodus::on_stopping([&] { throw std::runtime_error("hook failed"); });
+    nodus::on_stopping([&] { ran.push_back("third"); });
+    EXPECT_TRUE(ran.empty());
+    nodus::detail::begin_stopping();
+    EXPECT_EQ(ran, (std::vector<std::string>{"first", "third"}));
+    nodus::detail::begin_stopping();
+    EXPECT_EQ(ran.size(), 2u);
+    nodus::on_stopping([&] { ran.push_back("late"); });
+    EXPECT_EQ(ran.size(), 2u);
+    nodus::run();
+    EXPECT_EQ(ran.back(), "late");
 }

@@ -4,14 +4,22 @@
 #include <nodus/loop/loop.hpp>
 
 #include "app/detail/cluster_glue.hpp"
+#include "app/detail/process_signals.hpp"
 
 #include <spdlog/logger.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace nodus {
 
 namespace {
+
+// Stopping waits on the logging thread no longer than on the connections.
+void apply_log_wait(const config& cfg) {
+    log::set_shutdown_wait(std::chrono::milliseconds(cfg.http.drain_timeout_ms));
+}
 
 void apply_loop(const config& cfg) {
     if (cfg.loop.threadpool_size != threadpool_size() && !set_threadpool_size(cfg.loop.threadpool_size))
@@ -23,7 +31,9 @@ void apply_loop(const config& cfg) {
 
 struct app::state {
     config cfg;
+    std::vector<std::string> args;   // the command line, for SIGHUP to read it again
     std::optional<server> srv;
+    std::optional<detail::process_signals> signals;
 };
 
 app::app(int argc, char** argv, std::string default_config) : st_(std::make_unique<state>()) {
@@ -31,13 +41,16 @@ app::app(int argc, char** argv, std::string default_config) : st_(std::make_uniq
     if (r.action != config_action::run) throw help_requested(std::move(r.text));
     validate(r.cfg);
     st_->cfg = std::move(r.cfg);
+    st_->args.assign(argv, argv + argc);
     log::init(st_->cfg.log);
+    apply_log_wait(st_->cfg);
     apply_loop(st_->cfg);
 }
 
 app::app(config cfg) : st_(std::make_unique<state>()) {
     st_->cfg = std::move(cfg);
     log::init(st_->cfg.log);
+    apply_log_wait(st_->cfg);
     apply_loop(st_->cfg);
 }
 
@@ -64,6 +77,7 @@ void app::listen() {
         throw;
     }
     srv.handle_signals(true);
+    st_->signals.emplace(st_->cfg, srv, st_->args);
     bool v6 = sc.host.find(':') != std::string::npos;
     log::get().info("Server running at http://{}{}{}:{}/", v6 ? "[" : "", sc.host, v6 ? "]" : "", srv.port());
 }

@@ -2,6 +2,7 @@
 // the fair-accept rule, and with balance = round_robin the connections the master passes.
 #include "cluster/detail/state.hpp"
 #include "ipc/detail/control.hpp"
+#include "loop/detail/stopping.hpp"
 #include "net/detail/unique_fd.hpp"
 
 #include <nodus/ipc/channel.hpp>
@@ -58,6 +59,7 @@ void begin_close(const char* why) {
     if (w.closing) return;
     w.closing = true;
     nodus::log::get().info("cluster: stopping gracefully ({})", why);
+    nodus::detail::begin_stopping();
     if (w.hooks.adopt) {
         // The master passes connections only to workers the shared table shows accepting:
         // leave the rotation now, also when the stop began here (a signal sent to this

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 // The build passes the project version; this fallback only serves standalone builds.
@@ -61,20 +62,23 @@ template <class Field>
 setting number(const char* key, const char* value_name, const char* help, Field field,
                long long min, const char* bad = nullptr) {
     using T = std::remove_cvref_t<decltype(field(std::declval<config&>()))>;
-    auto set = [field, min, bad](config& c, const std::string& text) -> std::string {
+    // 64-bit settings stop at 2^63 - 1: room for the arithmetic done with them.
+    const auto max = std::min<unsigned long long>(std::numeric_limits<T>::max(),
+                                                      std::numeric_limits<long long>::max());
+    auto set = [field, min, max, bad](config& c, const std::string& text) -> std::string {
         T v{};
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (bad && (ec != std::errc{} || end != text.data() + text.size() ||
-                    static_cast<long long>(v) < min))
+        if (bad && (ec != std::errc{} || end != text.data() + text.size() || std::cmp_less(v, min) ||
+                    std::cmp_greater(v, max)))
             return bad;
-        if (ec == std::errc::result_out_of_range)
-            return fmt::format("must be at most {}", std::numeric_limits<T>::max());
+        if (ec == std::errc::result_out_of_range || (ec == std::errc{} && std::cmp_greater(v, max)))
+            return fmt::format("must be at most {}", max);
         // from_chars rejects a sign for unsigned types; say what the range is instead.
         if (std::is_unsigned_v<T> && !text.empty() && text[0] == '-')
             return fmt::format("must be at least {}", min);
         if (ec != std::errc{} || end != text.data() + text.size())
             return "not a whole number";
-        if (static_cast<long long>(v) < min)
+        if (std::cmp_less(v, min))
             return fmt::format("must be at least {}", min);
         field(c) = v;
         return {};
@@ -143,8 +147,9 @@ setting workers_setting() {
         }
         int v = 0;
         auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (ec != std::errc{} || end != t.data() + t.size() || v < workers_auto)
-            return "must be 0 (no master), a number of workers, or auto (one per CPU; -1 is the same)";
+        if (ec != std::errc{} || end != t.data() + t.size() || v < workers_auto || v > max_workers)
+            return fmt::format("must be 0 (no master), a number of workers up to {}, or auto (one per "
+                               "CPU; -1 is the same)", max_workers);
         c.cluster.workers = v;
         return {};
     };
@@ -375,11 +380,17 @@ std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw config_error(fmt::format("cannot open config file '{}': {}", path, std::strerror(errno)));
-    std::ostringstream out;
-    out << in.rdbuf();
+    // One byte past the limit tells a file that is too large (or endless: /dev/zero) from one
+    // that fits, without reading more.
+    std::string out(max_config_file_bytes + 1, '\0');
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
     if (in.bad())
         throw config_error(fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
-    return out.str();
+    out.resize(static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_config_file_bytes)
+        throw config_error(fmt::format("config file '{}' is larger than the limit of {} bytes (1 MiB)",
+                                       path, max_config_file_bytes));
+    return out;
 }
 
 void apply_file(config& cfg, const std::string& path) {

@@ -1,6 +1,7 @@
 // Stopping a server: graceful close (drain within a deadline), immediate close,
 // retiring a worker's connections, and the signals that ask for either.
 #include "http/detail/server_impl.hpp"
+#include "loop/detail/stopping.hpp"
 
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
@@ -101,6 +102,7 @@ void server_impl::handle_signals(bool on) {
         if (++signals_seen_ == 1) {
             log::get().info("{}: stopping gracefully (send it again to stop at once)",
                             signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            nodus::detail::begin_stopping();
             close({});
         } else {
             // Stop at once, as asked: whatever the application still had pending is

@@ -1,5 +1,7 @@
 #include <nodus/log/log.hpp>
 
+#include "log/detail/fd_sink.hpp"
+
 #include <spdlog/async_logger.h>
 #include <spdlog/details/thread_pool.h>
 #include <spdlog/logger.h>
@@ -9,11 +11,16 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <pthread.h>
+#include <thread>
 #include <unistd.h>
 
 #include <string>
+#include <system_error>
 
 namespace nodus::log {
 namespace {
@@ -56,6 +63,10 @@ struct state {
     bool access_on = false;
     std::uint64_t dropped_at_shutdown = 0;
     pid_t owner = 0;
+    std::chrono::milliseconds shutdown_wait{10000};
+
+    // At the process's exit: the same bounded wait as an explicit shutdown().
+    ~state();
 };
 
 state& st() {
@@ -73,28 +84,69 @@ spdlog::logger& fallback() {
     return logger;
 }
 
-std::shared_ptr<spdlog::details::thread_pool> make_pool() {
-    // The logging thread must never take a signal meant for the loop (SIGTERM, SIGCHLD...):
-    // it inherits the mask in force when it is created, so block everything around that.
+// A thread of the logging side must never take a signal meant for the loop (SIGTERM,
+// SIGCHLD...): it inherits the mask in force when it is created, so block everything around that.
+template <class Make>
+auto with_signals_blocked(Make make) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    std::shared_ptr<spdlog::details::thread_pool> pool;
     try {
-        pool = std::make_shared<spdlog::details::thread_pool>(queue_entries, 1);
+        auto made = make();
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        return made;
     } catch (...) {
         pthread_sigmask(SIG_SETMASK, &old, nullptr);
         throw;
     }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    return pool;
+}
+
+std::shared_ptr<spdlog::details::thread_pool> make_pool() {
+    return with_signals_blocked([] { return std::make_shared<spdlog::details::thread_pool>(queue_entries, 1); });
+}
+
+// ~thread_pool writes everything queued, then joins its thread: unbounded when the
+// destination does not drain (a full pipe nobody reads, a stalled disk). It runs on a
+// thread of its own here, waited for at most `wait`; past that the thread is left to
+// finish, or to end with the process, and what was still queued is lost.
+void release_pool(std::shared_ptr<spdlog::details::thread_pool> pool, std::chrono::milliseconds wait) {
+    struct rendezvous {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+    };
+    auto r = std::make_shared<rendezvous>();
+    std::thread t;
+    try {
+        t = with_signals_blocked([&] {
+            return std::thread([r, pool = std::move(pool)]() mutable {
+                pool.reset();
+                std::lock_guard lock{r->mu};
+                r->done = true;
+                r->cv.notify_all();
+            });
+        });
+    } catch (const std::system_error&) {
+        pool.reset();   // no thread to spare: wait as before
+        return;
+    }
+    std::unique_lock lock{r->mu};
+    if (r->cv.wait_for(lock, wait, [&] { return r->done; })) {
+        lock.unlock();
+        t.join();
+    } else {
+        t.detach();
+    }
 }
 
 spdlog::sink_ptr make_sink(const std::string& destination) {
+    // Colours for a terminal; anything else gets plain lines through write(2) (fd_sink).
     if (destination == "stderr")
-        return std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+        return ::isatty(2) ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())
+                           : std::make_shared<detail::fd_sink>(2);
     if (destination == "stdout")
-        return std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+        return ::isatty(1) ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stdout_color_sink_mt>())
+                           : std::make_shared<detail::fd_sink>(1);
     try {
         return std::make_shared<spdlog::sinks::basic_file_sink_mt>(destination);
     } catch (const spdlog::spdlog_ex& e) {
@@ -116,9 +168,10 @@ void append_escaped(spdlog::memory_buf_t& out, std::string_view s) {
 } // namespace
 
 void init(const log_config& cfg, std::string_view tag) {
+    // The new destination first: when it cannot be opened, the loggers in place stay.
+    auto sink = make_sink(cfg.destination);
     shutdown();
     state& s = st();
-    auto sink = make_sink(cfg.destination);
     sink->set_formatter(make_formatter(tag));
     auto pool = make_pool();
 
@@ -162,9 +215,15 @@ void shutdown() {
     s.main.reset();
     s.access.reset();
     s.access_on = false;
-    // Queued messages hold the loggers; ~thread_pool writes everything queued, then joins.
-    s.pool.reset();
+    // Queued messages hold the loggers until the pool has written them.
+    release_pool(std::move(s.pool), s.shutdown_wait);
 }
+
+void set_shutdown_wait(std::chrono::milliseconds wait) noexcept { st().shutdown_wait = wait; }
+
+namespace {
+state::~state() { shutdown(); }
+} // namespace
 
 spdlog::logger& get() {
     state& s = st();

@@ -1,14 +1,12 @@
 #include <nodus/loop/loop.hpp>
 
+#include "loop/detail/loop_ref.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <map>
-#include <memory>
 #include <utility>
-#include <vector>
 
 namespace nodus {
 
@@ -49,6 +47,9 @@ struct timer_state {
     int refs = 0;  // handles + the pending wait; non-atomic: loop thread only
     bool active = true;
     bool firing = false;
+    bool waiting = false;        // a wait is pending
+    bool keeps_loop = true;      // timer::ref()/unref()
+    bool wait_uncounted = false; // the pending wait was taken out of the loop's work
 
     // The pending wait's reference. It is given back when the handler is destroyed, whether it
     // ran or not: a loop torn down at exit before the timer fired frees the state too.
@@ -64,8 +65,20 @@ struct timer_state {
     void arm(std::chrono::milliseconds d) {
         t.expires_after(d);
         t.async_wait([r = wait_ref(this)](const boost::system::error_code& ec) { r.s->on_fire(ec); });
+        waiting = true;
+        if (!keeps_loop) uncount();
+    }
+    void uncount() noexcept {
+        wait_uncounted = true;
+        uncount_pending_wait();
+    }
+    void recount() noexcept {
+        wait_uncounted = false;
+        count_pending_wait();
     }
     void on_fire(const boost::system::error_code& ec) {
+        waiting = false;
+        if (wait_uncounted) recount();
         // The pending wait's reference (wait_ref) is held until the handler is gone, so the
         // callback may cancel this timer or drop every handle.
         if (!ec && active) {
@@ -120,6 +133,19 @@ void timer::cancel() noexcept {
 }
 bool timer::active() const noexcept { return state_ && state_->active; }
 
+void timer::unref() noexcept {
+    if (!state_ || !state_->keeps_loop) return;
+    state_->keeps_loop = false;
+    if (state_->waiting && !state_->wait_uncounted) state_->uncount();
+}
+
+void timer::ref() noexcept {
+    if (!state_ || state_->keeps_loop) return;
+    state_->keeps_loop = true;
+    if (state_->wait_uncounted) state_->recount();
+}
+
+bool timer::has_ref() const noexcept { return state_ && state_->keeps_loop; }
 
 timer set_timeout(std::chrono::milliseconds delay, std::function<void()> fn) {
     return detail::timer_state::make(delay, std::chrono::milliseconds{0}, std::move(fn));
@@ -128,73 +154,6 @@ timer set_timeout(std::chrono::milliseconds delay, std::function<void()> fn) {
 timer set_interval(std::chrono::milliseconds period, std::function<void()> fn) {
     if (period.count() <= 0) period = std::chrono::milliseconds{1};
     return detail::timer_state::make(period, period, std::move(fn));
-}
-
-// ---------------------------------------------------------------- signals
-
-namespace {
-struct signal_subscription {
-    std::uint64_t id;
-    std::function<void(int)> fn;
-};
-struct signal_watch {
-    std::unique_ptr<asio::signal_set> set;
-    std::vector<signal_subscription> subs;
-};
-std::map<int, signal_watch>& watches() {
-    static std::map<int, signal_watch> w;
-    return w;
-}
-std::uint64_t next_signal_id_ = 1;
-
-void arm_signal(int signo) {
-    auto it = watches().find(signo);
-    if (it == watches().end()) return;
-    it->second.set->async_wait([signo](const boost::system::error_code& ec, int) {
-        if (ec) return;
-        auto it = watches().find(signo);
-        if (it == watches().end()) return;
-        auto subs = it->second.subs;  // a callback may cancel subscriptions
-        for (auto& s : subs) s.fn(signo);
-        arm_signal(signo);
-    });
-}
-} // namespace
-
-signal_handle on_signal(int signo, std::function<void(int)> fn) {
-    auto& w = watches()[signo];
-    auto id = next_signal_id_++;
-    w.subs.push_back({id, std::move(fn)});
-    if (!w.set) {
-        w.set = std::make_unique<asio::signal_set>(io_context(), signo);
-        arm_signal(signo);
-    }
-    return signal_handle{id};
-}
-
-void signal_handle::cancel() noexcept {
-    if (!id_) return;
-    for (auto it = watches().begin(); it != watches().end(); ++it) {
-        auto& subs = it->second.subs;
-        for (auto s = subs.begin(); s != subs.end(); ++s) {
-            if (s->id != id_) continue;
-            subs.erase(s);
-            // The last subscriber gone: destroying the set removes the signal and completes
-            // its pending wait with operation_aborted, which the handler ignores.
-            if (subs.empty()) watches().erase(it);
-            id_ = 0;
-            return;
-        }
-    }
-    id_ = 0;
-}
-
-bool signal_handle::active() const noexcept {
-    if (!id_) return false;
-    for (auto& [signo, w] : watches())
-        for (auto& s : w.subs)
-            if (s.id == id_) return true;
-    return false;
 }
 
 } // namespace nodus

@@ -61,6 +61,12 @@ struct cluster_config {
     std::uint32_t crash_window_s = 60;
 };
 
+/// The largest `[cluster] workers`.
+inline constexpr int max_workers = 1024;
+
+/// The largest configuration file read (1 MiB); a larger one is a `config_error`.
+inline constexpr std::size_t max_config_file_bytes = 1u << 20;
+
 /// The largest `[loop] threadpool_size`.
 inline constexpr std::uint32_t max_threadpool_size = 1024;
 

@@ -4,6 +4,7 @@
     crosses a fork). Lines go through a bounded asynchronous queue so a slow terminal or
     disk never stalls the loop; lines dropped on overflow are counted.
 */
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -19,8 +20,15 @@ namespace nodus::log {
     @throws config_error when `cfg.destination` is a file that cannot be opened. */
 void init(const log_config& cfg, std::string_view tag = {});
 
-/** Flush and drop the loggers and their thread (before fork, or at exit). */
+/** Flush and drop the loggers and their thread (before fork, or at exit). Waits for the
+    thread to write what is queued for at most the time set with `set_shutdown_wait`;
+    lines still queued after that are lost, so a destination that does not drain (a full
+    pipe nobody reads) never holds up a stop. Also run at the process's exit. */
 void shutdown();
+
+/** How long `shutdown` waits for queued lines to be written: 10 s unless set;
+    `nodus::app` sets it to `[http] drain_timeout_ms`. */
+void set_shutdown_wait(std::chrono::milliseconds wait) noexcept;
 
 /** The main logger; usable before `init` and after `shutdown` (then it writes to stderr at info).
     @par Lifetime

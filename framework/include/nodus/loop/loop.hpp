@@ -38,6 +38,18 @@ public:
     /** True while the callback can still run. */
     bool active() const noexcept;
 
+    /** Let the loop end while this timer is pending (Node's `timer.unref()`): `run()`
+        returns once nothing but unreferenced handles is left, and the timer never fires
+        then. While the loop goes on for other work, the timer fires as usual. Safe on an
+        empty or fired timer; lasts for every later period of an interval. */
+    void unref() noexcept;
+
+    /** Undo `unref()`: the pending timer keeps the loop alive again (the default). */
+    void ref() noexcept;
+
+    /** False after `unref()` (and for an empty handle). */
+    bool has_ref() const noexcept;
+
 private:
     friend struct detail::timer_state;
     explicit timer(detail::timer_state* s) noexcept;
@@ -87,6 +99,13 @@ public:
     /** Stop delivering the signal to this callback. */
     void cancel() noexcept;
     bool active() const noexcept;
+    /** Let the loop end while this subscription is active (as Node's signal handlers
+        do): the signal is still delivered while the loop runs for other work. */
+    void unref() noexcept;
+    /** Undo `unref()`: the subscription keeps the loop alive again (the default). */
+    void ref() noexcept;
+    /** False after `unref()`, and once cancelled. */
+    bool has_ref() const noexcept;
 private:
     friend signal_handle on_signal(int, std::function<void(int)>);
     explicit signal_handle(std::uint64_t id) noexcept : id_(id) {}
@@ -96,9 +115,24 @@ private:
 /** Call `fn` on the loop each time `signo` arrives.
 
     While any subscription is active the loop stays alive (unlike Node, where signal
-    handlers do not keep the process running); cancel it to let the loop end.
+    handlers do not keep the process running); cancel it, or `unref()` it, to let the loop
+    end.
 */
 signal_handle on_signal(int signo, std::function<void(int)> fn);
+
+/** Call `fn` once, on the loop, when the process begins a graceful stop: `SIGTERM` or
+    `SIGINT` in a single process served by `nodus::app` (or a `server` with
+    `handle_signals`), and in a cluster worker the master's stop, a reload that retires
+    it, or a signal sent to it.
+
+    This is where a program cancels what it started itself (intervals, signal
+    subscriptions, its own connections) so the loop can end once the servers have
+    drained; whatever still holds the loop then keeps the process running. Hooks run in
+    the order registered; one that throws is logged and the next still runs. A hook
+    registered after the stop began runs on the next turn of the loop. Call from the loop
+    thread.
+*/
+void on_stopping(std::function<void()> fn);
 
 /** Run the loop until no work is left; returns the exit code set by `set_exit_code`
     (0 by default). Call it once, from `main`. */

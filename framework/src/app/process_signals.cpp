@@ -1,0 +1,93 @@
+// A single process's SIGHUP (re-read the configuration) and SIGUSR1 (ignored): without a
+// subscription either would end the process, as their default action does.
+#include "app/detail/process_signals.hpp"
+
+#include "http/detail/hooks.hpp"
+
+#include <nodus/log/log.hpp>
+#include <spdlog/logger.h>
+
+#include <csignal>
+
+namespace nodus::detail {
+
+namespace {
+
+// The [http] settings a running server can take: each is read when a request or a stop
+// needs it. The timeouts, and the Server header, stay as they are until a restart.
+bool apply_http(http_config& cur, const http_config& next) {
+    http_config merged = cur;
+    merged.max_header_bytes = next.max_header_bytes;
+    merged.max_headers = next.max_headers;
+    merged.max_url_bytes = next.max_url_bytes;
+    merged.max_body_bytes = next.max_body_bytes;
+    merged.high_water_mark = next.high_water_mark;
+    merged.drain_timeout_ms = next.drain_timeout_ms;
+    const bool rest_changed = next.server_header != cur.server_header ||
+                              next.header_timeout_ms != cur.header_timeout_ms ||
+                              next.keep_alive_timeout_ms != cur.keep_alive_timeout_ms ||
+                              next.request_timeout_ms != cur.request_timeout_ms ||
+                              next.send_timeout_ms != cur.send_timeout_ms;
+    cur = merged;
+    return rest_changed;
+}
+
+void keep(bool changed, const char* what) {
+    if (changed) log::get().warn("SIGHUP: {} changed; it takes a restart, keeping the current value", what);
+}
+
+} // namespace
+
+process_signals::process_signals(config& cfg, server& srv, std::vector<std::string> args)
+    : cfg_(cfg), srv_(srv), args_(std::move(args)) {
+    hup_ = on_signal(SIGHUP, [this](int) { on_hangup(); });
+    usr1_ = on_signal(SIGUSR1, [](int) {
+        log::get().info("SIGUSR1: ignored (a single process has no worker table to log)");
+    });
+    hup_.unref();
+    usr1_.unref();
+}
+
+process_signals::~process_signals() {
+    hup_.cancel();
+    usr1_.cancel();
+}
+
+config process_signals::reread() const {
+    if (args_.empty()) return load_config_file(cfg_.file);
+    std::vector<const char*> argv;
+    for (auto& a : args_) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    auto r = parse_config(static_cast<int>(args_.size()), argv.data(), nullptr, cfg_.file);
+    validate(r.cfg);
+    return std::move(r.cfg);
+}
+
+void process_signals::on_hangup() {
+    if (args_.empty() && cfg_.file.empty()) {
+        log::get().info("SIGHUP: ignored (no configuration file to re-read)");
+        return;
+    }
+    config next;
+    try {
+        next = reread();
+        if (next.log.destination != cfg_.log.destination || next.log.level != cfg_.log.level ||
+            next.log.access_log != cfg_.log.access_log)
+            log::init(next.log);
+    } catch (const std::exception& e) {
+        log::get().error("SIGHUP: the new configuration is invalid, keeping the current one: {}", e.what());
+        return;
+    }
+    cfg_.log = next.log;
+    keep(apply_http(cfg_.http, next.http), "[http] timeouts or server_header");
+    http::detail::reconfigure(srv_, cfg_.http);
+    keep(next.server.host != cfg_.server.host || next.server.port != cfg_.server.port ||
+             next.server.backlog != cfg_.server.backlog,
+         "[server] host/port/backlog");
+    keep(next.cluster.workers != cfg_.cluster.workers, "[cluster] workers");
+    keep(next.loop.threadpool_size != cfg_.loop.threadpool_size, "[loop] threadpool_size");
+    log::get().info("SIGHUP: configuration re-read{}{}; [log] and [http] limits applied",
+                    cfg_.file.empty() ? "" : " from ", cfg_.file);
+}
+
+} // namespace nodus::detail
