@@ -429,3 +429,48 @@ TEST(cluster, crash_loop_stops_the_master) {
     EXPECT_NE(p.log().find("crash loop"), std::string::npos) << p.log();
     expect_tree_gone(p.pid(), 2s);
 }
+
+// A reload whose configuration cannot be applied (here: a log file under a regular file,
+// which cannot be created) keeps everything as it was: the master and its workers go on,
+// and a later valid reload applies.
+TEST(cluster, sighup_with_an_unopenable_log_destination_keeps_the_running_config) {
+    auto dir = std::filesystem::temp_directory_path() / ("nodus-reload-log-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto ini = (dir / "app.ini").string();
+    auto plain = dir / "plain";
+    { std::ofstream f{plain}; f << "a regular file\n"; }
+    auto write_ini = [&](const char* server_header, const std::string& log) {
+        std::ofstream f{ini};
+        f << "[http]\nserver_header = " << server_header << "\n";
+        if (!log.empty()) f << "[log]\ndestination = " << log << "\n";
+    };
+    auto header = [](std::uint16_t port) {
+        auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        auto at = raw.find("Server: ");
+        return at == std::string::npos ? std::string{} : raw.substr(at + 8, raw.find("\r\n", at) - at - 8);
+    };
+    write_ini("first", "");
+    process p{args(2, {"--config", ini})};
+    auto port = p.port();
+    ASSERT_NE(port, 0) << p.log();
+    ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+    auto workers = p.workers();
+
+    write_ini("second", (plain / "nodus.log").string());
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_for("keeping the current one", 5s)) << p.log();
+    EXPECT_NE(p.log().find("plain/nodus.log"), std::string::npos) << "the error names the destination\n" << p.log();
+    auto now = p.workers();
+    EXPECT_EQ(std::set<int>(now.begin(), now.end()), std::set<int>(workers.begin(), workers.end())) << p.log();
+    EXPECT_EQ(header(port), "first");
+
+    write_ini("third", "");
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_for("reload complete", 10s)) << p.log();
+    EXPECT_TRUE(wait_until([&] { return header(port) == "third"; }, 5s)) << p.log();
+    p.signal(SIGTERM);
+    auto st = p.wait_exit(10s);
+    ASSERT_TRUE(st) << p.log();
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
+    std::filesystem::remove_all(dir);
+}

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -185,7 +186,15 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     st.listen_fd = listen_fd;
     st.on_master_message.clear();
     st.on_master_start.clear();
-    nodus::log::init(cfg_.log, "worker " + std::to_string(slot + 1));
+    try {
+        nodus::log::init(cfg_.log, "worker " + std::to_string(slot + 1));
+    } catch (const std::exception& e) {
+        // The master's loop is no place to unwind to from here; the master sees a worker
+        // that exited before it was listening.
+        lg().critical("cluster: worker {}: {}", slot + 1, e.what());
+        nodus::log::shutdown();
+        ::_exit(1);
+    }
     worker_setup setup;
     setup.id = slot + 1;
     setup.listen_fd = listen_fd;
@@ -443,6 +452,24 @@ master_options& test_master_options() noexcept {
     return o;
 }
 
+namespace {
+
+// No exception may end the master: the workers depend on it. A handler that throws has
+// done what it could; the loop goes on with the next one.
+void run_guarded(asio::io_context& io) {
+    try {
+        io.run();
+    } catch (became_worker&) {
+        throw;
+    } catch (const std::exception& e) {
+        lg().error("cluster: master: an error reached the loop (going on): {}", e.what());
+    } catch (...) {
+        lg().error("cluster: master: an unknown error reached the loop (going on)");
+    }
+}
+
+} // namespace
+
 // A worker is forked deep inside the master's loop (a restart timer, a reload step, a
 // channel callback); the exception carries it out of every master frame and out of
 // io_context::run() in one move, so no master code runs on in the child after fork()
@@ -459,7 +486,7 @@ std::optional<worker_setup> run_master(const config& cfg, int& exit_code) {
         m->start();
         while (!m->exit_now()) {
             io.restart();
-            io.run();
+            run_guarded(io);
         }
     } catch (became_worker& w) {
         return w.setup;
