@@ -474,3 +474,51 @@ TEST(cluster, sighup_with_an_unopenable_log_destination_keeps_the_running_config
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
     std::filesystem::remove_all(dir);
 }
+
+// SIGKILL of the master while slow requests are in flight, under load: every worker
+// drains (the parent-death signal and the channel closing both mean "drain", whichever
+// comes first) and each slow request gets its full answer. Three rounds, since the two
+// events race.
+TEST(cluster, workers_finish_in_flight_requests_when_the_master_is_killed) {
+    constexpr int slow_clients = 12;
+    for (int round = 0; round < 3; ++round) {
+        process p{args(2, {"--http.drain_timeout_ms=5000"})};
+        auto port = p.port();
+        ASSERT_NE(port, 0) << p.log();
+        ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+        load background{port, 0, 4};
+        ASSERT_TRUE(wait_until([&] { return background.ok() >= 50; }, 5s));
+
+        std::atomic<int> sent{0};
+        std::vector<std::string> results(slow_clients);
+        std::vector<std::thread> clients;
+        for (int i = 0; i < slow_clients; ++i)
+            clients.emplace_back([&, i] {
+                auto& out = results[static_cast<std::size_t>(i)];
+                conn c;
+                // A first answer on the connection: a worker owns it before the slow request.
+                std::optional<conn::reply> first;
+                if (!c.connect(port) || !(first = c.get("/", true))) {
+                    out = "no first answer";
+                    ++sent;
+                    return;
+                }
+                if (!c.send_get("/slow?ms=1500", true)) out = "cannot send";
+                ++sent;
+                auto r = c.read_reply(true);
+                if (!r) out = out.empty() ? "no answer" : out;
+                else if (r->status != 200) out = "status " + std::to_string(r->status);
+                else if (r->body != first->body) out = "body '" + r->body + "', expected '" + first->body + "'";
+            });
+        const bool all_sent = wait_until([&] { return sent == slow_clients; }, 5s);
+        p.signal(SIGKILL);
+        for (auto& t : clients) t.join();
+        background.stop();
+        EXPECT_TRUE(all_sent);
+        for (int i = 0; i < slow_clients; ++i)
+            EXPECT_EQ(results[static_cast<std::size_t>(i)], "") << "round " << round << ", client " << i << "\n"
+                                                               << p.log();
+        expect_tree_gone(p.pid(), 10s);
+        if (HasFailure()) break;
+    }
+}

@@ -17,6 +17,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -53,6 +54,25 @@ void send_stats() {
     ipc::detail::send_control(w.chan, m);
 }
 
+// The drain is over: nothing is in flight any more. Only now may SIGTERM and SIGINT stop
+// being watched: cancelling the loop's subscriptions gives them back their default action
+// (Asio restores SIG_DFL), and the parent-death SIGTERM, which arrives after the master's
+// channel closed, would then kill a worker that still serves. They are ignored from here
+// on, and blocked while the disposition changes hands.
+void stop_watching_signals() {
+    auto& w = ws();
+    sigset_t both, old;
+    sigemptyset(&both);
+    sigaddset(&both, SIGTERM);
+    sigaddset(&both, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &both, &old);
+    w.term.cancel();
+    w.intr.cancel();
+    ::signal(SIGTERM, SIG_IGN);
+    ::signal(SIGINT, SIG_IGN);
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
 void begin_close(const char* why) {
     auto& w = ws();
     if (w.closing) return;
@@ -66,12 +86,11 @@ void begin_close(const char* why) {
         if (st.table && st.table_index >= 0) st.table[st.table_index].state.store(slot_retiring);
     }
     w.stats.cancel();
-    w.term.cancel();
-    w.intr.cancel();
     send_stats();
     auto done = [] {
         auto& w2 = ws();
         send_stats();
+        stop_watching_signals();
         // Closing the channel is the last thing holding the loop: the process
         // ends once the server's own work is done.
         w2.chan.close();
@@ -136,7 +155,7 @@ void worker_serve(worker_hooks hooks) {
     ipc::detail::send_control(w.chan, control_message(control::online));
 
     // SIGTERM comes from PR_SET_PDEATHSIG or an operator; SIGINT from a terminal's Ctrl-C
-    // to the whole process group. Both mean: drain and exit.
+    // to the whole process group. Both mean: drain and exit, until the drain is done.
     w.term = nodus::on_signal(SIGTERM, [](int) { begin_close("SIGTERM"); });
     w.intr = nodus::on_signal(SIGINT, [](int) { begin_close("SIGINT"); });
     // Meant for the master: a stray one must not kill a worker.
