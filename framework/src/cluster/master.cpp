@@ -137,6 +137,8 @@ worker_ptr master::spawn(int slot, bool replacement) {
     w->generation = reload_.generation();
     w->replacement = replacement;
     w->started = clock::now();
+    w->heard = w->started;
+    w->watchdog = milliseconds(cfg_.cluster.watchdog_ms);
     w->chan = ipc::channel(parent_end.release());
     w->timer = std::make_unique<asio::steady_timer>(nodus::io_context());
     workers_[pid] = w;
@@ -156,6 +158,7 @@ void master::watch(const worker_ptr& w) {
     w->chan.on_message([self, weak](std::string_view msg) {
         auto w2 = weak.lock();
         if (!w2 || !self->alive()) return;
+        w2->heard = clock::now();
         for (auto& fn : state().on_master_message) fn(w2->slot + 1, msg);
     });
     nodus::detail::watch_child(w->pid, [self, w](int status) {
@@ -203,6 +206,7 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     setup.http = cfg_.http;
     setup.round_robin = mode_ == balance::round_robin;
     setup.fair_accept = mode_ == balance::shared && cfg_.cluster.fair_accept;
+    setup.watchdog_ms = cfg_.cluster.watchdog_ms;
     throw became_worker{setup};
 }
 
@@ -230,6 +234,7 @@ void master::teardown_in_child(int keep_fd) noexcept {
 }
 
 void master::on_control(const worker_ptr& w, std::string_view msg) {
+    w->heard = clock::now();   // its stats, sent on a timer, are its heartbeat
     if (msg.empty()) {
         lg().error("cluster: empty control message from worker {}", w->slot + 1);
         return;
@@ -265,6 +270,7 @@ void master::on_ready(const worker_ptr& w) {
         retire(w, control::shutdown);
         return;
     }
+    watch_liveness(w);
     auto& s = slots_[static_cast<std::size_t>(w->slot)];
     if (w->replacement) {
         w->replacement = false;
@@ -285,6 +291,7 @@ void master::on_ready(const worker_ptr& w) {
 void master::retire(const worker_ptr& w, control why) {
     if (w->ph == phase::retiring && why != control::shutdown) return;
     w->ph = phase::retiring;
+    w->timer->cancel();   // the watchdog: a retiring worker has its own deadline
     table_.set_state(w->table_index, slot_retiring);
     if (!ipc::detail::send_control(w->chan, control_message(why))) ::kill(w->pid, SIGTERM);
     if (why != control::retire) return;   // a stop has its own deadline for everyone (stop_timer_)
@@ -309,7 +316,7 @@ void master::on_exit(const worker_ptr& w, int status) {
     auto& s = slots_[static_cast<std::size_t>(w->slot)];
     if (s.current == w) s.current.reset();
     const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    const auto what = describe_status(status);
+    const auto what = describe_status(status) + (w->silent ? " (the watchdog)" : "");
 
     if (stopping_) {
         lg().info("cluster: worker {} (pid {}) {}", w->slot + 1, w->pid, what);
