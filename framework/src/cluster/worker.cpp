@@ -117,6 +117,39 @@ void ignore_if_default(int signo) {
     }
 }
 
+void on_master_control(std::string_view msg) {
+    if (msg.empty()) {
+        nodus::log::get().error("cluster: empty control message from the master");
+        return;
+    }
+    switch (static_cast<control>(msg[0])) {
+    case control::shutdown:
+        begin_close("the master asked");
+        break;
+    case control::retire:
+        begin_close("replaced by a reload");
+        break;
+    default:
+        nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
+    }
+}
+
+// balance = round_robin: a connection the master accepted. The count of those taken tells
+// the master that this worker still takes what it is given.
+void on_master_descriptor(std::string_view msg, int fd) {
+    nodus::detail::unique_fd owned{fd};
+    auto& w = ws();
+    if (!msg.empty() && static_cast<control>(msg[0]) == control::connection && w.hooks.adopt) {
+        auto& st = state();
+        if (st.table && st.table_index >= 0)
+            st.table[st.table_index].taken.store(++w.taken, std::memory_order_relaxed);
+        w.hooks.adopt(owned.release());
+        return;
+    }
+    nodus::log::get().error("cluster: closed an unexpected descriptor from the master (control message {})",
+                            msg.empty() ? -1 : int(msg[0]));
+}
+
 } // namespace
 
 void worker_serve(const worker_setup& setup, worker_hooks hooks) {
@@ -124,35 +157,8 @@ void worker_serve(const worker_setup& setup, worker_hooks hooks) {
     auto& w = ws();
     w.hooks = std::move(hooks);
     w.chan = ipc::channel(st.ipc_fd_for_worker);
-    ipc::detail::on_control(w.chan, [](std::string_view msg) {
-        if (msg.empty()) {
-            nodus::log::get().error("cluster: empty control message from the master");
-            return;
-        }
-        switch (static_cast<control>(msg[0])) {
-        case control::shutdown:
-            begin_close("the master asked");
-            break;
-        case control::retire:
-            begin_close("replaced by a reload");
-            break;
-        default:
-            nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
-        }
-    });
-    ipc::detail::on_control_fd(w.chan, [](std::string_view msg, int fd) {
-        nodus::detail::unique_fd owned{fd};
-        auto& w2 = ws();
-        if (!msg.empty() && static_cast<control>(msg[0]) == control::connection && w2.hooks.adopt) {
-            auto& st = state();
-            if (st.table && st.table_index >= 0)
-                st.table[st.table_index].taken.store(++w2.taken, std::memory_order_relaxed);
-            w2.hooks.adopt(owned.release());
-            return;
-        }
-        nodus::log::get().error("cluster: closed an unexpected descriptor from the master (control message {})",
-                                msg.empty() ? -1 : int(msg[0]));
-    });
+    ipc::detail::on_control(w.chan, on_master_control);
+    ipc::detail::on_control_fd(w.chan, on_master_descriptor);
     w.chan.on_message([](std::string_view msg) {
         for (auto& fn : state().on_message) fn(msg);
     });
@@ -173,9 +179,9 @@ void worker_serve(const worker_setup& setup, worker_hooks hooks) {
     ignore_if_default(SIGHUP);
     ignore_if_default(SIGUSR1);
 
+    if (setup.fair_accept) fair_accept_start();
     // "listening" only once the loop runs: a worker that fails right after listen()
     // returns never claims to be ready.
-    if (setup.fair_accept) fair_accept_start();
     nodus::next_tick([beat = heartbeat_period(setup.watchdog_ms)] {
         auto& w2 = ws();
         if (w2.closing) return;
