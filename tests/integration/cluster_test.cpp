@@ -429,3 +429,96 @@ TEST(cluster, crash_loop_stops_the_master) {
     EXPECT_NE(p.log().find("crash loop"), std::string::npos) << p.log();
     expect_tree_gone(p.pid(), 2s);
 }
+
+// A reload whose configuration cannot be applied (here: a log file under a regular file,
+// which cannot be created) keeps everything as it was: the master and its workers go on,
+// and a later valid reload applies.
+TEST(cluster, sighup_with_an_unopenable_log_destination_keeps_the_running_config) {
+    auto dir = std::filesystem::temp_directory_path() / ("nodus-reload-log-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto ini = (dir / "app.ini").string();
+    auto plain = dir / "plain";
+    { std::ofstream f{plain}; f << "a regular file\n"; }
+    auto write_ini = [&](const char* server_header, const std::string& log) {
+        std::ofstream f{ini};
+        f << "[http]\nserver_header = " << server_header << "\n";
+        if (!log.empty()) f << "[log]\ndestination = " << log << "\n";
+    };
+    auto header = [](std::uint16_t port) {
+        auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        auto at = raw.find("Server: ");
+        return at == std::string::npos ? std::string{} : raw.substr(at + 8, raw.find("\r\n", at) - at - 8);
+    };
+    write_ini("first", "");
+    process p{args(2, {"--config", ini})};
+    auto port = p.port();
+    ASSERT_NE(port, 0) << p.log();
+    ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+    auto workers = p.workers();
+
+    write_ini("second", (plain / "nodus.log").string());
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_for("keeping the current one", 5s)) << p.log();
+    EXPECT_NE(p.log().find("plain/nodus.log"), std::string::npos) << "the error names the destination\n" << p.log();
+    auto now = p.workers();
+    EXPECT_EQ(std::set<int>(now.begin(), now.end()), std::set<int>(workers.begin(), workers.end())) << p.log();
+    EXPECT_EQ(header(port), "first");
+
+    write_ini("third", "");
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_for("reload complete", 10s)) << p.log();
+    EXPECT_TRUE(wait_until([&] { return header(port) == "third"; }, 5s)) << p.log();
+    p.signal(SIGTERM);
+    auto st = p.wait_exit(10s);
+    ASSERT_TRUE(st) << p.log();
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
+    std::filesystem::remove_all(dir);
+}
+
+// SIGKILL of the master while slow requests are in flight, under load: every worker
+// drains (the parent-death signal and the channel closing both mean "drain", whichever
+// comes first) and each slow request gets its full answer. Three rounds, since the two
+// events race.
+TEST(cluster, workers_finish_in_flight_requests_when_the_master_is_killed) {
+    constexpr int slow_clients = 12;
+    for (int round = 0; round < 3; ++round) {
+        process p{args(2, {"--http.drain_timeout_ms=5000"})};
+        auto port = p.port();
+        ASSERT_NE(port, 0) << p.log();
+        ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+        load background{port, 0, 4};
+        ASSERT_TRUE(wait_until([&] { return background.ok() >= 50; }, 5s));
+
+        std::atomic<int> sent{0};
+        std::vector<std::string> results(slow_clients);
+        std::vector<std::thread> clients;
+        for (int i = 0; i < slow_clients; ++i)
+            clients.emplace_back([&, i] {
+                auto& out = results[static_cast<std::size_t>(i)];
+                conn c;
+                // A first answer on the connection: a worker owns it before the slow request.
+                std::optional<conn::reply> first;
+                if (!c.connect(port) || !(first = c.get("/", true))) {
+                    out = "no first answer";
+                    ++sent;
+                    return;
+                }
+                if (!c.send_get("/slow?ms=1500", true)) out = "cannot send";
+                ++sent;
+                auto r = c.read_reply(true);
+                if (!r) out = out.empty() ? "no answer" : out;
+                else if (r->status != 200) out = "status " + std::to_string(r->status);
+                else if (r->body != first->body) out = "body '" + r->body + "', expected '" + first->body + "'";
+            });
+        const bool all_sent = wait_until([&] { return sent == slow_clients; }, 5s);
+        p.signal(SIGKILL);
+        for (auto& t : clients) t.join();
+        background.stop();
+        EXPECT_TRUE(all_sent);
+        for (int i = 0; i < slow_clients; ++i)
+            EXPECT_EQ(results[static_cast<std::size_t>(i)], "") << "round " << round << ", client " << i << "\n"
+                                                               << p.log();
+        expect_tree_gone(p.pid(), 10s);
+        if (HasFailure()) break;
+    }
+}

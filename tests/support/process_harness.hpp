@@ -200,11 +200,12 @@ public:
     conn(conn&& o) noexcept : fd_(std::exchange(o.fd_, -1)), buf_(std::move(o.buf_)) {}
     ~conn() { close(); }
 
-    bool connect(std::uint16_t port) {
+    /// `timeout`: how long a send or a receive may block before the request counts as failed.
+    bool connect(std::uint16_t port, std::chrono::milliseconds timeout = 5s) {
         close();
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0) return false;
-        timeval tv{5, 0};
+        timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         int one = 1;
@@ -233,15 +234,26 @@ public:
 
     /// Send GET `path`; nullopt when no complete response came back.
     std::optional<reply> get(const std::string& path, bool keep_alive, reply* partial = nullptr) {
-        if (fd_ < 0) return std::nullopt;
+        if (!send_get(path, keep_alive)) return std::nullopt;
+        return read_reply(keep_alive, partial);
+    }
+
+    /// The two halves of get(), for a test that must act between them.
+    bool send_get(const std::string& path, bool keep_alive) {
+        if (fd_ < 0) return false;
         std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
         if (!keep_alive) req += "Connection: close\r\n";
         req += "\r\n";
         used_ = true;
         if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
             close();
-            return std::nullopt;
+            return false;
         }
+        return true;
+    }
+
+    std::optional<reply> read_reply(bool keep_alive, reply* partial = nullptr) {
+        if (fd_ < 0) return std::nullopt;
         reply r;
         std::size_t head_end;
         while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {

@@ -23,7 +23,7 @@ const std::vector<std::string> all_keys = {
     "log.level", "log.access_log", "log.destination",
     "cluster.workers", "cluster.balance", "cluster.fair_accept", "cluster.shutdown_timeout_ms",
     "cluster.ready_timeout_ms", "cluster.crash_limit", "cluster.crash_window_s",
-    "loop.threadpool_size"};
+    "cluster.watchdog_ms", "loop.threadpool_size"};
 
 class config_test : public ::testing::Test {
 protected:
@@ -526,6 +526,14 @@ TEST_F(config_test, workers_has_an_upper_bound) {
               "(one per CPU; -1 is the same)");
     EXPECT_NE(error_of([] { parse({"--cluster.workers=9223372036854775808"}); }).find("up to 1024"),
               std::string::npos);
+}
+
+TEST_F(config_test, cluster_watchdog_ms_defaults_to_10_s_and_0_turns_it_off) {
+    EXPECT_EQ(parse({}).cfg.cluster.watchdog_ms, 10000u);
+    EXPECT_EQ(parse({"--cluster.watchdog_ms=0"}).cfg.cluster.watchdog_ms, 0u);
+    EXPECT_EQ(parse({"--cluster.watchdog_ms=250"}).cfg.cluster.watchdog_ms, 250u);
+    EXPECT_THROW(parse({"--cluster.watchdog_ms=-1"}), nodus::config_error);
+    EXPECT_THROW(parse({"--cluster.watchdog_ms=10s"}), nodus::config_error);
 }
 
 } // namespace

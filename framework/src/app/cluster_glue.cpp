@@ -3,6 +3,7 @@
 
 #include <nodus/app.hpp>
 
+#include "cluster/detail/fair_accept.hpp"
 #include "cluster/detail/state.hpp"
 #include "http/detail/hooks.hpp"
 
@@ -40,7 +41,7 @@ void listen_clustered(const config& cfg, server& srv) {
     };
     wh.connections = [&srv] { return static_cast<std::uint64_t>(srv.connections()); };
     wh.requests = [&srv] { return srv.requests(); };
-    cluster::detail::worker_serve(std::move(wh));
+    cluster::detail::worker_serve(setup, std::move(wh));
 }
 
 } // namespace nodus::detail

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -136,6 +137,8 @@ worker_ptr master::spawn(int slot, bool replacement) {
     w->generation = reload_.generation();
     w->replacement = replacement;
     w->started = clock::now();
+    w->heard = w->started;
+    w->watchdog = milliseconds(cfg_.cluster.watchdog_ms);
     w->chan = ipc::channel(parent_end.release());
     w->timer = std::make_unique<asio::steady_timer>(nodus::io_context());
     workers_[pid] = w;
@@ -155,6 +158,7 @@ void master::watch(const worker_ptr& w) {
     w->chan.on_message([self, weak](std::string_view msg) {
         auto w2 = weak.lock();
         if (!w2 || !self->alive()) return;
+        w2->heard = clock::now();
         for (auto& fn : state().on_master_message) fn(w2->slot + 1, msg);
     });
     nodus::detail::watch_child(w->pid, [self, w](int status) {
@@ -185,7 +189,15 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     st.listen_fd = listen_fd;
     st.on_master_message.clear();
     st.on_master_start.clear();
-    nodus::log::init(cfg_.log, "worker " + std::to_string(slot + 1));
+    try {
+        nodus::log::init(cfg_.log, "worker " + std::to_string(slot + 1));
+    } catch (const std::exception& e) {
+        // The master's loop is no place to unwind to from here; the master sees a worker
+        // that exited before it was listening.
+        lg().critical("cluster: worker {}: {}", slot + 1, e.what());
+        nodus::log::shutdown();
+        ::_exit(1);
+    }
     worker_setup setup;
     setup.id = slot + 1;
     setup.listen_fd = listen_fd;
@@ -194,6 +206,7 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     setup.http = cfg_.http;
     setup.round_robin = mode_ == balance::round_robin;
     setup.fair_accept = mode_ == balance::shared && cfg_.cluster.fair_accept;
+    setup.watchdog_ms = cfg_.cluster.watchdog_ms;
     throw became_worker{setup};
 }
 
@@ -221,6 +234,7 @@ void master::teardown_in_child(int keep_fd) noexcept {
 }
 
 void master::on_control(const worker_ptr& w, std::string_view msg) {
+    w->heard = clock::now();   // its stats, sent on a timer, are its heartbeat
     if (msg.empty()) {
         lg().error("cluster: empty control message from worker {}", w->slot + 1);
         return;
@@ -256,6 +270,7 @@ void master::on_ready(const worker_ptr& w) {
         retire(w, control::shutdown);
         return;
     }
+    watch_liveness(w);
     auto& s = slots_[static_cast<std::size_t>(w->slot)];
     if (w->replacement) {
         w->replacement = false;
@@ -276,6 +291,7 @@ void master::on_ready(const worker_ptr& w) {
 void master::retire(const worker_ptr& w, control why) {
     if (w->ph == phase::retiring && why != control::shutdown) return;
     w->ph = phase::retiring;
+    w->timer->cancel();   // the watchdog: a retiring worker has its own deadline
     table_.set_state(w->table_index, slot_retiring);
     if (!ipc::detail::send_control(w->chan, control_message(why))) ::kill(w->pid, SIGTERM);
     if (why != control::retire) return;   // a stop has its own deadline for everyone (stop_timer_)
@@ -300,7 +316,7 @@ void master::on_exit(const worker_ptr& w, int status) {
     auto& s = slots_[static_cast<std::size_t>(w->slot)];
     if (s.current == w) s.current.reset();
     const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    const auto what = describe_status(status);
+    const auto what = describe_status(status) + (w->silent ? " (the watchdog)" : "");
 
     if (stopping_) {
         lg().info("cluster: worker {} (pid {}) {}", w->slot + 1, w->pid, what);
@@ -443,6 +459,24 @@ master_options& test_master_options() noexcept {
     return o;
 }
 
+namespace {
+
+// No exception may end the master: the workers depend on it. A handler that throws has
+// done what it could; the loop goes on with the next one.
+void run_guarded(asio::io_context& io) {
+    try {
+        io.run();
+    } catch (became_worker&) {
+        throw;
+    } catch (const std::exception& e) {
+        lg().error("cluster: master: an error reached the loop (going on): {}", e.what());
+    } catch (...) {
+        lg().error("cluster: master: an unknown error reached the loop (going on)");
+    }
+}
+
+} // namespace
+
 // A worker is forked deep inside the master's loop (a restart timer, a reload step, a
 // channel callback); the exception carries it out of every master frame and out of
 // io_context::run() in one move, so no master code runs on in the child after fork()
@@ -459,7 +493,7 @@ std::optional<worker_setup> run_master(const config& cfg, int& exit_code) {
         m->start();
         while (!m->exit_now()) {
             io.restart();
-            io.run();
+            run_guarded(io);
         }
     } catch (became_worker& w) {
         return w.setup;

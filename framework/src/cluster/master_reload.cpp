@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <exception>
 #include <system_error>
 
 namespace nodus::cluster::detail {
@@ -17,8 +18,20 @@ spdlog::logger& lg() { return nodus::log::get(); }
 void master::reload() {
     auto next = reread_config(cfg_);
     if (!next) return;
+    // reread_config opened the log destination a moment ago; should it fail now anyway,
+    // the master goes on with the configuration it has.
+    try {
+        nodus::log::init(next->log, "master");
+    } catch (const std::exception& e) {
+        try {
+            nodus::log::init(cfg_.log, "master");
+        } catch (const std::exception&) {
+            // Then the fallback logger (stderr) it already writes to.
+        }
+        lg().error("cluster: reload: {}; keeping the current configuration", e.what());
+        return;
+    }
     cfg_ = std::move(*next);
-    nodus::log::init(cfg_.log, "master");
     const bool begun = reload_.begin();
     if (opts_.reload_reopens) {
         reload_.finish();

@@ -1,4 +1,5 @@
 #include "cluster/detail/rolling_reload.hpp"
+#include "log/detail/check.hpp"
 
 #include <nodus/log/log.hpp>
 
@@ -39,6 +40,8 @@ std::optional<config> reread_config(const config& current) {
         auto r = nodus::parse_config(static_cast<int>(args.size()), argv.data(), nullptr, current.file);
         next = std::move(r.cfg);
         validate(next);
+        // What applying it will open, opened now: nothing changes unless all of it works.
+        nodus::log::detail::check(next.log);
     } catch (const std::exception& e) {
         lg.error("cluster: reload: the new configuration is invalid, keeping the current one: {}", e.what());
         return std::nullopt;

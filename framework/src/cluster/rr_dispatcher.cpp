@@ -41,6 +41,24 @@ bool connection_error(int err) noexcept {
 // Connections taken per readiness event before the master lets its loop run other work.
 constexpr int accept_batch = 64;
 
+// A worker that took none of the connections it owes for this long has a loop that does
+// not turn (stopped, or stuck in a handler) or is far behind: more would wait with it, so
+// the others get them until it takes again. A healthy worker takes a whole batch within
+// one turn of its loop.
+constexpr milliseconds stall_limit{50};
+
+// False while `w` owes connections and has taken none of them for stall_limit.
+bool taking(worker_process& w, std::chrono::steady_clock::time_point now) noexcept {
+    auto& h = w.rr;
+    const std::uint32_t taken = worker_table{}.taken(w.table_index);
+    if (taken != h.taken || taken == h.given) {
+        h.taken = taken;
+        h.progress = now;
+        return true;
+    }
+    return now - h.progress < stall_limit;
+}
+
 } // namespace
 
 rr_dispatcher::rr_dispatcher(const std::vector<worker_slot>& slots, std::size_t queue_limit)
@@ -153,9 +171,10 @@ void rr_dispatcher::retry_dispatch_later() {
 
 bool rr_dispatcher::pass(int fd) {
     const std::size_t n = slots_.size();
+    const auto now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < n; ++i) {
         std::size_t k = (next_slot_ + i) % n;
-        if (offer(slots_[k], fd)) {
+        if (offer(slots_[k], fd, now)) {
             next_slot_ = (k + 1) % n;
             return true;
         }
@@ -163,15 +182,17 @@ bool rr_dispatcher::pass(int fd) {
     return false;
 }
 
-bool rr_dispatcher::offer(const worker_slot& slot, int fd) {
+bool rr_dispatcher::offer(const worker_slot& slot, int fd, std::chrono::steady_clock::time_point now) {
     static const std::string msg(1, static_cast<char>(control::connection));
     const auto& w = slot.current;
     if (!w || w->ph != phase::ready || !worker_table{}.accepting(w->table_index)) return false;
-    // A worker whose channel is full has a few hundred connections it has not even
-    // read: more would only wait there (a stuck worker would collect them forever).
-    if (ipc::detail::queued(w->chan) > 0) return false;
+    // A full channel (a few hundred connections not even read) is the last resort; the
+    // stall rule normally skips such a worker long before.
+    if (ipc::detail::queued(w->chan) > 0 || !taking(*w, now)) return false;
     // False when its channel is closed (the worker died): the next one is tried.
-    return ipc::detail::send_fd(w->chan, ipc::detail::ns::control, msg, fd);
+    if (!ipc::detail::send_fd(w->chan, ipc::detail::ns::control, msg, fd)) return false;
+    ++w->rr.given;
+    return true;
 }
 
 } // namespace nodus::cluster::detail

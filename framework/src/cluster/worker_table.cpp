@@ -23,6 +23,9 @@ int worker_table::claim() noexcept {
         if (st.table[i].state.load() == slot_free) {
             st.table[i].connections.store(0);
             st.table[i].pid.store(0);
+            st.table[i].recent.store(0);
+            st.table[i].heartbeat.store(0);
+            st.table[i].taken.store(0);
             st.table[i].state.store(slot_starting);
             return static_cast<int>(i);
         }
@@ -54,6 +57,10 @@ void worker_table::promote(int row) noexcept {
 
 bool worker_table::accepting(int row) const noexcept {
     return row >= 0 && state().table[row].state.load(std::memory_order_relaxed) == slot_accepting;
+}
+
+std::uint32_t worker_table::taken(int row) const noexcept {
+    return row >= 0 ? state().table[row].taken.load(std::memory_order_relaxed) : 0;
 }
 
 std::size_t worker_table::connections(int row) const noexcept {

@@ -241,6 +241,9 @@ std::vector<setting> make_settings() {
                        NODUS_FIELD(cluster.crash_limit), 1));
     s.push_back(number("cluster.crash_window_s", "S", "window for crash_limit, in seconds",
                        NODUS_FIELD(cluster.crash_window_s), 1));
+    s.push_back(number("cluster.watchdog_ms", "MS",
+                       "a worker whose loop is silent this long is killed and replaced; 0 = off",
+                       NODUS_FIELD(cluster.watchdog_ms), 0));
     s.push_back(threadpool_setting());
     return s;
 }

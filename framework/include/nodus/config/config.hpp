@@ -59,6 +59,7 @@ struct cluster_config {
     std::uint32_t ready_timeout_ms = 10000;    ///< a new worker must be listening within this
     std::uint32_t crash_limit = 10;            ///< crashes within crash_window_s that stop the master
     std::uint32_t crash_window_s = 60;
+    std::uint32_t watchdog_ms = 10000;         ///< a worker silent this long is replaced; 0 = off
 };
 
 /// The largest `[cluster] workers`.

@@ -29,8 +29,9 @@ namespace nodus::cluster::detail {
 
 /// Forks the workers and supervises them: learns when they listen, notices when they
 /// exit (restart, or stop on a crash loop), reloads and stops them, answers the signals.
-/// master.cpp: lifecycle and signals; master_reload.cpp: SIGHUP; master_api.cpp: what
-/// the application and SIGUSR1 see.
+/// master.cpp: lifecycle and signals; master_reload.cpp: SIGHUP; master_watchdog.cpp: a
+/// ready worker that stopped sending is replaced; master_api.cpp: what the application
+/// and SIGUSR1 see.
 ///
 /// Invariants: every live worker process is in workers_ (by pid) until reaped; a slot's
 /// `current` is a ready or starting worker of that slot, or none; in a forked worker
@@ -59,6 +60,8 @@ private:
     void on_ready(const worker_ptr& w);
     void on_exit(const worker_ptr& w, int status);
     void on_crash(const worker_ptr& w);
+    void watch_liveness(const worker_ptr& w);
+    void on_silent(const worker_ptr& w);
     void schedule_restart(int slot);
     void retire(const worker_ptr& w, control why);
     void stop(int code, const std::string& why);

@@ -12,7 +12,8 @@ namespace nodus::cluster::detail {
 /// Read the configuration again the way the process first read it (same argv and
 /// environment, the file it actually used), keeping what only a restart can change
 /// ([server], [cluster] workers and balance) as in `current`, with a warning for each.
-/// nullopt (logged) when the new configuration is invalid.
+/// nullopt (logged) when the new configuration is invalid or cannot be applied now (its
+/// log destination cannot be opened); nothing binds, since [server] is kept.
 std::optional<config> reread_config(const config& current);
 
 /// The progress of a rolling reload: every worker of an older generation is replaced

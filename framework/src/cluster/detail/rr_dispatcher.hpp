@@ -6,6 +6,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -15,8 +16,9 @@ namespace nodus::cluster::detail {
 
 /// Accepts on the listening socket and hands each connection to the next slot whose
 /// worker takes it (Node's cluster default): one that reported listening, is neither
-/// retired by the master nor stopping on its own (the shared table says so), and reads
-/// its channel. A connection no worker can take now waits
+/// retired by the master nor stopping on its own (the shared table says so), and takes
+/// from its channel what it was given (a worker that took nothing it owes for 50 ms is
+/// skipped until it does). A connection no worker can take now waits
 /// in a queue as long as the listen backlog; once that is full the dispatcher stops
 /// accepting, so further ones wait in the kernel's backlog instead of being closed.
 ///
@@ -43,7 +45,7 @@ private:
     void on_acceptable();
     void back_off();
     bool pass(int fd);
-    bool offer(const worker_slot& slot, int fd);
+    bool offer(const worker_slot& slot, int fd, std::chrono::steady_clock::time_point now);
     void retry_dispatch_later();
 
     const std::vector<worker_slot>& slots_;

@@ -34,6 +34,12 @@ struct shared_slot {
     std::atomic<std::uint32_t> state{0};  // slot_state below
     std::atomic<std::int32_t> pid{0};
     std::atomic<std::uint32_t> recent{0};  // accepts lately: +1 per accept, halved every 100 ms
+    // balance = shared: when the worker's loop last turned, in steady-clock milliseconds
+    // (modulo 2^32), so that its peers can tell a stuck worker from a busy one.
+    std::atomic<std::uint32_t> heartbeat{0};
+    // balance = round_robin: connections the worker took from its channel (modulo 2^32),
+    // so that the master can tell a worker that does not take what it was given.
+    std::atomic<std::uint32_t> taken{0};
 };
 enum slot_state : std::uint32_t { slot_free = 0, slot_starting = 1, slot_accepting = 2, slot_retiring = 3 };
 
@@ -59,6 +65,7 @@ struct worker_setup {
     std::uint16_t port = 0;     // the port the master listens on
     bool fair_accept = false;   // balance = shared: use the accept_delay rule
     bool round_robin = false;   // balance = round_robin: connections arrive over the channel
+    std::uint32_t watchdog_ms = 0;   // [cluster] watchdog_ms when it forked: paces the heartbeat
     http_config http;           // the master's [http] when it forked (reloads change it)
 };
 
@@ -76,9 +83,8 @@ struct worker_hooks {
     /// balance = round_robin: serve a connection the master accepted; owns `fd`.
     std::function<void(int fd)> adopt;
 };
-void worker_serve(worker_hooks hooks);
+void worker_serve(const worker_setup& setup, worker_hooks hooks);
 void worker_note_count(std::size_t open) noexcept;
-unsigned worker_accept_delay() noexcept;
 
 /// Application message to the master channel of this worker (namespace app).
 bool worker_send(std::string_view msg);

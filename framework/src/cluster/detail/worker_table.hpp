@@ -30,6 +30,8 @@ public:
     void promote(int row) noexcept;
     bool accepting(int row) const noexcept;
     std::size_t connections(int row) const noexcept;
+    /// balance = round_robin: connections the row's worker took from its channel.
+    std::uint32_t taken(int row) const noexcept;
     /// Halve every row's recent-accept count (balance = shared's fairness compares rates).
     void decay() noexcept;
 };
