@@ -4,6 +4,7 @@
 
 #include "http/detail/hooks.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include <future>
@@ -38,6 +39,12 @@ test_server::~test_server() {
                          "(leaked connection, timer or callback)";
         std::abort();
     }
+    // When the loop had already run out of work (after close_gracefully), the closing callback
+    // above is still queued: run it here, now that no other thread runs the loop, or the next
+    // test's loop would run it on this destroyed fixture.
+    auto& io = nodus::io_context();
+    io.restart();
+    io.run();
 }
 
 void test_server::on_loop(std::function<void()> fn) {
