@@ -4,11 +4,13 @@
 
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
+#include <spdlog/logger.h>
 
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <cerrno>
+#include <exception>
 #include <system_error>
 
 #include <unistd.h>
@@ -28,7 +30,16 @@ int fork_with_loop(const log_config& log_cfg, std::string_view parent_tag) {
         return 0;
     }
     io.notify_fork(boost::asio::execution_context::fork_parent);
-    nodus::log::init(log_cfg, parent_tag);
+    try {
+        nodus::log::init(log_cfg, parent_tag);
+    } catch (const std::exception& e) {
+        // The destination became unusable since it was checked. Nothing may throw once a
+        // child exists (its pid would be lost), so the parent logs to standard error.
+        log_config fallback = log_cfg;
+        fallback.destination = "stderr";
+        nodus::log::init(fallback, parent_tag);
+        nodus::log::get().error("log: {}; logging to standard error instead", e.what());
+    }
     if (pid < 0) throw std::system_error(err, std::system_category(), "fork");
     return pid;
 }
