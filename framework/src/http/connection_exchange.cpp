@@ -43,13 +43,9 @@ void connection::begin_exchange(std::string_view head) {
     update_wait();
 
     pin hold{ex};
-    try {
+    nodus::detail::guarded(*ex, "handler", [&] {
         srv_.on_request()(handle_access::request_of(ex), handle_access::response_of(ex));
-    } catch (const std::exception& e) {
-        handler_failed(*ex, e.what());
-    } catch (...) {
-        handler_failed(*ex, "unknown exception");
-    }
+    });
 }
 
 // An exchange with the head parsed by Beast, or null (and the request refused).
@@ -76,14 +72,16 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     return nullptr;
 }
 
-void connection::handler_failed(exchange& ex, const char* what) {
-    log::get().error("{} {}: handler threw: {}", ex.req().method(), ex.req().target(), what);
-    if (ex.conn() != this) return;
-    if (!ex.res().head_sent() && !ex.res().ended()) {
-        error_response(ex, 500);
-    } else if (!ex.res().ended()) {
-        res_abort(ex);
-    }
+void connection::callback_failed(exchange& ex) {
+    if (&ex != cur_) return;
+    pin hold{&ex};
+    // The application's body callbacks are broken: none runs again, and the rest of the
+    // body is not read (the connection closes after the answer).
+    ex.body().abandon();
+    if (state_ == conn_state::body) stop_input();
+    if (!ex.res().head_sent() && !ex.res().ended()) error_response(ex, 500);
+    else if (!ex.res().ended()) res_abort(ex);
+    if (!in_process_) schedule();
 }
 
 // Answer `status` through the exchange (the application had not started a response).
@@ -96,7 +94,9 @@ void connection::error_response(exchange& ex, int status) {
 std::size_t connection::feed_body(std::string_view data, bool& more) {
     exchange* ex = cur_;
     pin hold{ex};
-    auto [used, result] = body_.feed(*ex, data);
+    body_reader::outcome out{0, feed_result::more};
+    nodus::detail::guarded(*ex, "on_data", [&] { out = body_.feed(*ex, data); });
+    auto [used, result] = out;
     if (cur_ != ex || state_ != conn_state::body) return used;   // a callback moved things on
     if (result != feed_result::more && result != feed_result::progressed && result != feed_result::done)
         log::get().debug("{} {}: request body ends: {}", ex->req().method(), ex->req().target(),
@@ -107,7 +107,7 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     case feed_result::not_worth_it:
         // Not worth reading: close after the response instead.
         stop_input();
-        ex->body().fail(make_error_code(nodus::errc::aborted));
+        nodus::detail::guarded(*ex, "on_error", [&] { ex->body().fail(make_error_code(nodus::errc::aborted)); });
         break;
     case feed_result::too_large:
         body_failed(413, make_error_code(nodus::errc::body_too_large));
@@ -118,7 +118,7 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     case feed_result::done:
         state_ = conn_state::waiting;
         update_wait();
-        ex->body().finish();
+        nodus::detail::guarded(*ex, "on_end", [&] { ex->body().finish(); });
         break;
     }
     return used;
@@ -136,7 +136,7 @@ void connection::body_failed(int status, std::error_code code) {
     exchange* ex = cur_;
     pin hold{ex};
     stop_input();
-    ex->body().fail(code);
+    nodus::detail::guarded(*ex, "on_error", [&] { ex->body().fail(code); });
     if (cur_ != ex) return;
     if (!ex->res().head_sent() && !ex->res().ended()) error_response(*ex, status);
     else if (!ex->res().ended()) res_abort(*ex);
@@ -193,7 +193,7 @@ void connection::start_discard(exchange& ex) {
     if (ex.req().info().expect_continue && !ex.body().continue_answered()) {
         // The client waits for our word before sending the body: never ask, and close.
         stop_input();
-        ex.body().fail(make_error_code(nodus::errc::aborted));
+        nodus::detail::guarded(ex, "on_error", [&] { ex.body().fail(make_error_code(nodus::errc::aborted)); });
         return;
     }
     body_.start_discard(ex);

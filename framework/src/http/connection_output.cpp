@@ -93,7 +93,7 @@ void connection::after_flush() {
     if (!cur_ || buffered() >= srv_.cfg().high_water_mark) return;
     if (auto fn = cur_->res().take_drain()) {
         nodus::detail::exchange_ptr hold{cur_};
-        fn();
+        nodus::detail::guarded(*hold, "on_drain", fn);
     }
 }
 

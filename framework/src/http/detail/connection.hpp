@@ -61,6 +61,9 @@ public:
     void res_abort(nodus::detail::exchange& ex);
     void exchange_unreferenced(nodus::detail::exchange& ex);
     void body_flow_changed(nodus::detail::exchange& ex);
+    /// An application callback of `ex` threw (already logged): answer 500, or close once
+    /// the head went out; its body is not read any further.
+    void callback_failed(nodus::detail::exchange& ex);
     std::size_t buffered() const noexcept { return out_.buffered(); }
     std::uint32_t served() const noexcept { return served_; }
     bool hot() const noexcept { return hot_; }
@@ -87,7 +90,6 @@ private:
     // requests and bodies (connection_exchange.cpp)
     void begin_exchange(std::string_view head);
     nodus::detail::exchange* open_exchange(std::string_view head, const head_info& info);
-    void handler_failed(nodus::detail::exchange& ex, const char* what);
     void error_response(nodus::detail::exchange& ex, int status);
     std::size_t feed_body(std::string_view data, bool& more);
     void body_failed(int status, std::error_code code);
