@@ -44,7 +44,7 @@ nodus::handler throwing(seen& s) {
         } else if (path == "/end") {
             req.on_end([] { boom(); });
         } else if (path == "/error") {
-            req.on_error([](std::error_code) { boom(); });
+            req.on_error([res](std::error_code) { boom(); });   // the copy keeps the response open
             req.on_data([](std::string_view) {});
         } else if (path == "/body") {
             req.body(1 << 20, [](std::error_code, std::string) { boom(); });

@@ -135,11 +135,27 @@ void connection::stop_input() noexcept {
 void connection::body_failed(int status, std::error_code code) {
     exchange* ex = cur_;
     pin hold{ex};
+    // An answer given before the failure was not told of it; one given by on_error was.
+    const bool answered_blind = ex->res().head_sent();
     stop_input();
     nodus::detail::guarded(*ex, "on_error", [&] { ex->body().fail(code); });
     if (cur_ != ex) return;
     if (!ex->res().head_sent() && !ex->res().ended()) error_response(*ex, status);
+    else if (answered_blind && retract(*ex, status)) error_response(*ex, status);
     else if (!ex->res().ended()) res_abort(*ex);
+}
+
+// The application answered before the body was read, and bytes already received show the
+// body is invalid: while none of the answer has left, the framework's verdict replaces it,
+// so a client never takes a refused request for a served one.
+bool connection::retract(exchange& ex, int status) {
+    if (provisional_ == std::string_view::npos) return false;
+    log::get().info("{} {}: the request body is invalid; answering {} instead of the application's {}",
+                    ex.req().method(), ex.req().target(), status, ex.res().status());
+    out_.take_back(provisional_);
+    provisional_ = std::string_view::npos;
+    ex.res().retract(ex.req().method() == "HEAD");
+    return true;
 }
 
 void connection::finish_exchange() {
@@ -153,6 +169,7 @@ void connection::finish_exchange() {
                     ex->res().body_bytes(), ms);
     }
     bool body_ok = ex->body().done();
+    provisional_ = std::string_view::npos;
     detach_exchange(false);
     body_.stop();
     state_ = !keep_alive_ || !body_ok || input_ == input_state::broken ? conn_state::closing : conn_state::head;

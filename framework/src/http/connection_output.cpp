@@ -21,6 +21,7 @@ server_fields connection::fields() noexcept { return srv_.fields(); }
 
 bool connection::res_write_head(exchange& ex) {
     if (&ex != cur_ || state_ == conn_state::closed) return false;
+    provisional_ = out_.mark();
     keep_alive_ = out_.head(ex, fields(), keep_alive_, false, 0);
     if (!in_process_) schedule();
     return true;
@@ -30,7 +31,10 @@ bool connection::res_write(exchange& ex, std::string_view chunk, bool last) {
     if (&ex != cur_ || state_ == conn_state::closed || ex.res().ended()) return false;
     // A body nobody will read: drop it (or plan to close) before the head says so.
     if (last && !ex.body().done() && !ex.body().asked() && state_ == conn_state::body) start_discard(ex);
-    if (!ex.res().head_sent()) keep_alive_ = out_.head(ex, fields(), keep_alive_, last, chunk.size());
+    if (!ex.res().head_sent()) {
+        provisional_ = out_.mark();
+        keep_alive_ = out_.head(ex, fields(), keep_alive_, last, chunk.size());
+    }
     if (!out_.body(ex, chunk, last)) keep_alive_ = false;
     if (!in_process_) schedule();
     if (last) return true;
@@ -49,6 +53,7 @@ void connection::res_abort(exchange& ex) {
 // ------------------------------------------------------------------ writing
 
 void connection::flush() {
+    provisional_ = std::string_view::npos;
     while (buffered()) {
         boost::system::error_code ec;
         auto bytes = out_.unsent();

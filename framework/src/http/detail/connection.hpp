@@ -98,6 +98,7 @@ private:
     void finish_exchange();
     void detach_exchange(bool aborted);
     void reject(int status, const char* why);
+    bool retract(nodus::detail::exchange& ex, int status);
     // writing and closing (connection_output.cpp)
     void flush();
     void wait_writable();
@@ -123,6 +124,9 @@ private:
         std::size_t searched = 0;
     };
     std::unique_ptr<head_progress> partial_;
+    // Where the current exchange's response starts in the output while none of it has
+    // left (no flush since it was queued); npos otherwise.
+    std::size_t provisional_ = std::string_view::npos;
     std::uint32_t served_ = 0;
     conn_state state_ = conn_state::head;
     input_state input_ = input_state::open;
