@@ -1,6 +1,7 @@
 // The connection's side of an exchange: starting it from a parsed head, its body, its
 // end, and the canned answers when something goes wrong.
 #include "http/detail/connection.hpp"
+#include "http/detail/access_line.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 
@@ -23,7 +24,7 @@ void connection::begin_exchange(std::string_view head) {
     head_info info;
     auto vd = check_request_head(head, srv_.cfg(), info);
     if (vd.status) {
-        reject(vd.status, vd.reason);
+        reject(vd.status, vd.reason, head);
         return;
     }
     exchange* ex = open_exchange(head, info);
@@ -67,8 +68,8 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     if (!ec && p.is_header_done()) return ex;
     ex->attach(nullptr);
     nodus::detail::recycle_exchange(ex);
-    if (ec == beast::http::error::body_limit) reject(413, "declared body over the limit");
-    else reject(400, ec ? "malformed request head" : "incomplete request head");
+    if (ec == beast::http::error::body_limit) reject(413, "declared body over the limit", head);
+    else reject(400, ec ? "malformed request head" : "incomplete request head", head);
     return nullptr;
 }
 
@@ -160,14 +161,7 @@ bool connection::retract(exchange& ex, int status) {
 
 void connection::finish_exchange() {
     exchange* ex = cur_;
-    if (log::access_enabled()) {
-        auto& req = ex->req();
-        auto ms = req.start() == clock::time_point{}
-                      ? 0.0
-                      : std::chrono::duration<double, std::milli>(clock::now() - req.start()).count();
-        log::access(req.remote_address(), req.method(), req.target(), ex->res().status(),
-                    ex->res().body_bytes(), ms);
-    }
+    if (log::access_enabled()) log_exchange(*ex, ex->res().status());
     bool body_ok = ex->body().done();
     provisional_ = std::string_view::npos;
     detach_exchange(false);
@@ -179,6 +173,10 @@ void connection::finish_exchange() {
 void connection::detach_exchange(bool aborted) {
     exchange* ex = cur_;
     if (!ex) return;
+    // An exchange that ends here unfinished is logged like any other; with no response
+    // sent, as nginx's 499.
+    if (aborted && log::access_enabled())
+        log_exchange(*ex, ex->res().head_sent() ? ex->res().status() : status_no_response);
     cur_ = nullptr;
     pin hold{ex};
     ex->detach(aborted, buffered() != 0);
@@ -226,9 +224,10 @@ void connection::body_flow_changed(exchange& ex) {
     schedule();
 }
 
-void connection::reject(int status, const char* why) {
+void connection::reject(int status, const char* why, std::string_view head) {
     log::get().debug("rejecting request with {}: {}", status, why ? why : "");
     out_.reject(status, fields());
+    if (log::access_enabled()) log_refused(remote_, head, status, reason(status).size() + 1);
     keep_alive_ = false;
     break_input();
     state_ = conn_state::closing;

@@ -196,7 +196,7 @@ void connection::on_timeout(wait_kind k) {
         else close_now();
         break;
     case wait_kind::header:
-        if (in_.unread()) reject(408, "request head timed out");
+        if (in_.unread()) reject(408, "request head timed out", {in_.data + in_.beg, in_.unread()});
         else close_now();
         break;
     case wait_kind::body:

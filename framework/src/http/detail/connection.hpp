@@ -97,7 +97,7 @@ private:
     void start_discard(nodus::detail::exchange& ex);
     void finish_exchange();
     void detach_exchange(bool aborted);
-    void reject(int status, const char* why);
+    void reject(int status, const char* why, std::string_view head);
     bool retract(nodus::detail::exchange& ex, int status);
     // writing and closing (connection_output.cpp)
     void flush();
