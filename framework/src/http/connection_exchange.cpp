@@ -40,6 +40,8 @@ void connection::begin_exchange(std::string_view head) {
         state_ = conn_state::waiting;
     } else {
         state_ = conn_state::body;
+        body_deadline_ = coarse_now() + std::chrono::milliseconds(srv_.cfg().request_timeout_ms);
+        body_rate_.close();
     }
     update_wait();
 
@@ -99,6 +101,8 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     nodus::detail::guarded(*ex, "on_data", [&] { out = body_.feed(*ex, data); });
     auto [used, result] = out;
     if (cur_ != ex || state_ != conn_state::body) return used;   // a callback moved things on
+    if (used && (result == feed_result::more || result == feed_result::progressed) && !body_progress(used))
+        return used;
     if (result != feed_result::more && result != feed_result::progressed && result != feed_result::done)
         log::get().debug("{} {}: request body ends: {}", ex->req().method(), ex->req().target(),
                          to_string(result));
@@ -212,6 +216,35 @@ void connection::start_discard(exchange& ex) {
         return;
     }
     body_.start_discard(ex);
+    body_reading_started();
+}
+
+bool connection::reading_body() const noexcept {
+    return state_ == conn_state::body && (body_.discarding() || (cur_ && cur_->body().flowing()));
+}
+
+// The body's clocks run only while it is read: time the application holds it (before it asks,
+// or paused) is not the client's. The idle deadline restarts, and so does the rate window.
+void connection::body_reading_started() {
+    if (state_ != conn_state::body) return;
+    body_rate_.open(coarse_now());
+    srv_.move_to(this, wait_kind::body);
+}
+
+// `n` body bytes arrived: false when the body has failed for being too slow overall.
+bool connection::body_progress(std::size_t n) {
+    auto& cfg = srv_.cfg();
+    auto now = coarse_now();
+    if (!body_rate_.is_open()) body_rate_.open(now);
+    if (now >= body_deadline_ ||
+        body_rate_.too_slow(n, now, std::chrono::milliseconds(cfg.min_rate_grace_ms), cfg.min_body_rate)) {
+        log::get().info("{} {}: request body {}; answering 408", cur_->req().method(), cur_->req().target(),
+                        now >= body_deadline_ ? "over request_timeout_ms" : "slower than min_body_rate");
+        body_failed(408, make_error_code(nodus::errc::timeout));
+        return false;
+    }
+    if (!writing_) srv_.move_to(this, wait_kind::body);   // the idle deadline starts again
+    return true;
 }
 
 void connection::body_flow_changed(exchange& ex) {
@@ -221,6 +254,7 @@ void connection::body_flow_changed(exchange& ex) {
         ex.req().info().version == 11)
         out_.interim_continue();
     body.set_continue_answered();
+    body_reading_started();
     schedule();
 }
 

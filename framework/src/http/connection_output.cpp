@@ -61,6 +61,10 @@ void connection::flush() {
         if (ec == asio::error::would_block || (!ec && n < bytes.size())) {
             out_.sent(n);
             out_.compact();
+            if (send_too_slow(n)) {
+                cut();
+                return;
+            }
             if (n) srv_.move_to(this, wait_kind::send);
             wait_writable();
             return;
@@ -70,9 +74,33 @@ void connection::flush() {
             return;
         }
         out_.sent(n);
+        if (send_rate_.is_open() && send_too_slow(n)) {
+            cut();
+            return;
+        }
     }
     out_.all_sent();
     after_flush();
+    // Nothing more to send right now: the application, not the client, sets the pace.
+    if (send_rate_.is_open() && !buffered()) send_rate_.close();
+}
+
+// `n` more bytes left. The window opens when the socket is first full and stays open while
+// the application keeps the output busy, so it measures how fast the client reads; an
+// application that writes slowly is never the client's fault. True when the client reads
+// slower than min_send_rate after the grace.
+bool connection::send_too_slow(std::size_t n) {
+    auto& cfg = srv_.cfg();
+    auto now = coarse_now();
+    if (!send_rate_.is_open()) {
+        send_rate_.open(now);
+        return false;
+    }
+    if (!send_rate_.too_slow(n, now, std::chrono::milliseconds(cfg.min_rate_grace_ms), cfg.min_send_rate))
+        return false;
+    log::get().info("closing a connection whose client reads slower than min_send_rate ({} bytes/s)",
+                    cfg.min_send_rate);
+    return true;
 }
 
 void connection::wait_writable() {
@@ -127,6 +155,14 @@ void connection::begin_close() {
     in_.beg = in_.end = 0;
     update_wait();
     start_read();
+}
+
+// A client too slow to read: reset rather than close, or the kernel would go on feeding it
+// everything still queued in the socket, at its pace, for as long as that takes.
+void connection::cut() {
+    boost::system::error_code ec;
+    sock_.set_option(asio::socket_base::linger(true, 0), ec);
+    close_now();
 }
 
 void connection::close_now() {
@@ -200,8 +236,12 @@ void connection::on_timeout(wait_kind k) {
         else close_now();
         break;
     case wait_kind::body:
-        if (cur_) body_failed(408, make_error_code(nodus::errc::timeout));
-        else close_now();
+        // Idle while being read, or over request_timeout_ms; while the application holds the
+        // body only the latter counts.
+        if (!cur_) close_now();
+        else if (reading_body() || coarse_now() >= body_deadline_)
+            body_failed(408, make_error_code(nodus::errc::timeout));
+        else srv_.move_to(this, wait_kind::body);
         break;
     default:
         close_now();

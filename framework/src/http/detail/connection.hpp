@@ -3,6 +3,7 @@
 // the responses in order, and closes politely.
 #include "http/detail/body_reader.hpp"
 #include "http/detail/buffer_pool.hpp"
+#include "http/detail/rate_window.hpp"
 #include "http/detail/response_writer.hpp"
 #include "http/detail/strict.hpp"
 #include "http/detail/wait_lists.hpp"
@@ -50,6 +51,7 @@ public:
 
     void start(bool fresh = true);  // fresh: a new connection, not one back from parking
     void close_now();              // abort: no more I/O
+    void cut();                    // abort with a reset: queued bytes are dropped
     int release_for_park();        // hand the socket over for parking; -1 on failure
     void retire();                 // finish the current exchange, then close
     bool idle() const noexcept;
@@ -95,6 +97,9 @@ private:
     void body_failed(int status, std::error_code code);
     void stop_input() noexcept;
     void start_discard(nodus::detail::exchange& ex);
+    bool reading_body() const noexcept;
+    void body_reading_started();
+    bool body_progress(std::size_t n);
     void finish_exchange();
     void detach_exchange(bool aborted);
     void reject(int status, const char* why, std::string_view head);
@@ -102,6 +107,7 @@ private:
     // writing and closing (connection_output.cpp)
     void flush();
     void wait_writable();
+    bool send_too_slow(std::size_t n);
     void after_flush();
     void begin_close();
     void teardown();
@@ -127,6 +133,9 @@ private:
     // Where the current exchange's response starts in the output while none of it has
     // left (no flush since it was queued); npos otherwise.
     std::size_t provisional_ = std::string_view::npos;
+    clock::time_point body_deadline_{};   // request_timeout_ms after the head, while in body
+    rate_window body_rate_;               // while the body is being read
+    rate_window send_rate_;               // while the client keeps the output from draining
     std::uint32_t served_ = 0;
     conn_state state_ = conn_state::head;
     input_state input_ = input_state::open;
