@@ -228,7 +228,7 @@ bool connection::reading_body() const noexcept {
 void connection::body_reading_started() {
     if (state_ != conn_state::body) return;
     body_rate_.open(coarse_now());
-    srv_.move_to(this, wait_kind::body);
+    if (!writing_) srv_.move_to(this, wait_kind::body);   // else the send deadline rules
 }
 
 // `n` body bytes arrived: false when the body has failed for being too slow overall.

@@ -32,8 +32,11 @@ void server_impl::configure(http_config cfg) {
     using ms = std::chrono::milliseconds;
     lists_.set_timeout(wait_kind::header, ms(cfg_.header_timeout_ms));
     lists_.set_timeout(wait_kind::idle, ms(can_park() ? park_after_ms : cfg_.keep_alive_timeout_ms));
-    // Checked at least this often: the body deadline is the earlier of the two.
-    lists_.set_timeout(wait_kind::body, ms(std::min(cfg_.body_idle_timeout_ms, cfg_.request_timeout_ms)));
+    // Checked at least this often: the body deadline is the earlier of the two. A connection
+    // whose application holds its body goes back to this list from the sweep itself, so the
+    // period must outlast the coarse clock's lag (a few ms) or the sweep would never end.
+    lists_.set_timeout(wait_kind::body,
+                       ms(std::max<std::uint32_t>(10, std::min(cfg_.body_idle_timeout_ms, cfg_.request_timeout_ms))));
     lists_.set_timeout(wait_kind::send, ms(cfg_.send_timeout_ms));
     lists_.set_timeout(wait_kind::linger, ms(std::min<std::uint32_t>(cfg_.keep_alive_timeout_ms, 2000)));
 }
