@@ -51,7 +51,6 @@ public:
 
     void start(bool fresh = true);  // fresh: a new connection, not one back from parking
     void close_now();              // abort: no more I/O
-    void cut();                    // abort with a reset: queued bytes are dropped
     int release_for_park();        // hand the socket over for parking; -1 on failure
     void retire();                 // finish the current exchange, then close
     bool idle() const noexcept;
@@ -108,6 +107,7 @@ private:
     void flush();
     void wait_writable();
     bool send_too_slow(std::size_t n);
+    void cut();                    // abort with a reset: queued bytes are dropped
     void after_flush();
     void begin_close();
     void teardown();
