@@ -3,6 +3,8 @@
 #include "support/http_client.hpp"
 #include "support/test_server.hpp"
 
+#include <nodus/loop/loop.hpp>
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -174,4 +176,53 @@ TEST(bad_input, malformed_chunk_after_a_streamed_response_began_closes_the_conne
     cl.send("zz\r\n");                 // not a chunk size
     EXPECT_TRUE(cl.closed_within(std::chrono::milliseconds(2000)));
     EXPECT_EQ(cl.pending().find("0\r\n\r\n"), std::string::npos) << "the body must not look complete";
+}
+
+// A handler that answers without reading the body: when the bytes already received show the
+// body's framing is invalid, the client gets 400, never the handler's 200.
+TEST(bad_input, malformed_chunked_body_wins_over_an_answer_given_without_reading_it) {
+    test_server srv{echo_handler};
+    for (const char* method : {"GET", "POST", "HEAD"}) {
+        SCOPED_TRACE(method);
+        client cl{srv.port()};
+        cl.send(std::string(method) + " / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        auto raw = cl.read_until_close();
+        EXPECT_EQ(nodus::test::status_of(raw), 400) << raw;
+        EXPECT_NE(raw.find("Connection: close\r\n"), std::string::npos) << raw;
+        EXPECT_EQ(raw.find("HTTP/1.1", 1), std::string::npos) << "exactly one response: " << raw;
+    }
+}
+
+TEST(bad_input, malformed_body_wins_over_a_streamed_answer_that_has_not_left) {
+    test_server srv{echo_handler};
+    client cl{srv.port()};
+    // The echo writes the first chunk back at once; the bad chunk size is in the same read.
+    cl.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\nzz\r\n");
+    auto raw = cl.read_until_close();
+    EXPECT_EQ(nodus::test::status_of(raw), 400) << raw;
+    EXPECT_EQ(raw.find("HTTP/1.1", 1), std::string::npos) << "exactly one response: " << raw;
+}
+
+TEST(bad_input, malformed_body_wins_over_an_answer_from_a_timer) {
+    test_server srv{[](nodus::request, nodus::response res) {
+        nodus::set_timeout(std::chrono::milliseconds(50), [res] { res.end("late\n"); });
+    }};
+    client cl{srv.port()};
+    cl.send("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nzz\r\n");
+    auto raw = cl.read_until_close();
+    EXPECT_EQ(nodus::test::status_of(raw), 400) << raw;
+}
+
+TEST(bad_input, a_valid_unread_body_keeps_the_answer) {
+    test_server srv{echo_handler};
+    client cl{srv.port()};
+    cl.send("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+            "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = cl.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "GET /");
+    r = cl.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "GET /next");
 }

@@ -18,7 +18,8 @@ const std::vector<std::string> all_keys = {
     "server.host", "server.port", "server.backlog",
     "http.server_header", "http.max_header_bytes", "http.max_headers", "http.max_url_bytes",
     "http.max_body_bytes", "http.header_timeout_ms", "http.keep_alive_timeout_ms",
-    "http.request_timeout_ms", "http.send_timeout_ms", "http.high_water_mark",
+    "http.request_timeout_ms", "http.send_timeout_ms", "http.body_idle_timeout_ms",
+    "http.min_body_rate", "http.min_send_rate", "http.min_rate_grace_ms", "http.high_water_mark",
     "http.drain_timeout_ms",
     "log.level", "log.access_log", "log.destination",
     "cluster.workers", "cluster.balance", "cluster.fair_accept", "cluster.shutdown_timeout_ms",
@@ -473,6 +474,23 @@ TEST_F(config_test, validate_rejects_out_of_range_values_naming_key_and_value) {
               "cluster.crash_limit = \"0\": must be at least 1");
     EXPECT_EQ(msg_for([](auto& c) { c.cluster.crash_window_s = 0; }),
               "cluster.crash_window_s = \"0\": must be at least 1");
+}
+
+TEST_F(config_test, slow_client_rules_have_defaults_and_can_be_switched_off) {
+    const nodus::config c;
+    EXPECT_EQ(c.http.body_idle_timeout_ms, 30000u);
+    EXPECT_EQ(c.http.min_body_rate, 500u);
+    EXPECT_EQ(c.http.min_send_rate, 500u);
+    EXPECT_EQ(c.http.min_rate_grace_ms, 20000u);
+    auto path = write("slow.ini", "[http]\nbody_idle_timeout_ms = 1500\nmin_body_rate = 0\n"
+                                  "min_send_rate = 1024\nmin_rate_grace_ms = 0\n");
+    auto f = nodus::load_config_file(path);
+    EXPECT_EQ(f.http.body_idle_timeout_ms, 1500u);
+    EXPECT_EQ(f.http.min_body_rate, 0u);
+    EXPECT_EQ(f.http.min_send_rate, 1024u);
+    EXPECT_EQ(f.http.min_rate_grace_ms, 0u);
+    EXPECT_THROW(nodus::load_config_file(write("zero.ini", "[http]\nbody_idle_timeout_ms = 0\n")),
+                 nodus::config_error);
 }
 
 #ifdef NODUS_SOURCE_DIR

@@ -217,6 +217,16 @@ std::vector<setting> make_settings() {
                        NODUS_FIELD(http.request_timeout_ms), 1));
     s.push_back(number("http.send_timeout_ms", "MS", "no write progress for this long; then close",
                        NODUS_FIELD(http.send_timeout_ms), 1));
+    s.push_back(number("http.body_idle_timeout_ms", "MS", "no request body byte for this long while reading it; then 408",
+                       NODUS_FIELD(http.body_idle_timeout_ms), 1));
+    s.push_back(number("http.min_body_rate", "BYTES/S",
+                       "request body slower than this on average after min_rate_grace_ms: 408; 0 = off",
+                       NODUS_FIELD(http.min_body_rate), 0));
+    s.push_back(number("http.min_send_rate", "BYTES/S",
+                       "client reading a blocked response slower than this after min_rate_grace_ms: close; 0 = off",
+                       NODUS_FIELD(http.min_send_rate), 0));
+    s.push_back(number("http.min_rate_grace_ms", "MS", "time before min_body_rate and min_send_rate apply",
+                       NODUS_FIELD(http.min_rate_grace_ms), 0));
     s.push_back(number("http.high_water_mark", "BYTES", "write() returns false past this many queued bytes",
                        NODUS_FIELD(http.high_water_mark), 1));
     s.push_back(number("http.drain_timeout_ms", "MS", "graceful stop: time allowed for in-flight requests",

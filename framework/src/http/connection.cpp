@@ -244,7 +244,7 @@ std::size_t connection::process_head(std::string_view v, bool& complete) {
         if (!partial_) partial_ = std::make_unique<head_progress>();
         partial_->searched = v.size();
         auto vd = check_partial_head(v, srv_.cfg(), partial_->scan);
-        if (vd.status) reject(vd.status, vd.reason);
+        if (vd.status) reject(vd.status, vd.reason, v);
         return skip;
     }
     partial_.reset();

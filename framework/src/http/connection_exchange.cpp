@@ -1,6 +1,7 @@
 // The connection's side of an exchange: starting it from a parsed head, its body, its
 // end, and the canned answers when something goes wrong.
 #include "http/detail/connection.hpp"
+#include "http/detail/access_line.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 
@@ -23,7 +24,7 @@ void connection::begin_exchange(std::string_view head) {
     head_info info;
     auto vd = check_request_head(head, srv_.cfg(), info);
     if (vd.status) {
-        reject(vd.status, vd.reason);
+        reject(vd.status, vd.reason, head);
         return;
     }
     exchange* ex = open_exchange(head, info);
@@ -39,17 +40,15 @@ void connection::begin_exchange(std::string_view head) {
         state_ = conn_state::waiting;
     } else {
         state_ = conn_state::body;
+        body_deadline_ = coarse_now() + std::chrono::milliseconds(srv_.cfg().request_timeout_ms);
+        body_rate_.close();
     }
     update_wait();
 
     pin hold{ex};
-    try {
+    nodus::detail::guarded(*ex, "handler", [&] {
         srv_.on_request()(handle_access::request_of(ex), handle_access::response_of(ex));
-    } catch (const std::exception& e) {
-        handler_failed(*ex, e.what());
-    } catch (...) {
-        handler_failed(*ex, "unknown exception");
-    }
+    });
 }
 
 // An exchange with the head parsed by Beast, or null (and the request refused).
@@ -70,19 +69,21 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     if (!ec && p.is_header_done()) return ex;
     ex->attach(nullptr);
     nodus::detail::recycle_exchange(ex);
-    if (ec == beast::http::error::body_limit) reject(413, "declared body over the limit");
-    else reject(400, ec ? "malformed request head" : "incomplete request head");
+    if (ec == beast::http::error::body_limit) reject(413, "declared body over the limit", head);
+    else reject(400, ec ? "malformed request head" : "incomplete request head", head);
     return nullptr;
 }
 
-void connection::handler_failed(exchange& ex, const char* what) {
-    log::get().error("{} {}: handler threw: {}", ex.req().method(), ex.req().target(), what);
-    if (ex.conn() != this) return;
-    if (!ex.res().head_sent() && !ex.res().ended()) {
-        error_response(ex, 500);
-    } else if (!ex.res().ended()) {
-        res_abort(ex);
-    }
+void connection::callback_failed(exchange& ex) {
+    if (&ex != cur_) return;
+    pin hold{&ex};
+    // The application's body callbacks are broken: none runs again, and the rest of the
+    // body is not read (the connection closes after the answer).
+    ex.body().abandon();
+    if (state_ == conn_state::body) stop_input();
+    if (!ex.res().head_sent() && !ex.res().ended()) error_response(ex, 500);
+    else if (!ex.res().ended()) res_abort(ex);
+    if (!in_process_) schedule();
 }
 
 // Answer `status` through the exchange (the application had not started a response).
@@ -95,8 +96,12 @@ void connection::error_response(exchange& ex, int status) {
 std::size_t connection::feed_body(std::string_view data, bool& more) {
     exchange* ex = cur_;
     pin hold{ex};
-    auto [used, result] = body_.feed(*ex, data);
+    body_reader::outcome out{0, feed_result::more};
+    nodus::detail::guarded(*ex, "on_data", [&] { out = body_.feed(*ex, data); });
+    auto [used, result] = out;
     if (cur_ != ex || state_ != conn_state::body) return used;   // a callback moved things on
+    if (used && (result == feed_result::more || result == feed_result::progressed) && !body_progress(used))
+        return used;
     if (result != feed_result::more && result != feed_result::progressed && result != feed_result::done)
         log::get().debug("{} {}: request body ends: {}", ex->req().method(), ex->req().target(),
                          to_string(result));
@@ -106,7 +111,7 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     case feed_result::not_worth_it:
         // Not worth reading: close after the response instead.
         stop_input();
-        ex->body().fail(make_error_code(nodus::errc::aborted));
+        nodus::detail::guarded(*ex, "on_error", [&] { ex->body().fail(make_error_code(nodus::errc::aborted)); });
         break;
     case feed_result::too_large:
         body_failed(413, make_error_code(nodus::errc::body_too_large));
@@ -120,7 +125,7 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     case feed_result::done:
         state_ = conn_state::waiting;
         update_wait();
-        ex->body().finish();
+        nodus::detail::guarded(*ex, "on_end", [&] { ex->body().finish(); });
         break;
     }
     return used;
@@ -137,24 +142,34 @@ void connection::stop_input() noexcept {
 void connection::body_failed(int status, std::error_code code) {
     exchange* ex = cur_;
     pin hold{ex};
+    // An answer given before the failure was not told of it; one given by on_error was.
+    const bool answered_blind = ex->res().head_sent();
     stop_input();
-    ex->body().fail(code);
+    nodus::detail::guarded(*ex, "on_error", [&] { ex->body().fail(code); });
     if (cur_ != ex) return;
     if (!ex->res().head_sent() && !ex->res().ended()) error_response(*ex, status);
+    else if (answered_blind && retract(*ex, status)) error_response(*ex, status);
     else if (!ex->res().ended()) res_abort(*ex);
+}
+
+// The application answered before the body was read, and bytes already received show the
+// body is invalid: while none of the answer has left, the framework's verdict replaces it,
+// so a client never takes a refused request for a served one.
+bool connection::retract(exchange& ex, int status) {
+    if (provisional_ == std::string_view::npos) return false;
+    log::get().info("{} {}: the request body is invalid; answering {} instead of the application's {}",
+                    ex.req().method(), ex.req().target(), status, ex.res().status());
+    out_.take_back(provisional_);
+    provisional_ = std::string_view::npos;
+    ex.res().retract(ex.req().method() == "HEAD");
+    return true;
 }
 
 void connection::finish_exchange() {
     exchange* ex = cur_;
-    if (log::access_enabled()) {
-        auto& req = ex->req();
-        auto ms = req.start() == clock::time_point{}
-                      ? 0.0
-                      : std::chrono::duration<double, std::milli>(clock::now() - req.start()).count();
-        log::access(req.remote_address(), req.method(), req.target(), ex->res().status(),
-                    ex->res().body_bytes(), ms);
-    }
+    if (log::access_enabled()) log_exchange(*ex, ex->res().status());
     bool body_ok = ex->body().done();
+    provisional_ = std::string_view::npos;
     detach_exchange(false);
     body_.stop();
     state_ = !keep_alive_ || !body_ok || input_ == input_state::broken ? conn_state::closing : conn_state::head;
@@ -164,6 +179,10 @@ void connection::finish_exchange() {
 void connection::detach_exchange(bool aborted) {
     exchange* ex = cur_;
     if (!ex) return;
+    // An exchange that ends here unfinished is logged like any other; with no response
+    // sent, as nginx's 499.
+    if (aborted && log::access_enabled())
+        log_exchange(*ex, ex->res().head_sent() ? ex->res().status() : status_no_response);
     cur_ = nullptr;
     pin hold{ex};
     ex->detach(aborted, buffered() != 0);
@@ -195,10 +214,39 @@ void connection::start_discard(exchange& ex) {
     if (ex.req().info().expect_continue && !ex.body().continue_answered()) {
         // The client waits for our word before sending the body: never ask, and close.
         stop_input();
-        ex.body().fail(make_error_code(nodus::errc::aborted));
+        nodus::detail::guarded(ex, "on_error", [&] { ex.body().fail(make_error_code(nodus::errc::aborted)); });
         return;
     }
     body_.start_discard(ex);
+    body_reading_started();
+}
+
+bool connection::reading_body() const noexcept {
+    return state_ == conn_state::body && (body_.discarding() || (cur_ && cur_->body().flowing()));
+}
+
+// The body's clocks run only while it is read: time the application holds it (before it asks,
+// or paused) is not the client's. The idle deadline restarts, and so does the rate window.
+void connection::body_reading_started() {
+    if (state_ != conn_state::body) return;
+    body_rate_.open(coarse_now());
+    if (!writing_) srv_.move_to(this, wait_kind::body);   // else the send deadline rules
+}
+
+// `n` body bytes arrived: false when the body has failed for being too slow overall.
+bool connection::body_progress(std::size_t n) {
+    auto& cfg = srv_.cfg();
+    auto now = coarse_now();
+    if (!body_rate_.is_open()) body_rate_.open(now);
+    if (now >= body_deadline_ ||
+        body_rate_.too_slow(n, now, std::chrono::milliseconds(cfg.min_rate_grace_ms), cfg.min_body_rate)) {
+        log::get().info("{} {}: request body {}; answering 408", cur_->req().method(), cur_->req().target(),
+                        now >= body_deadline_ ? "over request_timeout_ms" : "slower than min_body_rate");
+        body_failed(408, make_error_code(nodus::errc::timeout));
+        return false;
+    }
+    if (!writing_) srv_.move_to(this, wait_kind::body);   // the idle deadline starts again
+    return true;
 }
 
 void connection::body_flow_changed(exchange& ex) {
@@ -208,12 +256,14 @@ void connection::body_flow_changed(exchange& ex) {
         ex.req().info().version == 11)
         out_.interim_continue();
     body.set_continue_answered();
+    body_reading_started();
     schedule();
 }
 
-void connection::reject(int status, const char* why) {
+void connection::reject(int status, const char* why, std::string_view head) {
     log::get().debug("rejecting request with {}: {}", status, why ? why : "");
     out_.reject(status, fields());
+    if (log::access_enabled()) log_refused(remote_, head, status, reason(status).size() + 1);
     keep_alive_ = false;
     break_input();
     state_ = conn_state::closing;

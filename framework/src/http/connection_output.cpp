@@ -21,6 +21,7 @@ server_fields connection::fields() noexcept { return srv_.fields(); }
 
 bool connection::res_write_head(exchange& ex) {
     if (&ex != cur_ || state_ == conn_state::closed) return false;
+    provisional_ = out_.mark();
     keep_alive_ = out_.head(ex, fields(), keep_alive_, false, 0);
     if (!in_process_) schedule();
     return true;
@@ -30,7 +31,10 @@ bool connection::res_write(exchange& ex, std::string_view chunk, bool last) {
     if (&ex != cur_ || state_ == conn_state::closed || ex.res().ended()) return false;
     // A body nobody will read: drop it (or plan to close) before the head says so.
     if (last && !ex.body().done() && !ex.body().asked() && state_ == conn_state::body) start_discard(ex);
-    if (!ex.res().head_sent()) keep_alive_ = out_.head(ex, fields(), keep_alive_, last, chunk.size());
+    if (!ex.res().head_sent()) {
+        provisional_ = out_.mark();
+        keep_alive_ = out_.head(ex, fields(), keep_alive_, last, chunk.size());
+    }
     if (!out_.body(ex, chunk, last)) keep_alive_ = false;
     if (!in_process_) schedule();
     if (last) return true;
@@ -49,6 +53,7 @@ void connection::res_abort(exchange& ex) {
 // ------------------------------------------------------------------ writing
 
 void connection::flush() {
+    provisional_ = std::string_view::npos;
     while (buffered()) {
         boost::system::error_code ec;
         auto bytes = out_.unsent();
@@ -56,6 +61,10 @@ void connection::flush() {
         if (ec == asio::error::would_block || (!ec && n < bytes.size())) {
             out_.sent(n);
             out_.compact();
+            if (send_too_slow(n)) {
+                cut();
+                return;
+            }
             if (n) srv_.move_to(this, wait_kind::send);
             wait_writable();
             return;
@@ -65,9 +74,33 @@ void connection::flush() {
             return;
         }
         out_.sent(n);
+        if (send_rate_.is_open() && send_too_slow(n)) {
+            cut();
+            return;
+        }
     }
     out_.all_sent();
     after_flush();
+    // Nothing more to send right now: the application, not the client, sets the pace.
+    if (send_rate_.is_open() && !buffered()) send_rate_.close();
+}
+
+// `n` more bytes left. The window opens when the socket is first full and stays open while
+// the application keeps the output busy, so it measures how fast the client reads; an
+// application that writes slowly is never the client's fault. True when the client reads
+// slower than min_send_rate after the grace.
+bool connection::send_too_slow(std::size_t n) {
+    auto& cfg = srv_.cfg();
+    auto now = coarse_now();
+    if (!send_rate_.is_open()) {
+        send_rate_.open(now);
+        return false;
+    }
+    if (!send_rate_.too_slow(n, now, std::chrono::milliseconds(cfg.min_rate_grace_ms), cfg.min_send_rate))
+        return false;
+    log::get().info("closing a connection whose client reads slower than min_send_rate ({} bytes/s)",
+                    cfg.min_send_rate);
+    return true;
 }
 
 void connection::wait_writable() {
@@ -93,7 +126,7 @@ void connection::after_flush() {
     if (!cur_ || buffered() >= srv_.cfg().high_water_mark) return;
     if (auto fn = cur_->res().take_drain()) {
         nodus::detail::exchange_ptr hold{cur_};
-        fn();
+        nodus::detail::guarded(*hold, "on_drain", fn);
     }
 }
 
@@ -122,6 +155,14 @@ void connection::begin_close() {
     in_.beg = in_.end = 0;
     update_wait();
     start_read();
+}
+
+// A client too slow to read: reset rather than close, or the kernel would go on feeding it
+// everything still queued in the socket, at its pace, for as long as that takes.
+void connection::cut() {
+    boost::system::error_code ec;
+    sock_.set_option(asio::socket_base::linger(true, 0), ec);
+    close_now();
 }
 
 void connection::close_now() {
@@ -191,12 +232,16 @@ void connection::on_timeout(wait_kind k) {
         else close_now();
         break;
     case wait_kind::header:
-        if (in_.unread()) reject(408, "request head timed out");
+        if (in_.unread()) reject(408, "request head timed out", {in_.data + in_.beg, in_.unread()});
         else close_now();
         break;
     case wait_kind::body:
-        if (cur_) body_failed(408, make_error_code(nodus::errc::timeout));
-        else close_now();
+        // Idle while being read, or over request_timeout_ms; while the application holds the
+        // body only the latter counts.
+        if (!cur_) close_now();
+        else if (reading_body() || coarse_now() >= body_deadline_)
+            body_failed(408, make_error_code(nodus::errc::timeout));
+        else srv_.move_to(this, wait_kind::body);
         break;
     default:
         close_now();

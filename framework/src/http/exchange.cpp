@@ -2,6 +2,8 @@
 #include "http/detail/server_impl.hpp"
 
 #include <nodus/http/error.hpp>
+#include <nodus/log/log.hpp>
+#include <spdlog/logger.h>
 
 namespace nodus::detail {
 
@@ -14,11 +16,28 @@ void intrusive_ptr_release(exchange* ex) noexcept {
     else recycle_exchange(ex);
 }
 
+void callback_threw(exchange& ex, const char* where, std::exception_ptr e) noexcept {
+    try {
+        std::string what = "unknown exception";
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            what = x.what();
+        } catch (...) {
+        }
+        log::get().error("{} {}: {} threw: {}", ex.req().method(), ex.req().target(), where, what);
+        if (auto* c = ex.conn()) c->callback_failed(ex);
+    } catch (...) {
+        // Out of memory while answering: losing the connection is all that is left.
+        if (auto* c = ex.conn()) c->res_abort(ex);
+    }
+}
+
 void exchange::detach(bool aborted, bool unsent) {
     conn_ = nullptr;
     if (aborted) {
-        if (!body_.done()) body_.fail(make_error_code(errc::aborted));
-        if (!res_.ended() || unsent) res_.abort();
+        if (!body_.done()) guarded(*this, "on_error", [&] { body_.fail(make_error_code(errc::aborted)); });
+        if (!res_.ended() || unsent) guarded(*this, "on_close", [&] { res_.abort(); });
         res_.mark_ended();
     }
     // Callbacks often hold handles to their own exchange: drop them to break the cycle.

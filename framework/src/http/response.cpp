@@ -70,6 +70,10 @@ bool response::aborted() const noexcept { return ex_ && ex_->res().aborted(); }
 void response::on_close(std::function<void()> fn) const {
     if (ex_) ex_->res().on_close(std::move(fn));
 }
+void response::fail(std::exception_ptr e) const noexcept {
+    if (ex_) detail::callback_threw(*ex_, "callback", e);
+}
+
 std::size_t response::buffered() const noexcept {
     return ex_ && ex_->conn() ? ex_->conn()->buffered() : 0;
 }

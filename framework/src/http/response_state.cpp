@@ -118,9 +118,18 @@ bool response_state::remove_lines(std::string_view name) {
     return any;
 }
 
+void response_state::retract(bool head_request) noexcept {
+    phase_ = response_phase::open;
+    framing_ = framing::length;
+    head_sent_ = need_drain_ = length_cut_ = false;
+    no_body_ = head_request;
+    body_bytes_ = 0;
+}
+
 void response_state::prepare_error(int code) {
     status_ = code;
     lines_.assign("Content-Type: text/plain\r\n");
+    user_date_ = user_server_ = false;
     declared_length_.reset();
     wants_close_ = wants_close_ || code >= 500 || code == 408 || code == 413 || code == 400;
 }

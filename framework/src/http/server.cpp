@@ -32,7 +32,11 @@ void server_impl::configure(http_config cfg) {
     using ms = std::chrono::milliseconds;
     lists_.set_timeout(wait_kind::header, ms(cfg_.header_timeout_ms));
     lists_.set_timeout(wait_kind::idle, ms(can_park() ? park_after_ms : cfg_.keep_alive_timeout_ms));
-    lists_.set_timeout(wait_kind::body, ms(cfg_.request_timeout_ms));
+    // Checked at least this often: the body deadline is the earlier of the two. A connection
+    // whose application holds its body goes back to this list from the sweep itself, so the
+    // period must outlast the coarse clock's lag (a few ms) or the sweep would never end.
+    lists_.set_timeout(wait_kind::body,
+                       ms(std::max<std::uint32_t>(10, std::min(cfg_.body_idle_timeout_ms, cfg_.request_timeout_ms))));
     lists_.set_timeout(wait_kind::send, ms(cfg_.send_timeout_ms));
     lists_.set_timeout(wait_kind::linger, ms(std::min<std::uint32_t>(cfg_.keep_alive_timeout_ms, 2000)));
 }
@@ -88,14 +92,38 @@ void server_impl::do_accept() {
         // Even when closing: a connection already taken from the queue is served
         // (with Connection: close), or its request would be lost.
         if (!ec) {
+            if (accept_errors_ != accept_errors_logged_) accept_recovered();
             start_connection(std::move(sock), accept_ep_);
             do_accept();
             return;
         }
         // Out of descriptors or memory: back off instead of spinning on the error.
-        log::get().warn("accept failed: {}", ec.message());
+        accept_failed(ec);
         accept_later(std::chrono::milliseconds(100));
     });
+}
+
+// Descriptor exhaustion lasts as long as the load that caused it, and a retry comes ten
+// times a second: one line per interval, with the count, keeps the log readable (and the
+// disk from filling) while still saying how long it lasted.
+void server_impl::accept_failed(const boost::system::error_code& ec) {
+    constexpr auto interval = std::chrono::seconds(10);
+    ++accept_errors_;
+    auto now = clock::now();
+    if (now < accept_log_after_) return;
+    accept_log_after_ = now + interval;
+    auto n = accept_errors_ - accept_errors_logged_;
+    accept_errors_logged_ = accept_errors_;
+    log::get().warn("accept failed: {} ({} time{} since the last report; next report in {} s at the earliest)",
+                    ec.message(), n, n == 1 ? "" : "s", interval.count());
+}
+
+void server_impl::accept_recovered() {
+    auto n = accept_errors_ - accept_errors_logged_;
+    accept_errors_logged_ = accept_errors_;
+    accept_log_after_ = {};
+    log::get().warn("accepting again ({} more failed accept{} since the last report; {} in all)", n,
+                    n == 1 ? "" : "s", accept_errors_);
 }
 
 void server_impl::accept_later(std::chrono::microseconds delay) {

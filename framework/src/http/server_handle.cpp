@@ -37,6 +37,7 @@ void server::close_now() { impl_->close_now(); }
 void server::handle_signals(bool on) { impl_->handle_signals(on); }
 std::size_t server::connections() const noexcept { return impl_ ? impl_->open() : 0; }
 std::uint64_t server::requests() const noexcept { return impl_ ? impl_->requests() : 0; }
+std::uint64_t server::accept_errors() const noexcept { return impl_ ? impl_->accept_errors() : 0; }
 void server::on_listening(std::function<void()> fn) { impl_->on_listening(std::move(fn)); }
 
 } // namespace nodus

@@ -27,6 +27,10 @@ struct http_config {
     std::uint32_t keep_alive_timeout_ms = 5000; ///< idle between requests; then close
     std::uint32_t request_timeout_ms = 300000;  ///< end of headers to end of body; then 408
     std::uint32_t send_timeout_ms = 60000;      ///< no write progress for this long; then close
+    std::uint32_t body_idle_timeout_ms = 30000; ///< no body byte for this long while reading it; then 408
+    std::uint64_t min_body_rate = 500;     ///< body bytes/s on average, after the grace; slower: 408 (0 = off)
+    std::uint64_t min_send_rate = 500;     ///< bytes/s a client reads a blocked response at, after the grace; slower: close (0 = off)
+    std::uint32_t min_rate_grace_ms = 20000;    ///< time before min_body_rate / min_send_rate apply
     std::size_t high_water_mark = 65536;   ///< `write` returns false past this many queued bytes
     std::uint32_t drain_timeout_ms = 10000;///< graceful stop: time allowed for in-flight exchanges
 };

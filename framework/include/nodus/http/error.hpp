@@ -10,7 +10,8 @@ enum class errc {
     aborted = 1,
     /** The request body exceeded the configured or requested limit. */
     body_too_large,
-    /** The request body did not arrive within `[http] request_timeout_ms`. */
+    /** The request body did not arrive within `[http] request_timeout_ms`, stopped for
+        `body_idle_timeout_ms`, or came slower than `min_body_rate`. */
     timeout,
     /** The request body was malformed (bad chunk size, extension or trailer). */
     bad_body,

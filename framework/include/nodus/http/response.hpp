@@ -3,8 +3,10 @@
     `nodus::response`: a copyable handle to the response half of one HTTP exchange.
 */
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <string_view>
+#include <utility>
 
 #include <nodus/http/detail/exchange_ptr.hpp>
 
@@ -65,6 +67,35 @@ public:
     void on_close(std::function<void()> fn) const;
     /** Bytes queued and not yet written to the socket. */
     std::size_t buffered() const noexcept;
+
+    /** Wrap `fn`, a callback the application starts for this exchange (a timer, a
+        `queue_work` completion, a client's callback), in the exchange's error boundary:
+        an exception escaping the returned callable is handled by `fail`, not thrown into
+        the loop. The callable takes the arguments `fn` takes and returns nothing; it holds
+        a copy of this handle (so it keeps the exchange alive while it exists).
+
+        Callbacks nodus itself runs for the exchange (the handler, `on_data`, `on_end`,
+        `on_error`, `body()`'s callback, `on_drain`, `on_close`) are covered without it.
+
+        @code
+        nodus::set_timeout(100ms, res.guard([res] { res.end(render()); }));
+        @endcode */
+    template <class Fn>
+    auto guard(Fn fn) const {
+        return [res = *this, fn = std::move(fn)](auto&&... args) mutable {
+            try {
+                fn(std::forward<decltype(args)>(args)...);
+            } catch (...) {
+                res.fail(std::current_exception());
+            }
+        };
+    }
+
+    /** Handle `e` as an exception escaping a callback of this exchange: log it and answer
+        500 (`Connection: close`), or close the connection when the headers were already
+        sent; the request body is not read any further. After the exchange finished or
+        the client went away, it is only logged. */
+    void fail(std::exception_ptr e) const noexcept;
 
     explicit operator bool() const noexcept { return ex_ != nullptr; }
 

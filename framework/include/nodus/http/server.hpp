@@ -65,6 +65,10 @@ public:
     std::size_t connections() const noexcept;
     /** Requests served since start. */
     std::uint64_t requests() const noexcept;
+    /** Failed `accept` calls since start (out of descriptors or memory). Each failure
+        retries after 100 ms; the log has at most one line about them every 10 s, with the
+        count, and one when accepting works again. */
+    std::uint64_t accept_errors() const noexcept;
 
     /** Called when the server accepts connections (after listen). */
     void on_listening(std::function<void()> fn);

@@ -55,11 +55,18 @@ public:
     std::string take_collected() noexcept { return std::move(collected_); }
 
     // The connection's side.
-    void deliver(std::string_view chunk) { if (on_data_) on_data_(chunk); }
+    void deliver(std::string_view chunk) {
+        if (on_data_ && state_ != body_state::failed) on_data_(chunk);
+    }
     void mark_done() noexcept { state_ = body_state::done; }   // a request without body
     void finish();                      // the whole body was parsed
     void fail(std::error_code ec);      // the body cannot complete
     void drop_data() noexcept { on_data_ = nullptr; }   // chunks are discarded from now on
+    /// An application callback threw: none of them runs again. (They are released with the
+    /// exchange: the one that threw may be the caller's.)
+    void abandon() noexcept {
+        if (!settled()) state_ = body_state::failed;
+    }
     void drop_callbacks() noexcept;     // they often hold handles to their own exchange
 
     /// 100-continue: answered (or no longer worth answering) once.

@@ -3,6 +3,7 @@
 // the responses in order, and closes politely.
 #include "http/detail/body_reader.hpp"
 #include "http/detail/buffer_pool.hpp"
+#include "http/detail/rate_window.hpp"
 #include "http/detail/response_writer.hpp"
 #include "http/detail/strict.hpp"
 #include "http/detail/wait_lists.hpp"
@@ -61,6 +62,9 @@ public:
     void res_abort(nodus::detail::exchange& ex);
     void exchange_unreferenced(nodus::detail::exchange& ex);
     void body_flow_changed(nodus::detail::exchange& ex);
+    /// An application callback of `ex` threw (already logged): answer 500, or close once
+    /// the head went out; its body is not read any further.
+    void callback_failed(nodus::detail::exchange& ex);
     std::size_t buffered() const noexcept { return out_.buffered(); }
     std::uint32_t served() const noexcept { return served_; }
     bool hot() const noexcept { return hot_; }
@@ -87,18 +91,23 @@ private:
     // requests and bodies (connection_exchange.cpp)
     void begin_exchange(std::string_view head);
     nodus::detail::exchange* open_exchange(std::string_view head, const head_info& info);
-    void handler_failed(nodus::detail::exchange& ex, const char* what);
     void error_response(nodus::detail::exchange& ex, int status);
     std::size_t feed_body(std::string_view data, bool& more);
     void body_failed(int status, std::error_code code);
     void stop_input() noexcept;
     void start_discard(nodus::detail::exchange& ex);
+    bool reading_body() const noexcept;
+    void body_reading_started();
+    bool body_progress(std::size_t n);
     void finish_exchange();
     void detach_exchange(bool aborted);
-    void reject(int status, const char* why);
+    void reject(int status, const char* why, std::string_view head);
+    bool retract(nodus::detail::exchange& ex, int status);
     // writing and closing (connection_output.cpp)
     void flush();
     void wait_writable();
+    bool send_too_slow(std::size_t n);
+    void cut();                    // abort with a reset: queued bytes are dropped
     void after_flush();
     void begin_close();
     void teardown();
@@ -121,6 +130,12 @@ private:
         std::size_t searched = 0;
     };
     std::unique_ptr<head_progress> partial_;
+    // Where the current exchange's response starts in the output while none of it has
+    // left (no flush since it was queued); npos otherwise.
+    std::size_t provisional_ = std::string_view::npos;
+    clock::time_point body_deadline_{};   // request_timeout_ms after the head, while in body
+    rate_window body_rate_;               // while the body is being read
+    rate_window send_rate_;               // while the client keeps the output from draining
     std::uint32_t served_ = 0;
     conn_state state_ = conn_state::head;
     input_state input_ = input_state::open;

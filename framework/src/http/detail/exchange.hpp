@@ -10,6 +10,7 @@
 #include "http/detail/request_parser.hpp"
 #include "http/detail/response_state.hpp"
 
+#include <exception>
 #include <optional>
 
 namespace nodus::http::detail { class connection; }
@@ -58,6 +59,21 @@ public:
     static nodus::request request_of(exchange* ex) noexcept { return nodus::request{ex}; }
     static nodus::response response_of(exchange* ex) noexcept { return nodus::response{ex}; }
 };
+
+/// The exchange's error boundary: `e`, thrown by the application's `where` callback, is
+/// logged, and the exchange answered 500 (or its connection closed once the head went out).
+/// The process goes on serving.
+void callback_threw(exchange& ex, const char* where, std::exception_ptr e) noexcept;
+
+/// Runs `fn`, an application callback of `ex`, under the exchange's error boundary.
+template <class Fn>
+void guarded(exchange& ex, const char* where, Fn&& fn) noexcept {
+    try {
+        fn();
+    } catch (...) {
+        callback_threw(ex, where, std::current_exception());
+    }
+}
 
 /// Per-loop pool of exchanges.
 exchange* acquire_exchange();

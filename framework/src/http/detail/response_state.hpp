@@ -50,6 +50,9 @@ public:
 
     /// An error answer replaces whatever the application had set.
     void prepare_error(int code);
+    /// The head and body queued so far were taken back before any of it left: the
+    /// response is open again (for an error answer). `head_request`: a HEAD has no body.
+    void retract(bool head_request) noexcept;
 
     std::optional<std::uint64_t> declared_length() const noexcept { return declared_length_; }
     bool wants_close() const noexcept { return wants_close_; }

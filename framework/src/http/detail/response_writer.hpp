@@ -52,6 +52,11 @@ public:
 
     void append(std::string_view bytes);
 
+    /// Where the next queued byte goes; `take_back(mark)` removes everything queued since,
+    /// as long as no flush happened in between (the caller keeps track of that).
+    std::size_t mark() const noexcept { return out_.size(); }
+    void take_back(std::size_t mark) noexcept { out_.resize(mark); }
+
 private:
     template <class Put>
     bool build_head(nodus::detail::exchange& ex, const server_fields& srv, bool keep_alive, bool last,

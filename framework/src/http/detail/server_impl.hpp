@@ -48,6 +48,7 @@ public:
     std::uint16_t port() const noexcept { return port_; }
     std::size_t open() const noexcept { return open_; }
     std::uint64_t requests() const noexcept { return requests_; }
+    std::uint64_t accept_errors() const noexcept { return accept_errors_; }
     void on_listening(std::function<void()> fn) { on_listening_ = std::move(fn); }
     void set_hooks(server_hooks hooks) { hooks_ = std::move(hooks); }
     /// The public handle let go; the server lives on until it has closed.
@@ -77,6 +78,8 @@ private:
     std::string_view date() noexcept;   // "Thu, 26 Nov 2026 13:45:31 GMT"
     void do_accept();
     void accept_later(std::chrono::microseconds delay);
+    void accept_failed(const boost::system::error_code& ec);
+    void accept_recovered();
     void start_connection(socket_type sock, const boost::asio::ip::tcp::endpoint& remote);
     void arm_sweeper(clock::time_point when);
     void sweep();
@@ -93,6 +96,9 @@ private:
     std::string server_line_;           // "Server: nodus\r\n" or empty
     std::size_t open_ = 0;
     std::uint64_t requests_ = 0;
+    std::uint64_t accept_errors_ = 0;
+    std::uint64_t accept_errors_logged_ = 0;   // accept_errors_ when the last line was written
+    clock::time_point accept_log_after_{};     // no new "accept failed" line before this
     bool handle_alive_ = true;          // the public `server` handle
     std::uint16_t port_ = 0;
     std::function<void()> on_listening_;
