@@ -9,6 +9,8 @@
 #   --bin PATH   the hello binary to measure (default: build/apps/hello/hello, built in Release
 #                by scripts/build.sh --release when missing)
 #   --out DIR    where to keep the callgrind files and logs (default: a temporary folder)
+#   --config F   the INI file to start it with (default: config/hello.ini; an older build
+#                needs the file of its own tree)
 #
 # Needs valgrind, wrk and ab (scripts/setup.sh --bench). Prints one line per case and a
 # markdown table.
@@ -20,10 +22,12 @@ source "$bench/common.sh"
 
 bin="$root/build/apps/hello/hello"
 out=""
+config="$root/config/hello.ini"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --bin) bin="$2"; shift ;;
         --out) out="$2"; shift ;;
+        --config) config="$2"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -55,7 +59,7 @@ for c in "${cases[@]}"; do
     port=$(free_ports 1)
     cg="$out/case$n"
     taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$cg.out" \
-        "$bin" --config "$root/config/hello.ini" --log.level=warn "--log.access_log=$access" \
+        "$bin" --config "$config" --log.level=warn "--log.access_log=$access" \
         "--log.destination=$out/access$n.log" "--server.port=$port" --server.host=127.0.0.1 \
         --cluster.workers=0 --http.keep_alive_timeout_ms=600000 >"$cg.log" 2>&1 </dev/null &
     vpid=$!

@@ -6,7 +6,7 @@ set -euo pipefail
 
 usage() {
     echo "usage: $0 [--bench] [--fuzz]" >&2
-    echo "  --bench   also install wrk, nginx-light, python3, liburing-dev and Node.js (if 'node' is absent)" >&2
+    echo "  --bench   also install wrk, nginx-light, python3, liburing-dev, apache2-utils (ab), valgrind and Node.js (if 'node' is absent)" >&2
     echo "  --fuzz    also install clang and its libFuzzer runtime" >&2
 }
 
@@ -32,7 +32,7 @@ if [[ $want_fuzz == 1 ]]; then
     packages+=(clang libclang-rt-14-dev)
 fi
 if [[ $want_bench == 1 ]]; then
-    packages+=(wrk nginx-light python3 liburing-dev)
+    packages+=(wrk nginx-light python3 liburing-dev apache2-utils valgrind)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     optional+=(linux-perf valgrind)
 fi
