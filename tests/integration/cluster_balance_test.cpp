@@ -20,7 +20,7 @@ std::vector<std::string> args(std::string balance) {
 // 64 keep-alive connections opened in a burst, one request on each: how many each
 // worker holds.
 std::map<int, int> burst_split(std::uint16_t port) {
-    std::vector<conn> conns(64);
+    std::vector<client> conns(64);
     for (auto& c : conns) {
         c.connect(port);
     }

@@ -53,7 +53,7 @@ public:
         for (int i = 0; i < threads; ++i)
             threads_.emplace_back([this, port] {
                 while (!stop_) {
-                    conn c;
+                    client c;
                     if (!c.connect(port)) {
                         fail("connect");
                         std::this_thread::sleep_for(1ms);
@@ -162,7 +162,7 @@ TEST(cluster_rr, keep_alive_connections_are_split_evenly) {
     ASSERT_NE(port, 0) << p.log();
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
 
-    std::vector<conn> conns(20);
+    std::vector<client> conns(20);
     for (auto& c : conns) ASSERT_TRUE(c.connect(port));
     std::vector<int> owner(conns.size(), 0);
     int ok = 0, failed = 0, moved = 0;
@@ -209,7 +209,7 @@ TEST(cluster_rr, bursts_and_short_connections_are_even) {
     ASSERT_NE(port, 0) << p.log();
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
     for (int burst = 0; burst < 10; ++burst) {
-        std::vector<conn> conns(64);
+        std::vector<client> conns(64);
         for (auto& c : conns) ASSERT_TRUE(c.connect(port));
         std::map<int, int> split;
         for (auto& c : conns) {
@@ -385,10 +385,10 @@ TEST(cluster_rr, sigterm_stops_accepting_and_drains_in_flight_request) {
     auto port = p.port();
     ASSERT_NE(port, 0) << p.log();
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
-    std::optional<conn::reply> slow;
+    std::optional<nodus::test::parsed_response> slow;
     std::atomic<bool> sent{false};
     std::thread t([&] {
-        conn c;
+        client c;
         if (!c.connect(port)) return;
         sent = true;
         slow = c.get("/slow?ms=1000", true);
@@ -402,21 +402,21 @@ TEST(cluster_rr, sigterm_stops_accepting_and_drains_in_flight_request) {
     ASSERT_TRUE(p.wait_for("stopping (SIGTERM)", 2s)) << p.log();
     // A connection made now is not handed to anyone: no response, and the socket closes
     // with the master.
-    conn late;
-    std::optional<conn::reply> late_reply;
+    client late;
+    std::optional<nodus::test::parsed_response> late_reply;
     if (late.connect(port)) late_reply = late.get("/", false);
     auto st = p.wait_exit(5s);
     auto took = clock::now() - t0;
     t.join();
     ASSERT_TRUE(slow) << p.log();
     EXPECT_EQ(slow->status, 200);
-    EXPECT_TRUE(slow->close) << "a draining worker answers with Connection: close";
+    EXPECT_TRUE(slow->closes()) << "a draining worker answers with Connection: close";
     EXPECT_FALSE(late_reply) << "a connection made after SIGTERM was served";
     ASSERT_TRUE(st) << "master did not exit within the deadline\n" << p.log();
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
     EXPECT_GE(took, 700ms);
     expect_gone(p.pid(), 1s);
-    conn after;
+    client after;
     EXPECT_FALSE(after.connect(port));
 }
 

@@ -63,17 +63,16 @@ private:
     }
 
     void keep_alive_loop(std::uint16_t port) {
-        conn c;
+        client c;
         while (!stop_) {
-            if (!c.open() && !c.connect(port)) {
+            if (!c.is_open() && !c.connect(port)) {
                 fail("keep-alive connect");
                 std::this_thread::sleep_for(1ms);
                 continue;
             }
-            bool reused = c.reused();
-            conn::reply partial;
-            auto r = c.get("/", true, &partial);
-            if (!r && reused && !partial.got_bytes) {
+            bool reused = c.requests_sent() > 0;
+            auto r = c.get("/", true);
+            if (!r && reused && !c.response_started()) {
                 ++retried_;
                 if (c.connect(port)) r = c.get("/", true);
             }
@@ -86,7 +85,7 @@ private:
 
     void new_conn_loop(std::uint16_t port) {
         while (!stop_) {
-            conn c;
+            client c;
             if (!c.connect(port)) {
                 fail("connect");
                 std::this_thread::sleep_for(1ms);
@@ -143,7 +142,7 @@ TEST(cluster, ipc_round_trip) {
     auto port = p.port();
     ASSERT_NE(port, 0) << p.log();
     for (int i = 0; i < 20; ++i) {
-        conn c;
+        client c;
         ASSERT_TRUE(c.connect(port));
         auto msg = "hello" + std::to_string(i);
         auto r = c.get("/ipc?msg=" + msg, false);
@@ -291,9 +290,9 @@ TEST(cluster, sigterm_drains_in_flight_request) {
     auto port = p.port();
     ASSERT_NE(port, 0);
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
-    std::optional<conn::reply> reply;
+    std::optional<nodus::test::parsed_response> reply;
     std::thread t([&] {
-        conn c;
+        client c;
         if (c.connect(port)) reply = c.get("/slow?ms=1000", true);
     });
     std::this_thread::sleep_for(200ms);
@@ -304,13 +303,13 @@ TEST(cluster, sigterm_drains_in_flight_request) {
     t.join();
     ASSERT_TRUE(reply) << p.log();
     EXPECT_EQ(reply->status, 200);
-    EXPECT_TRUE(reply->close) << "a draining worker answers with Connection: close";
+    EXPECT_TRUE(reply->closes()) << "a draining worker answers with Connection: close";
     ASSERT_TRUE(st) << "master did not exit within the deadline\n" << p.log();
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
     EXPECT_GE(took, 700ms);
     expect_tree_gone(p.pid(), 1s);
     // New connections are refused once the master is gone.
-    conn c;
+    client c;
     EXPECT_FALSE(c.connect(port));
 }
 
@@ -320,7 +319,7 @@ TEST(cluster, second_sigterm_stops_at_once) {
     ASSERT_NE(port, 0);
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
     std::thread t([&] {
-        conn c;
+        client c;
         if (c.connect(port)) c.get("/slow?ms=10000", true);
     });
     std::this_thread::sleep_for(200ms);
@@ -495,9 +494,9 @@ TEST(cluster, workers_finish_in_flight_requests_when_the_master_is_killed) {
         for (int i = 0; i < slow_clients; ++i)
             clients.emplace_back([&, i] {
                 auto& out = results[static_cast<std::size_t>(i)];
-                conn c;
+                client c;
                 // A first answer on the connection: a worker owns it before the slow request.
-                std::optional<conn::reply> first;
+                std::optional<nodus::test::parsed_response> first;
                 if (!c.connect(port) || !(first = c.get("/", true))) {
                     out = "no first answer";
                     ++sent;
@@ -505,7 +504,7 @@ TEST(cluster, workers_finish_in_flight_requests_when_the_master_is_killed) {
                 }
                 if (!c.send_get("/slow?ms=1500", true)) out = "cannot send";
                 ++sent;
-                auto r = c.read_reply(true);
+                auto r = c.read_response();
                 if (!r) out = out.empty() ? "no answer" : out;
                 else if (r->status != 200) out = "status " + std::to_string(r->status);
                 else if (r->body != first->body) out = "body '" + r->body + "', expected '" + first->body + "'";

@@ -52,7 +52,7 @@ public:
 private:
     void run(std::uint16_t port, std::chrono::milliseconds timeout) {
         while (!stop_) {
-            conn c;
+            client c;
             if (!c.connect(port, timeout)) {
                 ++failed_;
                 std::this_thread::sleep_for(1ms);

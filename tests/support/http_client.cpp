@@ -181,20 +181,30 @@ parsed_response client::exchange(std::string_view request, bool head) {
 }
 
 std::optional<parsed_response> client::get(std::string_view path, bool keep_alive) {
-    if (fd_ < 0) return std::nullopt;
-    std::string req = "GET ";
-    req.append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    if (!keep_alive) req += "Connection: close\r\n";
-    req += "\r\n";
-    ++requests_;
+    if (!send_get(path, keep_alive)) return std::nullopt;
     std::optional<parsed_response> r;
     try {
-        send(req);
         r = read_response();
     } catch (const std::runtime_error&) {
     }
     if (!r || r->closes() || !keep_alive) close();
     return r;
+}
+
+bool client::send_get(std::string_view path, bool keep_alive) {
+    if (fd_ < 0) return false;
+    std::string req = "GET ";
+    req.append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    if (!keep_alive) req += "Connection: close\r\n";
+    req += "\r\n";
+    ++requests_;
+    try {
+        send(req);
+    } catch (const std::runtime_error&) {
+        close();
+        return false;
+    }
+    return true;
 }
 
 std::string client::read_until_close() {

@@ -50,6 +50,9 @@ public:
     /// GET `path` (with `Connection: close` unless `keep_alive`). nullopt when no complete
     /// response came; the connection is closed then, and after a response that closes it.
     std::optional<parsed_response> get(std::string_view path, bool keep_alive = true);
+    /// The sending half of `get`, for a test that must act before the answer is read (then
+    /// `read_response`). False, and the connection closed, when the request cannot be sent.
+    bool send_get(std::string_view path, bool keep_alive = true);
 
     /// Everything until the server closes (or the timeout): the raw bytes.
     std::string read_until_close();
@@ -59,7 +62,8 @@ public:
     /// acknowledged them and its socket's receive queue is empty (from /proc/net/tcp).
     bool wait_read_by_server(std::chrono::milliseconds wait = std::chrono::seconds(5));
 
-    /// Requests sent by `get` since the last `connect`: above 1, the connection was reused.
+    /// Requests sent by `get` or `send_get` since the last `connect`: above 1, the connection
+    /// was reused.
     int requests_sent() const noexcept { return requests_; }
     /// Whether any byte came back since the last `send`: a keep-alive connection that the
     /// server closed while idle fails a request with none.

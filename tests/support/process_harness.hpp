@@ -1,15 +1,17 @@
 #pragma once
 // Run a program (apps/cluster_demo by default) as a real process tree in its own process
-// group, read its log, talk HTTP to it, and make sure nothing of it survives the test.
+// group, read its log, talk HTTP to it (nodus::test::client), and make sure nothing of it
+// survives the test.
 #include <gtest/gtest.h>
 
+#include "http_client.hpp"
 #include "wait_until.hpp"
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstring>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -23,7 +25,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -36,6 +37,7 @@ using clock = std::chrono::steady_clock;
 
 inline std::string demo_binary() { return NODUS_BINARY_DIR "/apps/cluster_demo/cluster_demo"; }
 
+using nodus::test::client;
 using nodus::test::wait_until;
 
 /// Pids of live (non-zombie) processes in process group `pgid`, from /proc.
@@ -191,129 +193,9 @@ private:
     std::atomic<bool> output_done_{false};
 };
 
-/// A blocking HTTP/1.1 connection, enough for these tests (Content-Length bodies).
-class conn {
-public:
-    conn() = default;
-    conn(const conn&) = delete;
-    conn& operator=(const conn&) = delete;
-    conn(conn&& o) noexcept : fd_(std::exchange(o.fd_, -1)), buf_(std::move(o.buf_)) {}
-    ~conn() { close(); }
-
-    /// `timeout`: how long a send or a receive may block before the request counts as failed.
-    bool connect(std::uint16_t port, std::chrono::milliseconds timeout = 5s) {
-        close();
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd_ < 0) return false;
-        timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        int one = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-            close();
-            return false;
-        }
-        used_ = false;
-        return true;
-    }
-
-    bool open() const noexcept { return fd_ >= 0; }
-    bool reused() const noexcept { return used_; }
-
-    struct reply {
-        int status = 0;
-        std::string body;
-        bool close = false;   // the server said Connection: close
-        bool got_bytes = false;
-    };
-
-    /// Send GET `path`; nullopt when no complete response came back.
-    std::optional<reply> get(const std::string& path, bool keep_alive, reply* partial = nullptr) {
-        if (!send_get(path, keep_alive)) return std::nullopt;
-        return read_reply(keep_alive, partial);
-    }
-
-    /// The two halves of get(), for a test that must act between them.
-    bool send_get(const std::string& path, bool keep_alive) {
-        if (fd_ < 0) return false;
-        std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-        if (!keep_alive) req += "Connection: close\r\n";
-        req += "\r\n";
-        used_ = true;
-        if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-            close();
-            return false;
-        }
-        return true;
-    }
-
-    std::optional<reply> read_reply(bool keep_alive, reply* partial = nullptr) {
-        if (fd_ < 0) return std::nullopt;
-        reply r;
-        std::size_t head_end;
-        while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
-            if (!fill()) {
-                r.got_bytes = !buf_.empty();
-                if (partial) *partial = r;
-                close();
-                return std::nullopt;
-            }
-        }
-        r.got_bytes = true;
-        std::string head = buf_.substr(0, head_end);
-        if (head.size() < 12) return std::nullopt;
-        r.status = std::atoi(head.c_str() + 9);
-        std::size_t length = 0;
-        std::string lower = head;
-        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (auto p = lower.find("\r\ncontent-length:"); p != std::string::npos)
-            length = std::strtoul(lower.c_str() + p + 17, nullptr, 10);
-        r.close = lower.find("\r\nconnection: close") != std::string::npos;
-        while (buf_.size() < head_end + 4 + length) {
-            if (!fill()) {
-                if (partial) *partial = r;
-                close();
-                return std::nullopt;
-            }
-        }
-        r.body = buf_.substr(head_end + 4, length);
-        buf_.erase(0, head_end + 4 + length);
-        if (r.close || !keep_alive) close();
-        return r;
-    }
-
-    void close() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-        buf_.clear();
-    }
-
-private:
-    bool fill() {
-        char tmp[4096];
-        for (;;) {
-            ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-            if (n > 0) {
-                buf_.append(tmp, static_cast<std::size_t>(n));
-                return true;
-            }
-            if (n < 0 && errno == EINTR) continue;
-            return false;
-        }
-    }
-    int fd_ = -1;
-    std::string buf_;
-    bool used_ = false;
-};
-
 /// One GET on a fresh connection; the body ("PID\n") as a number, or 0 on failure.
 inline int get_pid(std::uint16_t port, const std::string& path = "/") {
-    conn c;
+    client c;
     if (!c.connect(port)) return 0;
     auto r = c.get(path, false);
     if (!r || r->status != 200) return 0;
