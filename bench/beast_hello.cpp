@@ -38,7 +38,8 @@ public:
 private:
     void do_read() {
         req_ = {};
-        http::async_read(stream_, buffer_, req_,
+        http::async_read(
+            stream_, buffer_, req_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
@@ -55,8 +56,9 @@ private:
         res_.keep_alive(req_.keep_alive());
         res_.body() = "Hello World\n";
         res_.prepare_payload();
-        http::async_write(stream_, res_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+        http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_write(ec);
+        });
     }
 
     void on_write(beast::error_code ec) {
@@ -92,8 +94,7 @@ public:
 
 private:
     void do_accept() {
-        acceptor_.async_accept(ioc_, [self = shared_from_this()](beast::error_code ec,
-                                                                 tcp::socket socket) {
+        acceptor_.async_accept(ioc_, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
             if (!ec) {
                 socket.set_option(tcp::no_delay(true), ec);
                 std::make_shared<session>(std::move(socket))->run();

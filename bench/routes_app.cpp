@@ -29,10 +29,8 @@ void with_param(nodus::request req, nodus::response res) {
 void nodus_main(nodus::app& app) {
     if (const char* only = std::getenv("ROUTES_BENCH_ONLY"); only && *only) {
         std::string p{only};
-        if (p.find(':') != std::string::npos)
-            app.get(p, with_param);
-        else
-            app.get(p, literal);
+        if (p.find(':') != std::string::npos) app.get(p, with_param);
+        else app.get(p, literal);
     } else {
         long n = 1000;
         if (const char* s = std::getenv("ROUTES_BENCH_ROUTES"); s && *s) n = std::strtol(s, nullptr, 10);

@@ -23,7 +23,9 @@ void nodus_main(nodus::app& app) {
     });
 
     app.get("/slow", [](nodus::request req, nodus::response res) {
-        long ms = std::strtol(std::string{req.has_query("ms") ? req.query("ms") : std::string_view{"1000"}}.c_str(), nullptr, 10);
+        long ms =
+            std::strtol(std::string{req.has_query("ms") ? req.query("ms") : std::string_view{"1000"}}.c_str(),
+                        nullptr, 10);
         nodus::set_timeout(std::chrono::milliseconds(ms), [res]() mutable {
             res.set("Content-Type", "text/plain");
             res.end(std::to_string(::getpid()) + "\n");

@@ -45,8 +45,8 @@ void nodus_main(nodus::app& app) {
     });
 
     app.post("/echo", [](nodus::request req, nodus::response res) {
-        res.set("Content-Type", req.has_header("Content-Type") ? req.header("Content-Type")
-                                                               : "application/octet-stream");
+        res.set("Content-Type",
+                req.has_header("Content-Type") ? req.header("Content-Type") : "application/octet-stream");
         // The socket's backpressure reaches the client: a full send buffer pauses reading.
         req.on_data([req, res](std::string_view chunk) mutable {
             if (!res.write(chunk)) {
@@ -74,14 +74,14 @@ void nodus_main(nodus::app& app) {
         auto ms = std::min<std::uint64_t>(number(req.query("ms"), 100), 60000);
         auto took = std::make_shared<std::uint64_t>(0);
         nodus::queue_work(
-            [ms, took] {   // a pool thread: blocking is allowed here
+            [ms, took] { // a pool thread: blocking is allowed here
                 auto t0 = std::chrono::steady_clock::now();
                 std::this_thread::sleep_for(std::chrono::milliseconds(ms));
                 *took = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                        std::chrono::steady_clock::now() - t0)
                                                        .count());
             },
-            [res, took](std::exception_ptr error) mutable {   // back on the loop
+            [res, took](std::exception_ptr error) mutable { // back on the loop
                 if (error) {
                     res.status(500);
                     res.end("work failed\n");

@@ -5,5 +5,5 @@ void nodus_main(nodus::app& app) {
         res.set("Content-Type", "text/plain");
         res.end("Hello World\n");
     });
-    app.listen();   // Server running at http://127.0.0.1:1337/
+    app.listen(); // Server running at http://127.0.0.1:1337/
 }

@@ -48,8 +48,7 @@ namespace {
 namespace sd = nodus::http::detail;
 namespace beast = boost::beast;
 
-void fail(const char* what, std::string_view head = {}, int a = 0, int b = 0)
-{
+void fail(const char* what, std::string_view head = {}, int a = 0, int b = 0) {
     std::fprintf(stderr, "fuzz_request_head: invariant failed: %s (%d, %d)\n", what, a, b);
     if (!head.empty()) {
         std::fprintf(stderr, "head (%zu bytes): \"", head.size());
@@ -64,8 +63,7 @@ void fail(const char* what, std::string_view head = {}, int a = 0, int b = 0)
     std::abort();
 }
 
-nodus::http_config make_config()
-{
+nodus::http_config make_config() {
     nodus::http_config cfg;
     cfg.max_header_bytes = 2048;
     cfg.max_headers = 32;
@@ -76,8 +74,7 @@ nodus::http_config make_config()
 
 // Partial checks over every prefix of `v` shorter than `end` (the head's length).
 // Returns the first non-zero verdict, if any.
-sd::verdict partial_checks(std::string_view v, std::size_t end, const nodus::http_config& cfg)
-{
+sd::verdict partial_checks(std::string_view v, std::size_t end, const nodus::http_config& cfg) {
     sd::partial_scan scan;
     // Stepping one byte at a time is quadratic in the fresh re-scans; do fresh ones at a few
     // cut points only.
@@ -91,11 +88,9 @@ sd::verdict partial_checks(std::string_view v, std::size_t end, const nodus::htt
         if (n % fresh_every == 0 || inc.status) {
             auto const fresh = sd::check_partial_head(prefix, cfg);
             if (fresh.status != inc.status)
-                fail("incremental and fresh check_partial_head disagree", prefix, inc.status,
-                     fresh.status);
+                fail("incremental and fresh check_partial_head disagree", prefix, inc.status, fresh.status);
         }
-        if (inc.status)
-            return inc;
+        if (inc.status) return inc;
     }
     return {};
 }
@@ -114,16 +109,14 @@ struct decoded {
 };
 
 // A chunked body decoded on its own, `piece` bytes at a time.
-decoded decode_chunked(std::string_view in, std::size_t piece, const nodus::http_config& cfg)
-{
+decoded decode_chunked(std::string_view in, std::size_t piece, const nodus::http_config& cfg) {
     sd::chunked_decoder d;
     d.set_limits({cfg.max_body_bytes, cfg.max_header_bytes, cfg.max_headers});
     decoded out;
     std::size_t fed = 0;
     for (;;) {
         if (out.used == fed) {
-            if (fed == in.size())
-                return out;
+            if (fed == in.size()) return out;
             fed = std::min(in.size(), fed + piece);
         }
         auto const s = d.decode(in.substr(out.used, fed - out.used), out.trailers);
@@ -140,47 +133,40 @@ decoded decode_chunked(std::string_view in, std::size_t piece, const nodus::http
 }
 
 // The decoder's outcome must not depend on how the bytes arrive.
-void check_chunked_segmentation(std::string_view body, const nodus::http_config& cfg)
-{
+void check_chunked_segmentation(std::string_view body, const nodus::http_config& cfg) {
     auto const whole = decode_chunked(body, body.size() + 1, cfg);
     auto const bytewise = decode_chunked(body, 1, cfg);
     if (!(whole == bytewise))
         fail("chunked_decoder: a byte at a time differs from all at once", body, whole.status,
              bytewise.status);
-    if (whole.data.size() > cfg.max_body_bytes)
-        fail("chunked_decoder: more data than max_body_bytes", body);
+    if (whole.data.size() > cfg.max_body_bytes) fail("chunked_decoder: more data than max_body_bytes", body);
     if (whole.trailers.size() > cfg.max_header_bytes)
         fail("chunked_decoder: trailer section over max_header_bytes", body);
 }
 
 void check_trailers(const nodus::detail::request_head& req, std::size_t head_fields,
-                    const nodus::http_config& cfg, std::string_view head)
-{
-    if (req.fields().size() != head_fields)
-        fail("trailer fields merged into the header fields", head);
-    if (req.trailers().size() > cfg.max_headers)
-        fail("more trailer fields than max_headers", head);
+                    const nodus::http_config& cfg, std::string_view head) {
+    if (req.fields().size() != head_fields) fail("trailer fields merged into the header fields", head);
+    if (req.trailers().size() > cfg.max_headers) fail("more trailer fields than max_headers", head);
     for (auto const& t : req.trailers()) {
         if (sd::check_trailer_field(t.name, t.value).status)
             fail("a trailer field check_trailer_field refuses was kept", head);
-        if (!t.value.empty() && (t.value.front() == ' ' || t.value.front() == '\t' ||
-                                 t.value.back() == ' ' || t.value.back() == '\t'))
+        if (!t.value.empty() &&
+            (t.value.front() == ' ' || t.value.front() == '\t' || t.value.back() == ' ' ||
+             t.value.back() == '\t'))
             fail("a trailer value keeps its OWS", head);
     }
 }
 
 // path and query rebuild the target (origin-form and the others), or its end after the
 // authority (absolute-form, where an empty path reads as "/").
-void check_target_parts(const nodus::detail::request_head& req, std::string_view head)
-{
+void check_target_parts(const nodus::detail::request_head& req, std::string_view head) {
     auto const target = req.target();
     auto const query = req.query_string();
     std::string rebuilt{req.path()};
-    if (query.data())
-        rebuilt += "?" + std::string{query};
+    if (query.data()) rebuilt += "?" + std::string{query};
     if (req.authority().empty()) {
-        if (rebuilt != target)
-            fail("path and query do not rebuild the target", head);
+        if (rebuilt != target) fail("path and query do not rebuild the target", head);
         return;
     }
     if (!nodus::detail::valid_host(req.authority()))
@@ -192,11 +178,9 @@ void check_target_parts(const nodus::detail::request_head& req, std::string_view
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const nodus::http_config cfg = make_config();
-    if (size > 64 * 1024)
-        return 0;
+    if (size > 64 * 1024) return 0;
     // A copy of exactly `size` bytes, so ASan sees any read past the end.
     std::string const input(reinterpret_cast<const char*>(data), size);
     std::string_view const all{input};
@@ -207,12 +191,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int requests = 0; requests < 16 && pos < all.size(); ++requests) {
         auto v = all.substr(pos);
         auto const skip = sd::skip_leading_empty_lines(v);
-        if (skip > v.size())
-            fail("skip_leading_empty_lines past the end");
+        if (skip > v.size()) fail("skip_leading_empty_lines past the end");
         v.remove_prefix(skip);
         pos += skip;
-        if (v.empty())
-            break;
+        if (v.empty()) break;
 
         auto const end = sd::find_head_end(v);
         if (end == 0) {
@@ -231,8 +213,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fail("a prefix is refused but the whole head is accepted", head, partial.status, 0);
         // The verdict for the whole buffer (as the connection computes it on a complete
         // head) matches the full check when the head fits in the limits.
-        if (full.status)
-            break;   // the connection answers the error and closes
+        if (full.status) break; // the connection answers the error and closes
 
         nodus::detail::exchange ex;
         counting body;
@@ -241,12 +222,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
         p.set_limits(cfg);
         beast::error_code ec;
-        std::string const head_copy{head};   // the connection parses its own copy too
+        std::string const head_copy{head}; // the connection parses its own copy too
         auto const used = p.put(boost::asio::const_buffer(head_copy.data(), head_copy.size()), ec);
         if (ec == beast::http::error::body_limit) {
             if (!(info.has_content_length && info.content_length > cfg.max_body_bytes))
                 fail("Beast: body_limit on a head within the limit", head);
-            break;   // 413
+            break; // 413
         }
         if (ec || !p.is_header_done())
             fail(("strict accepted a head Beast refuses: " + ec.message()).c_str(), head);
@@ -256,12 +237,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         pos += end;
 
         // Framing must agree: this is what request smuggling is about.
-        if (p.chunked() != info.chunked)
-            fail("chunked differs", head, p.chunked(), info.chunked);
+        if (p.chunked() != info.chunked) fail("chunked differs", head, p.chunked(), info.chunked);
         auto const cl = p.content_length();
         if (info.chunked) {
-            if (cl)
-                fail("Beast has a Content-Length on a chunked request", head);
+            if (cl) fail("Beast has a Content-Length on a chunked request", head);
         } else if (info.has_content_length) {
             if (!cl || *cl != info.content_length)
                 fail("Content-Length differs", head, cl ? static_cast<int>(*cl) : -1,
@@ -270,55 +249,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fail("Beast found a Content-Length strict did not", head);
         }
         bool const bodyless = !info.chunked && info.content_length == 0;
-        if (p.is_done() != bodyless)
-            fail("body presence differs", head, p.is_done(), bodyless);
+        if (p.is_done() != bodyless) fail("body presence differs", head, p.is_done(), bodyless);
 
         // The request line as the application will see it.
         auto const sp1 = head.find(' ');
         auto const sp2 = head.find(' ', sp1 + 1);
-        if (ex.req().method() != head.substr(0, sp1))
-            fail("method differs from the request line", head);
+        if (ex.req().method() != head.substr(0, sp1)) fail("method differs from the request line", head);
         if (ex.req().target() != head.substr(sp1 + 1, sp2 - sp1 - 1))
             fail("target differs from the request line", head);
         check_target_parts(ex.req(), head);
         auto const head_fields = ex.req().fields().size();
-        if (head_fields > cfg.max_headers)
-            fail("more fields than max_headers", head);
+        if (head_fields > cfg.max_headers) fail("more fields than max_headers", head);
 
-        if (p.is_done())
-            continue;   // next pipelined request
+        if (p.is_done()) continue; // next pipelined request
 
-        if (info.chunked)
-            check_chunked_segmentation(all.substr(pos), cfg);
+        if (info.chunked) check_chunked_segmentation(all.substr(pos), cfg);
 
         // The body, in segments of `step` bytes as reads would bring them.
         bool done = false;
         std::size_t avail = std::min(all.size(), pos + step);
         for (;;) {
             auto const r = p.put_body(all.substr(pos, avail - pos));
-            if (r.used == 0 && pos < avail && !r.error && !r.done)
-                fail("put_body made no progress", head);
+            if (r.used == 0 && pos < avail && !r.error && !r.done) fail("put_body made no progress", head);
             pos += r.used;
-            if (body.bytes > cfg.max_body_bytes)
-                fail("more body bytes delivered than max_body_bytes", head);
-            if (r.error)
-                break;   // 400 / 413 / 431, then close
+            if (body.bytes > cfg.max_body_bytes) fail("more body bytes delivered than max_body_bytes", head);
+            if (r.error) break; // 400 / 413 / 431, then close
             if (r.done) {
                 done = true;
                 break;
             }
             if (pos == avail) {
-                if (avail == all.size())
-                    break;   // the connection would wait for more
+                if (avail == all.size()) break; // the connection would wait for more
                 avail = std::min(all.size(), avail + step);
             }
         }
-        if (!done)
-            break;
+        if (!done) break;
         check_trailers(ex.req(), head_fields, cfg, head);
         if (info.has_content_length && body.bytes != info.content_length)
-            fail("Content-Length body delivered a different length", head,
-                 static_cast<int>(body.bytes), static_cast<int>(info.content_length));
+            fail("Content-Length body delivered a different length", head, static_cast<int>(body.bytes),
+                 static_cast<int>(info.content_length));
     }
     return 0;
 }

@@ -32,8 +32,7 @@ namespace {
 using nodus::detail::route_match;
 using nodus::detail::route_trie;
 
-void check(bool ok, const char* what)
-{
+void check(bool ok, const char* what) {
     if (!ok) {
         std::fprintf(stderr, "fuzz_router: invariant failed: %s\n", what);
         std::abort();
@@ -46,61 +45,50 @@ enum kind : int { literal = 0, param = 1, wildcard = 2 };
 
 struct ref_segment {
     kind k;
-    std::string text;   // literal text or parameter name ("*" for the wildcard)
+    std::string text; // literal text or parameter name ("*" for the wildcard)
 };
 
 struct ref_route {
-    std::string method;   // empty: every method
+    std::string method; // empty: every method
     std::vector<ref_segment> segs;
     std::uint32_t handler;
 };
 
-std::string_view strip(std::string_view p)
-{
+std::string_view strip(std::string_view p) {
     p.remove_prefix(1);
-    if (!p.empty() && p.back() == '/')
-        p.remove_suffix(1);
+    if (!p.empty() && p.back() == '/') p.remove_suffix(1);
     return p;
 }
 
-std::vector<std::string_view> split(std::string_view rest)
-{
+std::vector<std::string_view> split(std::string_view rest) {
     std::vector<std::string_view> out;
-    if (rest.empty())
-        return out;
+    if (rest.empty()) return out;
     for (;;) {
         auto const slash = rest.find('/');
         out.push_back(rest.substr(0, slash));
-        if (slash == std::string_view::npos)
-            break;
+        if (slash == std::string_view::npos) break;
         rest.remove_prefix(slash + 1);
     }
     return out;
 }
 
 // Only called for patterns the trie accepted.
-std::vector<ref_segment> parse(std::string_view pattern)
-{
+std::vector<ref_segment> parse(std::string_view pattern) {
     std::vector<ref_segment> out;
     for (auto s : split(strip(pattern))) {
-        if (s == "*")
-            out.push_back({wildcard, "*"});
-        else if (s.front() == ':')
-            out.push_back({param, std::string{s.substr(1)}});
-        else
-            out.push_back({literal, std::string{s}});
+        if (s == "*") out.push_back({wildcard, "*"});
+        else if (s.front() == ':') out.push_back({param, std::string{s.substr(1)}});
+        else out.push_back({literal, std::string{s}});
     }
     return out;
 }
 
 // The node a route lives on: kinds and literal texts (parameter names do not count).
-std::string node_key(const std::vector<ref_segment>& segs)
-{
+std::string node_key(const std::vector<ref_segment>& segs) {
     std::string key;
     for (auto const& s : segs) {
         key += static_cast<char>('0' + s.k);
-        if (s.k == literal)
-            key += s.text;
+        if (s.k == literal) key += s.text;
         key += '\0';
     }
     return key;
@@ -110,13 +98,12 @@ struct ref_result {
     route_match::outcome result = route_match::outcome::not_found;
     const ref_route* route = nullptr;
     std::vector<std::string_view> values;
-    std::vector<std::string> allowed_methods;   // 405: methods of the matching nodes
+    std::vector<std::string> allowed_methods; // 405: methods of the matching nodes
 };
 
 // Does `segs` match the path segments `s` (the rest after stripping, `rest`)? Fills values.
 bool ref_matches(const std::vector<ref_segment>& segs, std::string_view rest,
-                 const std::vector<std::string_view>& s, std::vector<std::string_view>& values)
-{
+                 const std::vector<std::string_view>& s, std::vector<std::string_view>& values) {
     values.clear();
     for (std::size_t i = 0; i < segs.size(); ++i) {
         auto const& p = segs[i];
@@ -130,29 +117,22 @@ bool ref_matches(const std::vector<ref_segment>& segs, std::string_view rest,
             }
             return true;
         }
-        if (i >= s.size() || s[i].empty())
-            return false;
-        if (p.k == literal && s[i] != p.text)
-            return false;
-        if (p.k == param)
-            values.push_back(s[i]);
+        if (i >= s.size() || s[i].empty()) return false;
+        if (p.k == literal && s[i] != p.text) return false;
+        if (p.k == param) values.push_back(s[i]);
     }
     return segs.size() == s.size();
 }
 
-ref_result ref_match(const std::vector<ref_route>& routes, std::string_view method,
-                     std::string_view path)
-{
+ref_result ref_match(const std::vector<ref_route>& routes, std::string_view method, std::string_view path) {
     ref_result out;
-    if (path.empty() || path.front() != '/')
-        return out;
+    if (path.empty() || path.front() != '/') return out;
     auto const rest = strip(path);
     auto const segs = split(rest);
 
     // Group by node, in depth-first order: lexicographic on kinds, a prefix first.
     std::map<std::string, std::vector<const ref_route*>> nodes;
-    for (auto const& r : routes)
-        nodes[node_key(r.segs)].push_back(&r);
+    for (auto const& r : routes) nodes[node_key(r.segs)].push_back(&r);
     struct candidate {
         std::vector<int> order;
         std::vector<const ref_route*> routes;
@@ -161,52 +141,43 @@ ref_result ref_match(const std::vector<ref_route>& routes, std::string_view meth
     std::vector<candidate> cands;
     for (auto const& [key, rs] : nodes) {
         std::vector<std::string_view> values;
-        if (!ref_matches(rs.front()->segs, rest, segs, values))
-            continue;
+        if (!ref_matches(rs.front()->segs, rest, segs, values)) continue;
         candidate c;
-        for (auto const& s : rs.front()->segs)
-            c.order.push_back(s.k);
+        for (auto const& s : rs.front()->segs) c.order.push_back(s.k);
         c.routes = rs;
         c.values = values;
         cands.push_back(std::move(c));
     }
     std::sort(cands.begin(), cands.end(), [](auto const& a, auto const& b) {
-        return std::lexicographical_compare(a.order.begin(), a.order.end(), b.order.begin(),
-                                            b.order.end());
+        return std::lexicographical_compare(a.order.begin(), a.order.end(), b.order.begin(), b.order.end());
     });
     for (auto const& c : cands) {
         auto find = [&](std::string_view m) -> const ref_route* {
             for (auto const* r : c.routes)
-                if (!r->method.empty() && r->method == m)
-                    return r;
+                if (!r->method.empty() && r->method == m) return r;
             return nullptr;
         };
         const ref_route* hit = find(method);
-        if (!hit && method == "HEAD")
-            hit = find("GET");
+        if (!hit && method == "HEAD") hit = find("GET");
         if (!hit)
             for (auto const* r : c.routes)
-                if (r->method.empty())
-                    hit = r;
+                if (r->method.empty()) hit = r;
         if (hit) {
             out.result = route_match::outcome::found;
             out.route = hit;
             out.values = c.values;
             return out;
         }
-        for (auto const* r : c.routes)
-            out.allowed_methods.push_back(r->method);
+        for (auto const* r : c.routes) out.allowed_methods.push_back(r->method);
     }
-    if (!cands.empty())
-        out.result = route_match::outcome::method_not_allowed;
+    if (!cands.empty()) out.result = route_match::outcome::method_not_allowed;
     return out;
 }
 
 // ------------------------------------------------------------------ checks
 
-void check_match(const route_trie& trie, const std::vector<ref_route>& routes,
-                 std::string_view method, std::string_view path)
-{
+void check_match(const route_trie& trie, const std::vector<ref_route>& routes, std::string_view method,
+                 std::string_view path) {
     std::array<nodus::param, nodus::detail::max_route_params> params{};
     auto const m = trie.match(method, path, params);
 
@@ -243,8 +214,7 @@ void check_match(const route_trie& trie, const std::vector<ref_route>& routes,
         check(m.param_count == ref.values.size(), "same param count as the reference");
         std::size_t j = 0;
         for (auto const& s : ref.route->segs) {
-            if (s.k == literal)
-                continue;
+            if (s.k == literal) continue;
             check(params[j].name == s.text, "param names are the route's");
             check(params[j].value == ref.values[j], "param values match the reference");
             ++j;
@@ -271,10 +241,9 @@ void check_match(const route_trie& trie, const std::vector<ref_route>& routes,
     std::vector<std::string> kept;
     kept.reserve(m.param_count);
     std::array<nodus::param, nodus::detail::max_route_params> decoded = params;
-    nodus::detail::decode_params(std::span<nodus::param>{decoded.data(), m.param_count},
-                                 [&kept](std::string_view s) -> std::string_view {
-                                     return kept.emplace_back(s);
-                                 });
+    nodus::detail::decode_params(
+        std::span<nodus::param>{decoded.data(), m.param_count},
+        [&kept](std::string_view s) -> std::string_view { return kept.emplace_back(s); });
     for (std::size_t i = 0; i < m.param_count; ++i) {
         check(decoded[i].value.size() <= params[i].value.size(), "decoded value not longer");
         if (params[i].value.find('%') == std::string_view::npos)
@@ -283,7 +252,7 @@ void check_match(const route_trie& trie, const std::vector<ref_route>& routes,
 }
 
 struct fixed_route {
-    const char* method;   // nullptr: every method
+    const char* method; // nullptr: every method
     const char* pattern;
 };
 
@@ -329,31 +298,25 @@ struct fixed_table {
     route_trie trie;
     std::vector<ref_route> routes;
 
-    fixed_table()
-    {
+    fixed_table() {
         std::uint32_t id = 0;
         for (auto const& r : fixed_routes) {
-            if (r.method)
-                trie.add(r.method, r.pattern, id);
-            else
-                trie.add_all(r.pattern, id);
+            if (r.method) trie.add(r.method, r.pattern, id);
+            else trie.add_all(r.pattern, id);
             routes.push_back({r.method ? r.method : "", parse(r.pattern), id});
             ++id;
         }
     }
 };
 
-constexpr std::string_view methods[] = {"GET",   "HEAD",     "POST",  "PUT",
-                                        "DELETE", "PATCH",    "OPTIONS", "PROPFIND",
-                                        "MKCOL", "get",      "BREW",  "TRACE",
-                                        "CONNECT", "M-SEARCH", ""};
+constexpr std::string_view methods[] = {"GET",   "HEAD",    "POST",     "PUT",      "DELETE",
+                                        "PATCH", "OPTIONS", "PROPFIND", "MKCOL",    "get",
+                                        "BREW",  "TRACE",   "CONNECT",  "M-SEARCH", ""};
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
-{
-    if (size == 0)
-        return 0;
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
     std::string_view in{reinterpret_cast<const char*>(data) + 1, size - 1};
     std::uint8_t const sel = data[0];
 
@@ -381,26 +344,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (;;) {
         auto const nl = in.find('\n');
         lines.push_back(in.substr(0, nl));
-        if (nl == std::string_view::npos)
-            break;
+        if (nl == std::string_view::npos) break;
         in.remove_prefix(nl + 1);
     }
-    if (lines.size() > 64)
-        return 0;
+    if (lines.size() > 64) return 0;
     std::uint32_t id = 0;
     for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
         auto const line = lines[i];
         auto const sp = line.find(' ');
-        if (sp == std::string_view::npos)
-            continue;
+        if (sp == std::string_view::npos) continue;
         std::string const method{line.substr(0, sp)};
         std::string const pattern{line.substr(sp + 1)};
         auto const before = trie.size();
         try {
-            if (method == "@")
-                trie.add_all(pattern, id);
-            else
-                trie.add(method, pattern, id);
+            if (method == "@") trie.add_all(pattern, id);
+            else trie.add(method, pattern, id);
         } catch (const std::invalid_argument&) {
             check(trie.size() == before, "a rejected route leaves no trace");
             continue;

@@ -47,7 +47,7 @@ TEST(app_process, sigterm_drains_in_flight_then_exits_0) {
     busy.send("GET /delay?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n");
     nodus::test::client idle{port};
     EXPECT_EQ(idle.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
-    ASSERT_TRUE(busy.wait_read_by_server());   // in flight, not merely connected
+    ASSERT_TRUE(busy.wait_read_by_server()); // in flight, not merely connected
     auto start = std::chrono::steady_clock::now();
     p.signal(SIGTERM);
     EXPECT_TRUE(idle.closed_within(1000ms));
@@ -69,7 +69,7 @@ TEST(app_process, second_signal_stops_at_once) {
     ASSERT_NE(port, 0);
     nodus::test::client busy{port};
     busy.send("GET /delay?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n");
-    ASSERT_TRUE(busy.wait_read_by_server());   // in flight, not merely connected
+    ASSERT_TRUE(busy.wait_read_by_server()); // in flight, not merely connected
     auto start = std::chrono::steady_clock::now();
     p.signal(SIGINT);
     EXPECT_TRUE(p.wait_for("SIGINT: stopping gracefully", 1s)) << p.log();
@@ -77,7 +77,7 @@ TEST(app_process, second_signal_stops_at_once) {
     p.signal(SIGINT);
     auto st = p.wait_exit(2s);
     ASSERT_TRUE(st);
-    EXPECT_EQ(exit_code(st), 1);   // not a graceful stop
+    EXPECT_EQ(exit_code(st), 1); // not a graceful stop
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
     EXPECT_TRUE(busy.closed_within(500ms));
 }
@@ -100,7 +100,8 @@ TEST(app_process, streams_an_upload_back) {
 }
 
 TEST(app_process, blocking_work_on_the_pool_does_not_stall_other_requests) {
-    process p{{"--config", src("config/echo.ini"), "--server.port=0", "--loop.threadpool_size=2"}, {},
+    process p{{"--config", src("config/echo.ini"), "--server.port=0", "--loop.threadpool_size=2"},
+              {},
               bin("apps/echo/echo")};
     auto port = p.port();
     ASSERT_NE(port, 0) << p.log();
@@ -124,7 +125,8 @@ TEST(app_process, blocking_work_on_the_pool_does_not_stall_other_requests) {
         ASSERT_TRUE(r);
         EXPECT_EQ(r->status, 200);
         EXPECT_EQ(r->body.rfind("worked ", 0), 0u) << r->body;
-        done_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        done_ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     // Two at once, then the third: about 1,200 ms in all (one at a time would be 1,800).
     EXPECT_GE(done_ms.back(), 1150.0);
@@ -151,7 +153,8 @@ TEST(app_process, port_in_use_exits_2_with_the_address) {
     process first{{"--config", src("config/hello.ini"), "--server.port=0"}, {}, bin("apps/hello/hello")};
     auto port = first.port();
     ASSERT_NE(port, 0);
-    process second{{"--config", src("config/hello.ini"), "--server.port=" + std::to_string(port)}, {},
+    process second{{"--config", src("config/hello.ini"), "--server.port=" + std::to_string(port)},
+                   {},
                    bin("apps/hello/hello")};
     auto st = second.wait_exit(5s);
     EXPECT_EQ(exit_code(st), 2);
@@ -163,7 +166,8 @@ TEST(app_process, port_in_use_exits_2_with_the_address) {
 TEST(app_process, a_host_name_binds_in_a_single_process_too) {
     // The same resolution as the cluster master's (one way to bind): "localhost" is a name,
     // not an address literal.
-    process p{{"--config", src("config/hello.ini"), "--server.port=0", "--server.host=localhost"}, {},
+    process p{{"--config", src("config/hello.ini"), "--server.port=0", "--server.host=localhost"},
+              {},
               bin("apps/hello/hello")};
     auto port = p.port();
     ASSERT_NE(port, 0) << p.log();
@@ -174,7 +178,8 @@ TEST(app_process, a_host_name_binds_in_a_single_process_too) {
 }
 
 TEST(app_process, an_unknown_host_name_exits_2_naming_it) {
-    process p{{"--config", src("config/hello.ini"), "--server.port=0", "--server.host=no-such-host.invalid"}, {},
+    process p{{"--config", src("config/hello.ini"), "--server.port=0", "--server.host=no-such-host.invalid"},
+              {},
               bin("apps/hello/hello")};
     EXPECT_EQ(exit_code(p.wait_exit(10s)), 2);
     EXPECT_NE(p.log().find("no-such-host.invalid"), std::string::npos) << p.log();
@@ -194,7 +199,7 @@ TEST(app_process, a_timer_only_program_runs_its_timer_and_exits) {
     process p{{}, {}, bin("tests/timer_only")};
     auto st = p.wait_exit(5s);
     auto took = std::chrono::steady_clock::now() - start;
-    EXPECT_EQ(exit_code(st), 3);   // the code the program set
+    EXPECT_EQ(exit_code(st), 3); // the code the program set
     EXPECT_NE(p.log().find("timer fired"), std::string::npos);
     EXPECT_GE(took, 100ms);
     EXPECT_LT(took, 1000ms);
@@ -266,7 +271,7 @@ TEST(app_process, sigterm_ends_a_program_holding_an_interval_or_a_signal) {
         for (auto how : {"hook", "unref"}) {
             auto r = stop_holding(hold, how, {}, 3s);
             EXPECT_EQ(exit_code(r.status), 0) << hold << "/" << how << "\n" << r.log;
-            EXPECT_LT(r.took, 1000ms) << hold << "/" << how;   // within the drain deadline
+            EXPECT_LT(r.took, 1000ms) << hold << "/" << how; // within the drain deadline
             EXPECT_NE(r.log.find("SIGTERM: stopping gracefully"), std::string::npos) << r.log;
         }
     }
@@ -298,7 +303,7 @@ TEST(app_process, sigterm_ends_a_process_whose_stderr_is_a_full_pipe) {
     if (pid == 0) {
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
-        ::putenv(const_cast<char*>("FLOOD=3000"));   // ~700 KB of lines: far more than a pipe holds
+        ::putenv(const_cast<char*>("FLOOD=3000")); // ~700 KB of lines: far more than a pipe holds
         ::execl(path.c_str(), path.c_str(), "--server.port=0", "--http.drain_timeout_ms=1000",
                 static_cast<char*>(nullptr));
         ::_exit(127);
@@ -350,13 +355,13 @@ TEST(app_process, sighup_rereads_limits_and_log_level_and_sigusr1_is_ignored) {
     p.signal(SIGHUP);
     ASSERT_TRUE(p.wait_for("SIGHUP: configuration re-read", 3s)) << p.log();
     EXPECT_EQ(nodus::test::exchange(port, get_long).status, 414);
-    EXPECT_TRUE(p.wait_for("rejecting request with 414", 2s)) << p.log();   // a debug line
+    EXPECT_TRUE(p.wait_for("rejecting request with 414", 2s)) << p.log(); // a debug line
 
     p.signal(SIGUSR1);
     EXPECT_TRUE(p.wait_for("SIGUSR1: ignored", 3s)) << p.log();
     EXPECT_EQ(nodus::test::exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
 
-    write_ini("info", 0);   // invalid: the running configuration stays
+    write_ini("info", 0); // invalid: the running configuration stays
     p.signal(SIGHUP);
     EXPECT_TRUE(p.wait_for("SIGHUP: the new configuration is invalid", 3s)) << p.log();
     EXPECT_EQ(nodus::test::exchange(port, get_long).status, 414);

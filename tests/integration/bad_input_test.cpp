@@ -34,10 +34,12 @@ std::vector<bad_case> cases() {
         {"te_param", with_host("POST / HTTP/1.1", "Transfer-Encoding: chunked;foo=bar\r\n"), 400},
         {"te_junk", with_host("POST / HTTP/1.1", "Transfer-Encoding: chunkedx\r\n"), 400},
         {"te_high_byte", with_host("POST / HTTP/1.1", "Transfer-Encoding: chunked\xA0\r\n"), 400},
-        {"te_twice", with_host("POST / HTTP/1.1", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 400},
+        {"te_twice",
+         with_host("POST / HTTP/1.1", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 400},
         {"te_empty", with_host("POST / HTTP/1.1", "Transfer-Encoding: \r\n"), 400},
         {"te_identity", with_host("POST / HTTP/1.1", "Transfer-Encoding: identity\r\n"), 400},
-        {"te_with_cl", with_host("POST / HTTP/1.1", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"), 400},
+        {"te_with_cl", with_host("POST / HTTP/1.1", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"),
+         400},
         {"te_in_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
         // field syntax
         {"obs_fold", with_host("GET / HTTP/1.1", "X-A: 1\r\n  continued\r\n"), 400},
@@ -45,7 +47,11 @@ std::vector<bad_case> cases() {
         {"nul_in_value", with_host("GET / HTTP/1.1", std::string("X-A: a\0b\r\n", 10)), 400},
         {"bare_cr_in_value", with_host("GET / HTTP/1.1", "X-A: a\rb\r\n"), 400},
         {"bare_lf_line_end", "GET / HTTP/1.1\nHost: x\n\n", 400},
-        {"ctl_in_value", with_host("GET / HTTP/1.1", "X-A: a\x01" "b\r\n"), 400},
+        {"ctl_in_value",
+         with_host("GET / HTTP/1.1",
+                   "X-A: a\x01"
+                   "b\r\n"),
+         400},
         {"bad_field_name", with_host("GET / HTTP/1.1", "X(A): 1\r\n"), 400},
         {"empty_field_name", with_host("GET / HTTP/1.1", ": 1\r\n"), 400},
         // Content-Length
@@ -75,14 +81,30 @@ std::vector<bad_case> cases() {
         // expectations
         {"unknown_expect", with_host("POST / HTTP/1.1", "Expect: teapot\r\nContent-Length: 1\r\n"), 417},
         // chunked bodies (after a valid head)
-        {"chunk_size_junk", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1x\r\na\r\n0\r\n\r\n", 400},
-        {"chunk_size_negative", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "-1\r\na\r\n0\r\n\r\n", 400},
-        {"chunk_size_overflow", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "fffffffffffffffffff\r\n", 400},
-        {"chunk_missing_crlf", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1\r\nab\r\n0\r\n\r\n", 400},
-        {"chunk_ext_ctl", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + std::string("1;a=\"\x01\"\r\na\r\n0\r\n\r\n"), 400},
-        {"chunk_ext_bad", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1;\"x\r\na\r\n0\r\n\r\n", 400},
-        {"trailer_host", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1\r\na\r\n0\r\nHost: evil\r\n\r\n", 400},
-        {"trailer_bad_syntax", with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1\r\na\r\n0\r\nX y: 1\r\n\r\n", 400},
+        {"chunk_size_junk",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1x\r\na\r\n0\r\n\r\n", 400},
+        {"chunk_size_negative",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "-1\r\na\r\n0\r\n\r\n", 400},
+        {"chunk_size_overflow",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "fffffffffffffffffff\r\n",
+         400},
+        {"chunk_missing_crlf",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1\r\nab\r\n0\r\n\r\n", 400},
+        {"chunk_ext_ctl",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") +
+             std::string("1;a=\"\x01\"\r\na\r\n0\r\n\r\n"),
+         400},
+        {"chunk_ext_bad",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "1;\"x\r\na\r\n0\r\n\r\n",
+         400},
+        {"trailer_host",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") +
+             "1\r\na\r\n0\r\nHost: evil\r\n\r\n",
+         400},
+        {"trailer_bad_syntax",
+         with_host("POST /collect HTTP/1.1", "Transfer-Encoding: chunked\r\n") +
+             "1\r\na\r\n0\r\nX y: 1\r\n\r\n",
+         400},
     };
 }
 
@@ -112,7 +134,7 @@ TEST(bad_input, each_case_gets_its_status_and_a_close_without_disturbing_others)
         SCOPED_TRACE(c.name);
         client cl{srv.port()};
         cl.send(c.request);
-        auto raw = cl.read_until_close();   // returns only once the server closed
+        auto raw = cl.read_until_close(); // returns only once the server closed
         EXPECT_EQ(nodus::test::status_of(raw), c.status) << raw;
         EXPECT_NE(raw.find("Connection: close\r\n"), std::string::npos) << raw;
         // The bystander's keep-alive connection is still served.
@@ -126,8 +148,9 @@ TEST(bad_input, each_case_gets_its_status_and_a_close_without_disturbing_others)
 TEST(bad_input, smuggled_request_behind_te_and_cl_is_never_executed) {
     test_server srv{echo_handler};
     client cl{srv.port()};
-    cl.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
-            "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    cl.send(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
     auto raw = cl.read_until_close();
     EXPECT_EQ(nodus::test::status_of(raw), 400);
     EXPECT_EQ(raw.find("/smuggled"), std::string::npos);
@@ -170,10 +193,10 @@ TEST(bad_input, malformed_chunk_after_a_streamed_response_began_closes_the_conne
     test_server srv{echo_handler};
     client cl{srv.port()};
     cl.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n");
-    auto r = cl.read_response(true);   // the echo's head is out
+    auto r = cl.read_response(true); // the echo's head is out
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
-    cl.send("zz\r\n");                 // not a chunk size
+    cl.send("zz\r\n"); // not a chunk size
     EXPECT_TRUE(cl.closed_within(std::chrono::milliseconds(2000)));
     EXPECT_EQ(cl.pending().find("0\r\n\r\n"), std::string::npos) << "the body must not look complete";
 }
@@ -216,8 +239,9 @@ TEST(bad_input, malformed_body_wins_over_an_answer_from_a_timer) {
 TEST(bad_input, a_valid_unread_body_keeps_the_answer) {
     test_server srv{echo_handler};
     client cl{srv.port()};
-    cl.send("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
-            "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    cl.send(
+        "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+        "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
     auto r = cl.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);

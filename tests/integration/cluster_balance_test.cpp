@@ -86,7 +86,8 @@ void run_balance(const std::string& balance, bool assert_even) {
     auto t0 = clock::now();
     auto split = close_split(port, 10000, 4);
     std::printf("[ split ] %s: 10000 Connection: close requests took %lld ms\n", balance.c_str(),
-                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0).count()));
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0).count()));
     check_split(split, 10000, (balance + " 10000 Connection: close, 4 clients").c_str(), assert_even);
     split = close_split(port, 2000, 1);
     check_split(split, 2000, (balance + " 2000 Connection: close, 1 client").c_str(), false);
@@ -101,6 +102,4 @@ TEST(cluster_balance, shared_is_even) { run_balance("shared", true); }
 TEST(cluster_balance, reuseport_measured) { run_balance("reuseport", false); }
 
 // Without the fairness rule (measured, printed): the baseline the rule fixes.
-TEST(cluster_balance, shared_without_fairness_measured) {
-    run_balance("shared-unfair", false);
-}
+TEST(cluster_balance, shared_without_fairness_measured) { run_balance("shared-unfair", false); }

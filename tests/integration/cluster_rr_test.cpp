@@ -197,8 +197,8 @@ TEST(cluster_rr, keep_alive_connections_are_split_evenly) {
         EXPECT_GE(n, 9) << "connections per worker: " << show(per_worker);
         EXPECT_LE(n, 11) << "connections per worker: " << show(per_worker);
     }
-    std::printf("[ split ] round_robin, 20 keep-alive connections: %s(requests %s)\n", show(per_worker).c_str(),
-                show(requests).c_str());
+    std::printf("[ split ] round_robin, 20 keep-alive connections: %s(requests %s)\n",
+                show(per_worker).c_str(), show(requests).c_str());
 }
 
 // The loads of cluster_balance_test.cpp: bursts of 64 keep-alive connections, and
@@ -307,7 +307,7 @@ TEST(cluster_rr, connections_wait_while_no_worker_accepts) {
     }
     ASSERT_TRUE(p.wait_for("restarting worker 1 in", 2s, 2)) << p.log();
     auto t0 = clock::now();
-    constexpr int clients = 24;   // three times the master's queue
+    constexpr int clients = 24; // three times the master's queue
     std::vector<int> pids(clients, 0);
     std::vector<std::chrono::milliseconds> took(clients);
     std::vector<std::thread> threads;
@@ -323,13 +323,14 @@ TEST(cluster_rr, connections_wait_while_no_worker_accepts) {
     ASSERT_EQ(w.size(), 1u) << p.log();
     int waited = 0;
     for (int i = 0; i < clients; ++i) {
-        EXPECT_EQ(pids[static_cast<std::size_t>(i)], w[0]) << "client " << i << " after "
-                                                            << took[static_cast<std::size_t>(i)].count() << " ms";
+        EXPECT_EQ(pids[static_cast<std::size_t>(i)], w[0])
+            << "client " << i << " after " << took[static_cast<std::size_t>(i)].count() << " ms";
         waited += took[static_cast<std::size_t>(i)] >= 30ms;
     }
-    std::printf("[ no worker ] %d of %d clients waited for the restarted worker; all done in %lld ms\n", waited,
-                clients,
-                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0).count()));
+    std::printf("[ no worker ] %d of %d clients waited for the restarted worker; all done in %lld ms\n",
+                waited, clients,
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0).count()));
     EXPECT_GE(waited, clients / 2) << "the clients did not meet the gap\n" << p.log();
 }
 
@@ -352,10 +353,13 @@ TEST(cluster_rr, sighup_reload_under_new_connection_load_loses_nothing) {
             for (int x : w) old.insert(x);
             current = as_set(w);
             // Until both new workers have served some of the load.
-            wait_until([&] {
-                auto served = l.served();
-                return std::all_of(current.begin(), current.end(), [&](int pid) { return served[pid] > 0; });
-            }, 3s);
+            wait_until(
+                [&] {
+                    auto served = l.served();
+                    return std::all_of(current.begin(), current.end(),
+                                       [&](int pid) { return served[pid] > 0; });
+                },
+                3s);
         }
         // Keep the load going on the last generation until it is a run of some size.
         wait_until([&] { return l.ok() > 200; }, 10s);
@@ -441,13 +445,15 @@ TEST(cluster_rr, sigusr1_table_counts_the_requests) {
     auto workers = p.workers();
     ASSERT_EQ(workers.size(), 2u);
     // Stats come once a second: ask for the table until both rows show their 25.
-    wait_until([&] {
-        int tables = p.count("connections     requests");
-        p.signal(SIGUSR1);
-        p.wait_for("connections     requests", 1s, tables + 1);
-        wait_until([&] { return requests_of(workers[0]) && requests_of(workers[1]); }, 500ms);
-        return requests_of(workers[0]) == "25" && requests_of(workers[1]) == "25";
-    }, 5s);
+    wait_until(
+        [&] {
+            int tables = p.count("connections     requests");
+            p.signal(SIGUSR1);
+            p.wait_for("connections     requests", 1s, tables + 1);
+            wait_until([&] { return requests_of(workers[0]) && requests_of(workers[1]); }, 500ms);
+            return requests_of(workers[0]) == "25" && requests_of(workers[1]) == "25";
+        },
+        5s);
     for (int w : workers) {
         auto n = requests_of(w);
         ASSERT_TRUE(n) << p.log();

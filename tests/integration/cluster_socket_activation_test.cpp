@@ -11,7 +11,8 @@ TEST(cluster, adopts_a_socket_passed_by_systemd) {
     auto port = p.port();
     const auto& log = p.log_until("all 2 workers are listening");
     EXPECT_NE(log.find("all 2 workers are listening"), std::string::npos) << log;
-    EXPECT_NE(log.find("Server running at http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos) << log;
+    EXPECT_NE(log.find("Server running at http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos)
+        << log;
     for (int i = 0; i < 20; ++i) {
         auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         EXPECT_EQ(nodus::test::status_of(raw), 200) << raw;

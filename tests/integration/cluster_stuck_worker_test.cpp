@@ -16,8 +16,8 @@ constexpr auto request_timeout = 300ms;
 constexpr int client_threads = 16;
 
 std::vector<std::string> args(const std::string& balance, int watchdog_ms) {
-    return {"--cluster.workers=2", "--server.port=0", "--log.access_log=false", "--cluster.balance=" + balance,
-            "--cluster.watchdog_ms=" + std::to_string(watchdog_ms)};
+    return {"--cluster.workers=2", "--server.port=0", "--log.access_log=false",
+            "--cluster.balance=" + balance, "--cluster.watchdog_ms=" + std::to_string(watchdog_ms)};
 }
 
 std::string show(const std::map<int, int>& m) {
@@ -65,10 +65,11 @@ run_result stop_one_worker(const std::string& balance) {
         << "the replacement serves: " << show(l.served());
     res.replaced = l.answered_during(window);
     l.stop();
-    std::printf("[ stuck ] %s: %d requests in %lld ms before, %d with one worker stopped, %d after the "
-                "watchdog replaced it (%d failed in all): %s\n",
-                balance.c_str(), res.before, static_cast<long long>(window.count()), res.stopped, res.replaced,
-                l.failed(), show(l.served()).c_str());
+    std::printf(
+        "[ stuck ] %s: %d requests in %lld ms before, %d with one worker stopped, %d after the "
+        "watchdog replaced it (%d failed in all): %s\n",
+        balance.c_str(), res.before, static_cast<long long>(window.count()), res.stopped, res.replaced,
+        l.failed(), show(l.served()).c_str());
     EXPECT_EQ(::kill(victim, 0), -1) << "the stopped worker was killed";
     p.signal(SIGTERM);
     auto st = p.wait_exit(10s);

@@ -76,10 +76,8 @@ private:
                 ++retried_;
                 if (c.connect(port)) r = c.get("/", true);
             }
-            if (r && r->status == 200)
-                record(std::atoi(r->body.c_str()));
-            else
-                fail(r ? "keep-alive status" : "keep-alive no response");
+            if (r && r->status == 200) record(std::atoi(r->body.c_str()));
+            else fail(r ? "keep-alive status" : "keep-alive no response");
         }
     }
 
@@ -92,10 +90,8 @@ private:
                 continue;
             }
             auto r = c.get("/", false);
-            if (r && r->status == 200)
-                record(std::atoi(r->body.c_str()));
-            else
-                fail(r ? "status" : "no response");
+            if (r && r->status == 200) record(std::atoi(r->body.c_str()));
+            else fail(r ? "status" : "no response");
         }
     }
 
@@ -167,11 +163,13 @@ TEST(cluster, kill_9_worker_is_replaced) {
     ASSERT_TRUE(p.wait_for("was killed by signal SIGKILL", 5s)) << p.log();
     ASSERT_TRUE(p.wait_for("is listening", 5s, 3)) << p.log();
     // Until the replacement has served some of the load.
-    wait_until([&] {
-        auto served = l.pids();
-        return std::any_of(served.begin(), served.end(),
-                           [&](int pid) { return pid != victim && pid != survivor; });
-    }, 3s);
+    wait_until(
+        [&] {
+            auto served = l.pids();
+            return std::any_of(served.begin(), served.end(),
+                               [&](int pid) { return pid != victim && pid != survivor; });
+        },
+        3s);
     wait_until([&] { return l.ok() > 100; }, 10s);
     l.stop();
 
@@ -231,15 +229,17 @@ reload_result reload_under_load(std::string bin = demo_binary()) {
 
 TEST(cluster, sighup_reload_loses_no_request) {
     auto r = reload_under_load();
-    std::printf("[ reload ] ok %d failed %d retried-on-reused-connection %d worker pids %zu\n", r.ok, r.failed,
-                r.retried, r.pids);
+    std::printf("[ reload ] ok %d failed %d retried-on-reused-connection %d worker pids %zu\n", r.ok,
+                r.failed, r.retried, r.pids);
     EXPECT_EQ(r.failed, 0) << r.failures << "\n" << r.log;
     EXPECT_GT(r.ok, 500);
     EXPECT_GE(r.pids, 4u) << "expected at least two generations of 2 workers";
     EXPECT_TRUE(r.master_same);
     EXPECT_EQ(4, [&] {
         int n = 0;
-        for (auto pos = r.log.find("reload complete"); pos != std::string::npos; pos = r.log.find("reload complete", pos + 1)) ++n;
+        for (auto pos = r.log.find("reload complete"); pos != std::string::npos;
+             pos = r.log.find("reload complete", pos + 1))
+            ++n;
         return n;
     }()) << r.log;
 }
@@ -270,14 +270,17 @@ TEST(cluster, sighup_reload_applies_the_new_http_settings) {
               std::string::npos);
     write_ini("second");
     p.signal(SIGHUP);
-    ASSERT_TRUE(p.wait_for("is listening", 10s, 4)) << p.log();   // two replacements
-    ASSERT_TRUE(p.wait_for("retired worker", 10s, 2)) << p.log();  // the old ones are gone
+    ASSERT_TRUE(p.wait_for("is listening", 10s, 4)) << p.log(); // two replacements
+    ASSERT_TRUE(p.wait_for("retired worker", 10s, 2)) << p.log(); // the old ones are gone
     for (int i = 0; i < 10; ++i) {
         auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         EXPECT_NE(raw.find("Server: second\r\n"), std::string::npos) << raw;
     }
     // An invalid file keeps the running configuration.
-    { std::ofstream f{ini}; f << "[http]\nmax_headers = none\n"; }
+    {
+        std::ofstream f{ini};
+        f << "[http]\nmax_headers = none\n";
+    }
     p.signal(SIGHUP);
     EXPECT_TRUE(p.wait_for("keeping the current one", 5s)) << p.log();
     auto raw = nodus::test::roundtrip(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -366,7 +369,8 @@ TEST(cluster, port_in_use_exits_2) {
     ::close(fd);
     ASSERT_TRUE(st);
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 2) << p.log();
-    EXPECT_NE(p.log().find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << p.log();
+    EXPECT_NE(p.log().find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << p.log();
     EXPECT_NE(p.log().find("Address already in use"), std::string::npos) << p.log();
     EXPECT_EQ(p.log().find("started worker"), std::string::npos) << "nothing may be forked";
 }
@@ -404,7 +408,8 @@ TEST(cluster, crash_restart_backs_off) {
         ::kill(w[0], SIGKILL);
         ASSERT_TRUE(p.wait_for("is listening", 5s, 2 + i)) << p.log();
         auto end = clock::now() + 2s;
-        while (clock::now() < end && (p.workers().empty() || p.workers()[0] == w[0])) std::this_thread::sleep_for(5ms);
+        while (clock::now() < end && (p.workers().empty() || p.workers()[0] == w[0]))
+            std::this_thread::sleep_for(5ms);
     }
     // First restart at once, then with a delay.
     EXPECT_EQ(p.count("restarting worker 1 in"), 2) << p.log();
@@ -437,7 +442,10 @@ TEST(cluster, sighup_with_an_unopenable_log_destination_keeps_the_running_config
     std::filesystem::create_directories(dir);
     auto ini = (dir / "app.ini").string();
     auto plain = dir / "plain";
-    { std::ofstream f{plain}; f << "a regular file\n"; }
+    {
+        std::ofstream f{plain};
+        f << "a regular file\n";
+    }
     auto write_ini = [&](const char* server_header, const std::string& log) {
         std::ofstream f{ini};
         f << "[http]\nserver_header = " << server_header << "\n";
@@ -458,9 +466,11 @@ TEST(cluster, sighup_with_an_unopenable_log_destination_keeps_the_running_config
     write_ini("second", (plain / "nodus.log").string());
     p.signal(SIGHUP);
     ASSERT_TRUE(p.wait_for("keeping the current one", 5s)) << p.log();
-    EXPECT_NE(p.log().find("plain/nodus.log"), std::string::npos) << "the error names the destination\n" << p.log();
+    EXPECT_NE(p.log().find("plain/nodus.log"), std::string::npos) << "the error names the destination\n"
+                                                                  << p.log();
     auto now = p.workers();
-    EXPECT_EQ(std::set<int>(now.begin(), now.end()), std::set<int>(workers.begin(), workers.end())) << p.log();
+    EXPECT_EQ(std::set<int>(now.begin(), now.end()), std::set<int>(workers.begin(), workers.end()))
+        << p.log();
     EXPECT_EQ(header(port), "first");
 
     write_ini("third", "");
@@ -507,7 +517,8 @@ TEST(cluster, workers_finish_in_flight_requests_when_the_master_is_killed) {
                 auto r = c.read_response();
                 if (!r) out = out.empty() ? "no answer" : out;
                 else if (r->status != 200) out = "status " + std::to_string(r->status);
-                else if (r->body != first->body) out = "body '" + r->body + "', expected '" + first->body + "'";
+                else if (r->body != first->body)
+                    out = "body '" + r->body + "', expected '" + first->body + "'";
             });
         const bool all_sent = wait_until([&] { return sent == slow_clients; }, 5s);
         p.signal(SIGKILL);
@@ -515,8 +526,9 @@ TEST(cluster, workers_finish_in_flight_requests_when_the_master_is_killed) {
         background.stop();
         EXPECT_TRUE(all_sent);
         for (int i = 0; i < slow_clients; ++i)
-            EXPECT_EQ(results[static_cast<std::size_t>(i)], "") << "round " << round << ", client " << i << "\n"
-                                                               << p.log();
+            EXPECT_EQ(results[static_cast<std::size_t>(i)], "")
+                << "round " << round << ", client " << i << "\n"
+                << p.log();
         expect_tree_gone(p.pid(), 10s);
         if (HasFailure()) break;
     }

@@ -23,17 +23,20 @@ TEST(http_accept_errors, descriptor_exhaustion_is_counted_and_logged_once_per_in
         held.push_back(std::make_unique<nodus::test::client>(port));
         held.back()->send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     }
-    ASSERT_TRUE(p.wait_for("accept failed: Too many open files (1 time since the last report", 2s)) << p.log();
+    ASSERT_TRUE(p.wait_for("accept failed: Too many open files (1 time since the last report", 2s))
+        << p.log();
     // Retries come every 100 ms; the log stays at one line.
     EXPECT_FALSE(p.wait_for("accept failed", 1500ms, 2)) << p.log();
-    held.clear();   // descriptors come back: the waiting connection is accepted
+    held.clear(); // descriptors come back: the waiting connection is accepted
     ASSERT_TRUE(p.wait_for("accepting again", 3s)) << p.log();
     std::smatch m;
     auto log = p.log();
-    ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(accepting again \((\d+) more failed accepts since the last report; (\d+) in all\))")))
+    ASSERT_TRUE(std::regex_search(
+        log, m,
+        std::regex(R"(accepting again \((\d+) more failed accepts since the last report; (\d+) in all\))")))
         << log;
     auto total = std::stoull(m[2].str());
-    EXPECT_GE(std::stoull(m[1].str()), 5u) << log;   // retried every 100 ms for 1.5 s
+    EXPECT_GE(std::stoull(m[1].str()), 5u) << log; // retried every 100 ms for 1.5 s
     EXPECT_EQ(total, std::stoull(m[1].str()) + 1);
     auto r = nodus::test::exchange(port, "GET /accept_errors HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(r.status, 200);

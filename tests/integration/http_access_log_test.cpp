@@ -25,8 +25,8 @@ namespace {
 class http_access_log : public ::testing::Test {
 protected:
     void SetUp() override {
-        path_ = std::filesystem::temp_directory_path() /
-                ("nodus_access_" + std::to_string(::getpid()) + ".log");
+        path_ =
+            std::filesystem::temp_directory_path() / ("nodus_access_" + std::to_string(::getpid()) + ".log");
         nodus::log_config cfg;
         cfg.level = "warn";
         cfg.destination = path_.string();
@@ -45,9 +45,12 @@ protected:
     }
     /// Wait for an access line containing `part`.
     bool logged(const std::string& part) const {
-        return wait_until([&] { return text().find("[access] [pid " + std::to_string(::getpid()) + "] " + part) !=
-                                       std::string::npos; },
-                          3000ms);
+        return wait_until(
+            [&] {
+                return text().find("[access] [pid " + std::to_string(::getpid()) + "] " + part) !=
+                    std::string::npos;
+            },
+            3000ms);
     }
 
     std::filesystem::path path_;
@@ -55,7 +58,7 @@ protected:
 
 void slow_handler(nodus::request req, nodus::response res) {
     if (req.path() == "/upload") {
-        req.on_data([res](std::string_view) {});   // reads, never answers
+        req.on_data([res](std::string_view) {}); // reads, never answers
         return;
     }
     res.end("ok\n");
@@ -74,8 +77,8 @@ TEST_F(http_access_log, a_head_over_the_limit_is_logged_431) {
     nodus::http_config cfg;
     cfg.max_header_bytes = 512;
     test_server srv{slow_handler, cfg};
-    auto raw = nodus::test::roundtrip(srv.port(),
-                                      "GET /big HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n");
+    auto raw = nodus::test::roundtrip(
+        srv.port(), "GET /big HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n");
     ASSERT_EQ(nodus::test::status_of(raw), 431);
     EXPECT_TRUE(logged("127.0.0.1 \"GET /big\" 431 ")) << text();
 }
@@ -95,7 +98,7 @@ TEST_F(http_access_log, a_client_that_went_away_is_logged_499) {
         client c{srv.port()};
         c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
         ASSERT_TRUE(c.wait_read_by_server());
-    }   // gone with 90 bytes of the body missing
+    } // gone with 90 bytes of the body missing
     EXPECT_TRUE(logged("127.0.0.1 \"POST /upload\" 499 0 ")) << text();
     EXPECT_TRUE(wait_until([&] { return srv.connections() == 0; }));
 }

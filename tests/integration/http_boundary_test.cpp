@@ -28,7 +28,7 @@ namespace {
 
 struct seen {
     std::atomic<int> on_close{0};
-    std::atomic<int> after_throw{0};   // a body callback that ran after one threw
+    std::atomic<int> after_throw{0}; // a body callback that ran after one threw
 };
 
 void boom() { throw std::runtime_error("boom"); }
@@ -44,7 +44,7 @@ nodus::handler throwing(seen& s) {
         } else if (path == "/end") {
             req.on_end([] { boom(); });
         } else if (path == "/error") {
-            req.on_error([res](std::error_code) { boom(); });   // the copy keeps the response open
+            req.on_error([res](std::error_code) { boom(); }); // the copy keeps the response open
             req.on_data([](std::string_view) {});
         } else if (path == "/body") {
             req.body(1 << 20, [](std::error_code, std::string) { boom(); });
@@ -56,17 +56,17 @@ nodus::handler throwing(seen& s) {
         } else if (path == "/work") {
             nodus::queue_work([] {}, res.guard([](std::exception_ptr) { boom(); }));
         } else if (path == "/fail") {
-            nodus::queue_work([] { boom(); }, [res](std::exception_ptr e) {
-                if (e) res.fail(e);
-                else res.end("no error\n");
-            });
+            nodus::queue_work([] { boom(); },
+                              [res](std::exception_ptr e) {
+                                  if (e) res.fail(e);
+                                  else res.end("no error\n");
+                              });
         } else if (path == "/drain") {
             static const std::string block(1 << 20, 'x');
-            while (res.write(block)) {
-            }
-            res.on_drain([res] { boom(); });   // the copy keeps the response open
+            while (res.write(block)) {}
+            res.on_drain([res] { boom(); }); // the copy keeps the response open
         } else if (path == "/close") {
-            res.on_close([&s, res] {   // the copy keeps the response open
+            res.on_close([&s, res] { // the copy keeps the response open
                 ++s.on_close;
                 boom();
             });
@@ -84,8 +84,9 @@ void still_serving(std::uint16_t port) {
 }
 
 std::string post(std::string_view path, std::string_view body) {
-    return std::string("POST ") + std::string(path) + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+    return std::string("POST ") + std::string(path) +
+        " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+        std::string(body);
 }
 
 } // namespace
@@ -99,7 +100,7 @@ TEST(http_boundary, throw_in_on_data_is_500_and_no_more_body_callbacks) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 500);
     EXPECT_TRUE(r->closes());
-    c.send(std::string(99000, 'b'));   // the rest goes nowhere
+    c.send(std::string(99000, 'b')); // the rest goes nowhere
     EXPECT_TRUE(c.closed_within(2000ms));
     EXPECT_EQ(s.after_throw.load(), 1);
     still_serving(srv.port());
@@ -125,8 +126,8 @@ TEST(http_boundary, throw_in_on_end_of_a_request_without_body_is_500) {
 TEST(http_boundary, throw_in_on_error_is_500) {
     seen s;
     test_server srv{throwing(s)};
-    auto r = nodus::test::exchange(srv.port(),
-                                   "POST /error HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    auto r = nodus::test::exchange(
+        srv.port(), "POST /error HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
     EXPECT_EQ(r.status, 500);
     still_serving(srv.port());
 }
@@ -183,7 +184,7 @@ TEST(http_boundary, throw_in_on_close_is_logged_and_the_server_goes_on) {
         client c{srv.port()};
         c.send("GET /close HTTP/1.1\r\nHost: x\r\n\r\n");
         ASSERT_TRUE(c.wait_read_by_server());
-        linger reset{1, 0};   // close with a reset: the client is gone, not half-closed
+        linger reset{1, 0}; // close with a reset: the client is gone, not half-closed
         ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     }
     EXPECT_TRUE(wait_until([&] { return s.on_close == 1 && srv.connections() == 0; }));

@@ -53,6 +53,6 @@ TEST(http, application_date_and_server_replace_the_defaults) {
     }
     EXPECT_EQ(servers, 1);
     EXPECT_EQ(r.header("Server"), "mine");
-    EXPECT_EQ(dates, 1);   // the removed Date is replaced by the server's own
+    EXPECT_EQ(dates, 1); // the removed Date is replaced by the server's own
     EXPECT_NE(r.header("Date"), "Thu, 01 Jan 1970 00:00:00 GMT");
 }

@@ -75,11 +75,10 @@ void expect_refusal(const refusal& r, int status) {
 
 class absolute_form : public ::testing::Test {
 protected:
-    nodus::router router_;   // outlives the server
+    nodus::router router_; // outlives the server
 
     std::string get(std::string_view request_bytes) {
-        if (!server_)
-            server_.emplace([this](request q, response s) { router_(q, s); }, patient());
+        if (!server_) server_.emplace([this](request q, response s) { router_(q, s); }, patient());
         auto r = nodus::test::exchange(server_->port(), request_bytes);
         return std::to_string(r.status) + " " + r.body;
     }
@@ -117,7 +116,8 @@ TEST_F(absolute_form, still_needs_a_host_field_in_http11_but_not_in_http10) {
     EXPECT_EQ(get("GET http://example.com/users/1 HTTP/1.0\r\n\r\n"),
               "200 1|/users/1||example.com|http://example.com/users/1");
     // Origin-form: the Host field is the host.
-    EXPECT_EQ(get("GET /users/2 HTTP/1.1\r\nHost: h.example:81\r\n\r\n"), "200 2|/users/2||h.example:81|/users/2");
+    EXPECT_EQ(get("GET /users/2 HTTP/1.1\r\nHost: h.example:81\r\n\r\n"),
+              "200 2|/users/2||h.example:81|/users/2");
 }
 
 // ------------------------------------------------------------------ trailer fields
@@ -125,8 +125,9 @@ TEST_F(absolute_form, still_needs_a_host_field_in_http11_but_not_in_http10) {
 TEST(chunked_trailers, are_given_to_the_application_after_the_body_never_merged) {
     test_server srv{reader, patient()};
     client cl{srv.port()};
-    cl.send(chunked_post + "3\r\nabc\r\n2;n=v\r\nde\r\n0\r\nVary: Accept\r\nX-Checksum:  sum-1 \r\n"
-                           "server-timing: db;dur=5\r\n\r\n");
+    cl.send(chunked_post +
+            "3\r\nabc\r\n2;n=v\r\nde\r\n0\r\nVary: Accept\r\nX-Checksum:  sum-1 \r\n"
+            "server-timing: db;dur=5\r\n\r\n");
     auto r = cl.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
@@ -156,8 +157,8 @@ TEST(chunked_trailers, arriving_a_byte_at_a_time_are_the_same) {
 TEST(chunked_trailers, a_forbidden_or_malformed_field_gets_400_before_the_close) {
     test_server srv{reader, patient()};
     for (const char* section : {"Content-Type: text/plain\r\n", "Host: evil\r\n", "Content-Length: 5\r\n",
-                                "Transfer-Encoding: chunked\r\n", "Authorization: x\r\n",
-                                "X y: 1\r\n", "X-A: 1\r\n folded\r\n", "X-A: a\x01\r\n", "X-A: 1\n"}) {
+                                "Transfer-Encoding: chunked\r\n", "Authorization: x\r\n", "X y: 1\r\n",
+                                "X-A: 1\r\n folded\r\n", "X-A: a\x01\r\n", "X-A: 1\n"}) {
         SCOPED_TRACE(section);
         expect_refusal(refused(srv.port(), chunked_post + "1\r\na\r\n0\r\n" + section + "\r\n"), 400);
     }

@@ -29,9 +29,8 @@ void handler(request req, response res) {
         auto pump = std::make_shared<std::function<void()>>();
         *pump = [res, pump] {
             static const std::string block(65536, 'x');
-            while (res.write(block)) {
-            }
-            if (res.finished()) *pump = nullptr;   // aborted: break the cycle
+            while (res.write(block)) {}
+            if (res.finished()) *pump = nullptr; // aborted: break the cycle
             else res.on_drain([pump] { (*pump)(); });
         };
         (*pump)();
@@ -42,7 +41,7 @@ void handler(request req, response res) {
 
 nodus::http_config slow_rules() {
     nodus::http_config cfg;
-    cfg.request_timeout_ms = 300000;   // far away: the rules below must act first
+    cfg.request_timeout_ms = 300000; // far away: the rules below must act first
     cfg.body_idle_timeout_ms = 400;
     cfg.min_body_rate = 100;
     cfg.min_rate_grace_ms = 600;
@@ -61,8 +60,8 @@ TEST(http_slow_client, a_body_that_stops_gets_408_after_body_idle_timeout) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 408);
     EXPECT_TRUE(r->closes());
-    EXPECT_GE(took, 390ms);    // the idle timeout (coarse clock: a few ms early at most)
-    EXPECT_LT(took, 1500ms);   // not request_timeout_ms
+    EXPECT_GE(took, 390ms); // the idle timeout (coarse clock: a few ms early at most)
+    EXPECT_LT(took, 1500ms); // not request_timeout_ms
 }
 
 TEST(http_slow_client, a_body_trickling_below_min_body_rate_gets_408_after_the_grace) {
@@ -88,15 +87,15 @@ TEST(http_slow_client, a_body_trickling_below_min_body_rate_gets_408_after_the_g
     drip.join();
     EXPECT_TRUE(closed);
     EXPECT_EQ(nodus::test::status_of(c.pending()), 408) << c.pending();
-    EXPECT_GE(took, 590ms);    // the grace
-    EXPECT_LT(took, 2000ms);   // and the first byte after it
+    EXPECT_GE(took, 590ms); // the grace
+    EXPECT_LT(took, 2000ms); // and the first byte after it
 }
 
 TEST(http_slow_client, a_body_at_a_good_rate_is_not_cut) {
     test_server srv{handler, slow_rules()};
     client c{srv.port()};
     c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
-    for (int i = 0; i < 10; ++i) {   // 100 bytes every 100 ms: 1000 bytes/s over a second
+    for (int i = 0; i < 10; ++i) { // 100 bytes every 100 ms: 1000 bytes/s over a second
         c.send(std::string(100, 'a'));
         std::this_thread::sleep_for(100ms);
     }
@@ -108,7 +107,7 @@ TEST(http_slow_client, a_body_at_a_good_rate_is_not_cut) {
 
 TEST(http_slow_client, a_reader_below_min_send_rate_is_cut_after_the_grace) {
     auto cfg = slow_rules();
-    cfg.min_send_rate = 4 * 1024 * 1024;   // 4 MiB/s
+    cfg.min_send_rate = 4 * 1024 * 1024; // 4 MiB/s
     cfg.send_timeout_ms = 60000;
     test_server srv{handler, cfg};
     client c{srv.port()};

@@ -19,11 +19,11 @@ using namespace std::chrono_literals;
 using nodus::request;
 using nodus::response;
 using nodus::test::client;
-using nodus::test::wait_until;
 using nodus::test::exchange;
 using nodus::test::roundtrip;
 using nodus::test::status_of;
 using nodus::test::test_server;
+using nodus::test::wait_until;
 
 namespace {
 
@@ -85,10 +85,11 @@ nodus::handler demo(observed& obs) {
             res.on_close([&o] { ++o.closed; });
             req.on_end([res]() mutable { res.end("done\n"); });
         } else if (path == "/collect") {
-            req.body(number(req.query("limit"), 1 << 20), [res](std::error_code ec, std::string body) mutable {
-                if (ec) return;
-                res.end("got " + std::to_string(body.size()) + ": " + body.substr(0, 16));
-            });
+            req.body(number(req.query("limit"), 1 << 20),
+                     [res](std::error_code ec, std::string body) mutable {
+                         if (ec) return;
+                         res.end("got " + std::to_string(body.size()) + ": " + body.substr(0, 16));
+                     });
         } else if (path == "/throw") {
             throw std::runtime_error("boom");
         } else if (path == "/drop") {
@@ -150,7 +151,7 @@ TEST(http, hello_world_exact_bytes) {
     EXPECT_EQ(r.header("Content-Type"), "text/plain");
     EXPECT_EQ(r.header("Content-Length"), "12");
     EXPECT_EQ(r.header("Server"), "nodus");
-    EXPECT_EQ(r.header("Date").size(), 29u);   // "Thu, 26 Nov 2026 13:45:31 GMT"
+    EXPECT_EQ(r.header("Date").size(), 29u); // "Thu, 26 Nov 2026 13:45:31 GMT"
     EXPECT_FALSE(r.has_header("Connection"));
     EXPECT_EQ(r.body, "Hello World\n");
 }
@@ -172,9 +173,10 @@ TEST(http, three_pipelined_requests_answer_in_order) {
     test_server srv{demo(obs)};
     client c{srv.port()};
     // The first is slow: the others must wait behind it.
-    auto a = c.exchange("GET /delay?ms=150 HTTP/1.1\r\nHost: x\r\n\r\n"
-                        "GET /target?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                        "GET /target?n=3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto a = c.exchange(
+        "GET /delay?ms=150 HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /target?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /target?n=3 HTTP/1.1\r\nHost: x\r\n\r\n");
     auto b = c.read_response();
     auto d = c.read_response();
     ASSERT_TRUE(b && d);
@@ -224,9 +226,10 @@ TEST(http, chunked_upload_is_echoed) {
     observed obs;
     test_server srv{demo(obs)};
     client c{srv.port()};
-    c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "5\r\nhello\r\n");
-    ASSERT_TRUE(c.wait_read_by_server());   // so the rest arrives in a read of its own
+    c.send(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n");
+    ASSERT_TRUE(c.wait_read_by_server()); // so the rest arrives in a read of its own
     auto r = c.exchange("1;ext=1\r\n \r\n6\r\nworld!\r\n0\r\n\r\n");
     EXPECT_EQ(r.status, 200);
     EXPECT_TRUE(r.chunked);
@@ -240,15 +243,16 @@ TEST(http, content_length_upload_is_collected) {
     test_server srv{demo(obs)};
     client c{srv.port()};
     c.send("POST /collect HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello");
-    ASSERT_TRUE(c.wait_read_by_server());   // so the rest arrives in a read of its own
+    ASSERT_TRUE(c.wait_read_by_server()); // so the rest arrives in a read of its own
     EXPECT_EQ(c.exchange(" world").body, "got 11: hello world");
 }
 
 TEST(http, collect_over_its_limit_is_413) {
     observed obs;
     test_server srv{demo(obs)};
-    auto raw = roundtrip(srv.port(), "POST /collect?limit=4 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                     "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n");
+    auto raw = roundtrip(srv.port(),
+                         "POST /collect?limit=4 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n");
     EXPECT_EQ(status_of(raw), 413);
 }
 
@@ -256,7 +260,8 @@ TEST(http, expect_100_continue_when_the_body_is_read) {
     observed obs;
     test_server srv{demo(obs)};
     client c{srv.port()};
-    auto interim = c.exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    auto interim =
+        c.exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
     EXPECT_EQ(interim.status, 100);
     auto r = c.exchange("ping");
     EXPECT_EQ(r.status, 200);
@@ -266,7 +271,8 @@ TEST(http, expect_100_continue_when_the_body_is_read) {
 TEST(http, expect_100_continue_not_sent_when_answered_without_reading) {
     observed obs;
     test_server srv{demo(obs)};
-    auto raw = roundtrip(srv.port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n");
+    auto raw = roundtrip(
+        srv.port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n");
     EXPECT_EQ(status_of(raw), 200);
     EXPECT_EQ(raw.find("100 Continue"), std::string::npos);
     EXPECT_NE(raw.find("Connection: close"), std::string::npos);
@@ -280,7 +286,7 @@ TEST(http, head_has_length_but_no_body) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.header("Content-Length"), "12");
     auto r2 = c.exchange("GET /target HTTP/1.1\r\nHost: x\r\n\r\n");
-    EXPECT_EQ(r2.body, "GET /target");   // no stray body bytes came first
+    EXPECT_EQ(r2.body, "GET /target"); // no stray body bytes came first
 }
 
 TEST(http, streamed_response_uses_chunked_coding) {
@@ -363,7 +369,7 @@ TEST(http, response_from_a_timer_while_50_others_are_served) {
         EXPECT_EQ(r->status, 200);
     }
     auto others_done = std::chrono::steady_clock::now() - start;
-    EXPECT_LT(others_done, 350ms);   // none waited for the timer
+    EXPECT_LT(others_done, 350ms); // none waited for the timer
     auto r = slow.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, "late\n");
@@ -397,7 +403,7 @@ TEST(http, client_vanishing_mid_upload_fires_abort_and_frees) {
         c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
         c.send(std::string(1000, 'a'));
         EXPECT_TRUE(wait_until([&] { return obs.received == 1000; }));
-    }   // closed with 99,000 bytes missing
+    } // closed with 99,000 bytes missing
     EXPECT_TRUE(wait_until([&] { return obs.aborted == 1 && srv.connections() == 0; }));
     EXPECT_EQ(obs.aborted.load(), 1);
     EXPECT_EQ(obs.closed.load(), 1);
@@ -411,7 +417,7 @@ TEST(http, client_vanishing_mid_download_fires_close) {
     {
         client c{srv.port()};
         c.send("GET /stream?bytes=67108864 HTTP/1.1\r\nHost: x\r\n\r\n");
-        c.read_response().has_value();   // partial read then give up
+        c.read_response().has_value(); // partial read then give up
     }
     EXPECT_TRUE(wait_until([&] { return srv.connections() == 0; }));
 }
@@ -421,14 +427,16 @@ TEST(http, client_vanishing_mid_download_fires_close) {
 TEST(http_limits, header_section_too_large_is_431) {
     observed obs;
     test_server srv{demo(obs), small_limits()};
-    auto raw = roundtrip(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n");
+    auto raw =
+        roundtrip(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n");
     EXPECT_EQ(status_of(raw), 431);
 }
 
 TEST(http_limits, header_section_too_large_before_it_ends_is_431) {
     observed obs;
     test_server srv{demo(obs), small_limits()};
-    auto raw = roundtrip(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(3000, 'a'));   // never ends
+    auto raw =
+        roundtrip(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(3000, 'a')); // never ends
     EXPECT_EQ(status_of(raw), 431);
 }
 
@@ -484,7 +492,7 @@ TEST(http_limits, slowloris_gets_408_and_others_are_served) {
         // a second client is served normally meanwhile
         EXPECT_EQ(exchange(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
         if (std::chrono::steady_clock::now() - start > 600ms) break;
-        std::this_thread::sleep_for(30ms);   // the slow client's pace: the point of the test
+        std::this_thread::sleep_for(30ms); // the slow client's pace: the point of the test
     }
     auto raw = slow.read_until_close();
     auto took = std::chrono::steady_clock::now() - start;
@@ -505,7 +513,7 @@ TEST(http_limits, idle_keep_alive_connection_is_closed) {
     auto took = std::chrono::steady_clock::now() - start;
     EXPECT_GE(took, 150ms);
     EXPECT_LT(took, 1000ms);
-    EXPECT_TRUE(c.pending().empty());   // closed silently
+    EXPECT_TRUE(c.pending().empty()); // closed silently
 }
 
 TEST(http_limits, slow_body_gets_408) {
@@ -534,9 +542,9 @@ TEST(http_stop, graceful_close_finishes_in_flight_requests) {
     busy.send("GET /delay?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n");
     client idle{srv.port()};
     EXPECT_EQ(idle.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
-    ASSERT_TRUE(busy.wait_read_by_server());   // in flight, not merely connected
+    ASSERT_TRUE(busy.wait_read_by_server()); // in flight, not merely connected
     srv.close_gracefully();
-    EXPECT_TRUE(idle.closed_within(1000ms));   // idle keep-alive closed at once
+    EXPECT_TRUE(idle.closed_within(1000ms)); // idle keep-alive closed at once
     auto r = busy.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, "late\n");
@@ -548,7 +556,7 @@ TEST(http_stop, graceful_close_finishes_in_flight_requests) {
 
 TEST(http_parking, a_parked_connection_is_served_again) {
     observed obs;
-    test_server srv{demo(obs)};   // keep-alive 5 s: idle connections park after 1 s
+    test_server srv{demo(obs)}; // keep-alive 5 s: idle connections park after 1 s
     client c{srv.port()};
     EXPECT_EQ(c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
     // After one request a connection parks at once ...

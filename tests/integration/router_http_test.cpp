@@ -23,14 +23,10 @@ struct reply {
     std::string body;
     std::optional<nodus::test::parsed_response> parsed;
 
-    std::string header(std::string_view name) const
-    {
-        return parsed ? parsed->header(name) : std::string{};
-    }
+    std::string header(std::string_view name) const { return parsed ? parsed->header(name) : std::string{}; }
 };
 
-reply fetch(std::uint16_t port, std::string_view method, std::string_view target)
-{
+reply fetch(std::uint16_t port, std::string_view method, std::string_view target) {
     nodus::test::client c{port};
     c.send(std::string{method} + " " + std::string{target} +
            " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
@@ -50,21 +46,17 @@ protected:
     std::mutex mutex_;
     std::string trace_;
 
-    void note(std::string_view s)
-    {
+    void note(std::string_view s) {
         std::lock_guard lock{mutex_};
         trace_ += s;
     }
-    std::string trace()
-    {
+    std::string trace() {
         std::lock_guard lock{mutex_};
         return std::exchange(trace_, {});
     }
 
-    reply fetch(std::string_view method, std::string_view target)
-    {
-        if (!server_)
-            server_.emplace([this](nodus::request q, nodus::response s) { router_(q, s); });
+    reply fetch(std::string_view method, std::string_view target) {
+        if (!server_) server_.emplace([this](nodus::request q, nodus::response s) { router_(q, s); });
         return ::fetch(server_->port(), method, target);
     }
 
@@ -72,8 +64,7 @@ private:
     std::optional<nodus::test::test_server> server_;
 };
 
-TEST_F(router_http, not_found_default)
-{
+TEST_F(router_http, not_found_default) {
     router_.get("/a", [](nodus::request, nodus::response res) { res.end("a"); });
     auto const r = fetch("GET", "/b");
     EXPECT_EQ(r.status, 404);
@@ -81,8 +72,7 @@ TEST_F(router_http, not_found_default)
     EXPECT_EQ(r.body, "Not Found\n");
 }
 
-TEST_F(router_http, not_found_custom)
-{
+TEST_F(router_http, not_found_custom) {
     router_.on_not_found([](nodus::request req, nodus::response res) {
         res.status(404);
         res.end("no " + std::string{req.path()});
@@ -90,8 +80,7 @@ TEST_F(router_http, not_found_custom)
     EXPECT_EQ(fetch("GET", "/x/y?z").body, "no /x/y");
 }
 
-TEST_F(router_http, method_not_allowed)
-{
+TEST_F(router_http, method_not_allowed) {
     router_.get("/r", [](nodus::request, nodus::response res) { res.end("get"); });
     router_.post("/r", [](nodus::request, nodus::response res) { res.end("post"); });
     auto const r = fetch("DELETE", "/r");
@@ -101,8 +90,7 @@ TEST_F(router_http, method_not_allowed)
     EXPECT_EQ(fetch("POST", "/r/").body, "post");
 }
 
-TEST_F(router_http, head_uses_get_handler_without_body)
-{
+TEST_F(router_http, head_uses_get_handler_without_body) {
     router_.get("/h", [](nodus::request, nodus::response res) { res.end("hello"); });
     auto const r = fetch("HEAD", "/h");
     EXPECT_EQ(r.status, 200);
@@ -110,8 +98,7 @@ TEST_F(router_http, head_uses_get_handler_without_body)
     EXPECT_EQ(r.body, "");
 }
 
-TEST_F(router_http, params_are_decoded)
-{
+TEST_F(router_http, params_are_decoded) {
     router_.get("/users/:id/files/*", [](nodus::request req, nodus::response res) {
         res.end(std::string{req.param("id")} + "|" + std::string{req.param("*")} + "|" +
                 (req.has_query("q") ? std::string{req.query("q")} : std::string{"-"}));
@@ -120,8 +107,7 @@ TEST_F(router_http, params_are_decoded)
     EXPECT_EQ(fetch("GET", "/users/plain/files").body, "plain||-");
 }
 
-TEST_F(router_http, middleware_order_and_prefixes)
-{
+TEST_F(router_http, middleware_order_and_prefixes) {
     router_.use([this](nodus::request, nodus::response, nodus::next_fn next) {
         note("1");
         next();
@@ -159,8 +145,7 @@ TEST_F(router_http, middleware_order_and_prefixes)
     EXPECT_EQ(trace(), "12");
 }
 
-TEST_F(router_http, asynchronous_next)
-{
+TEST_F(router_http, asynchronous_next) {
     router_.use([this](nodus::request, nodus::response, nodus::next_fn next) {
         note("m");
         nodus::set_timeout(std::chrono::milliseconds{20}, [next] { next(); });
@@ -177,11 +162,9 @@ TEST_F(router_http, asynchronous_next)
     EXPECT_EQ(fetch("GET", "/boom").status, 500);
 }
 
-TEST_F(router_http, exception_becomes_500)
-{
-    router_.get("/throw", [](nodus::request, nodus::response) {
-        throw std::runtime_error("handler failed");
-    });
+TEST_F(router_http, exception_becomes_500) {
+    router_.get("/throw",
+                [](nodus::request, nodus::response) { throw std::runtime_error("handler failed"); });
     router_.use("/mw", [](nodus::request, nodus::response, nodus::next_fn) {
         throw std::logic_error("middleware failed");
     });
@@ -193,8 +176,7 @@ TEST_F(router_http, exception_becomes_500)
     EXPECT_EQ(fetch("GET", "/missing").status, 404) << "the server keeps serving";
 }
 
-TEST_F(router_http, exception_after_headers_aborts)
-{
+TEST_F(router_http, exception_after_headers_aborts) {
     router_.get("/partial", [](nodus::request, nodus::response res) {
         res.write("partial");
         throw std::runtime_error("too late for a 500");
@@ -204,8 +186,7 @@ TEST_F(router_http, exception_after_headers_aborts)
     EXPECT_EQ(fetch("GET", "/missing").status, 404) << "the server keeps serving";
 }
 
-TEST_F(router_http, on_error_handler)
-{
+TEST_F(router_http, on_error_handler) {
     router_.on_error([](nodus::request, nodus::response res, std::exception_ptr e) {
         try {
             std::rethrow_exception(e);

@@ -20,22 +20,18 @@ std::string env(const char* name) {
 
 template <class Handle>
 void release(Handle h, const std::string& how) {
-    if (how == "unref")
-        h.unref();
-    else if (how == "hook")
-        nodus::on_stopping([h]() mutable { h.cancel(); });
+    if (how == "unref") h.unref();
+    else if (how == "hook") nodus::on_stopping([h]() mutable { h.cancel(); });
 }
 
 } // namespace
 
 void nodus_main(nodus::app& app) {
     app.get("/", [](nodus::request, nodus::response res) { res.end("ok\n"); });
-    app.listen();   // in a cluster, what follows runs in each worker
+    app.listen(); // in a cluster, what follows runs in each worker
     const std::string hold = env("HOLD"), how = env("RELEASE");
-    if (hold == "interval")
-        release(nodus::set_interval(std::chrono::milliseconds(50), [] {}), how);
-    else if (hold == "signal")
-        release(nodus::on_signal(SIGUSR2, [](int) {}), how);
+    if (hold == "interval") release(nodus::set_interval(std::chrono::milliseconds(50), [] {}), how);
+    else if (hold == "signal") release(nodus::on_signal(SIGUSR2, [](int) {}), how);
     if (int lines = std::atoi(env("FLOOD").c_str()); lines > 0) {
         const std::string filler(200, 'x');
         for (int i = 0; i < lines; ++i) nodus::log::get().info("flood line {} {}", i, filler);

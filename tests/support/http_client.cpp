@@ -30,16 +30,18 @@ bool parsed_response::has_header(std::string_view name) const {
     return false;
 }
 
-bool parsed_response::closes() const {
-    return ::strcasecmp(header("Connection").c_str(), "close") == 0;
-}
+bool parsed_response::closes() const { return ::strcasecmp(header("Connection").c_str(), "close") == 0; }
 
 client::client(std::uint16_t port, std::chrono::milliseconds timeout) {
-    if (!connect(port, timeout)) throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
+    if (!connect(port, timeout))
+        throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
 }
 
 client::client(client&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), buf_(std::move(o.buf_)), requests_(o.requests_), received_(o.received_) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      buf_(std::move(o.buf_)),
+      requests_(o.requests_),
+      received_(o.received_) {}
 
 client& client::operator=(client&& o) noexcept {
     if (this != &o) {
@@ -58,7 +60,7 @@ bool client::connect(std::uint16_t port, std::chrono::milliseconds timeout) {
     close();
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;
-    set_timeout(timeout);   // before connect(): it bounds the handshake too
+    set_timeout(timeout); // before connect(): it bounds the handshake too
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_in sa{};
@@ -163,8 +165,7 @@ bool client::read_body(parsed_response& r) {
         buf_.erase(0, len);
         return true;
     }
-    while (fill()) {
-    }
+    while (fill()) {}
     r.body = std::move(buf_);
     buf_.clear();
     return true;
@@ -185,8 +186,7 @@ std::optional<parsed_response> client::get(std::string_view path, bool keep_aliv
     std::optional<parsed_response> r;
     try {
         r = read_response();
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     if (!r || r->closes() || !keep_alive) close();
     return r;
 }
@@ -208,8 +208,7 @@ bool client::send_get(std::string_view path, bool keep_alive) {
 }
 
 std::string client::read_until_close() {
-    while (fill()) {
-    }
+    while (fill()) {}
     auto out = std::move(buf_);
     buf_.clear();
     return out;
@@ -218,7 +217,8 @@ std::string client::read_until_close() {
 bool client::closed_within(std::chrono::milliseconds wait) {
     auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                          std::chrono::steady_clock::now());
         if (left.count() <= 0) return false;
         pollfd p{fd_, POLLIN, 0};
         int r = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -243,7 +243,7 @@ long receive_queue(std::uint16_t local, std::uint16_t remote) {
     for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
         std::ifstream in{table};
         std::string line;
-        std::getline(in, line);   // the column titles
+        std::getline(in, line); // the column titles
         while (std::getline(in, line)) {
             std::istringstream fields{line};
             std::string slot, local_addr, remote_addr, state, queues;
@@ -269,7 +269,8 @@ bool client::wait_read_by_server(std::chrono::milliseconds wait) {
     for (;;) {
         int unacknowledged = 0;
         ::ioctl(fd_, SIOCOUTQ, &unacknowledged);
-        if (unacknowledged == 0 && receive_queue(ntohs(peer.sin_port), ntohs(self.sin_port)) == 0) return true;
+        if (unacknowledged == 0 && receive_queue(ntohs(peer.sin_port), ntohs(self.sin_port)) == 0)
+            return true;
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

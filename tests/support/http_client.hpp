@@ -12,7 +12,7 @@
 namespace nodus::test {
 
 struct parsed_response {
-    int status = 0;   ///< 0: no complete response arrived (see `exchange`)
+    int status = 0; ///< 0: no complete response arrived (see `exchange`)
     std::string reason;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
@@ -77,7 +77,7 @@ public:
     const std::string& pending() const noexcept { return buf_; }
 
 private:
-    bool fill();   // read more into buf_; false on EOF/timeout/error
+    bool fill(); // read more into buf_; false on EOF/timeout/error
     bool read_body(parsed_response& r);
     int fd_ = -1;
     std::string buf_;

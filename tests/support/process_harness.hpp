@@ -167,8 +167,8 @@ public:
             auto close = stat.rfind(')');
             char state = 0;
             int ppid = 0;
-            if (close != std::string::npos && std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &ppid) == 2 &&
-                ppid == pid_)
+            if (close != std::string::npos &&
+                std::sscanf(stat.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == pid_)
                 out.push_back(p);
         }
         return out;
@@ -213,7 +213,8 @@ public:
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (lfd < 0 || ::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(lfd, 128) != 0)
+        if (lfd < 0 || ::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+            ::listen(lfd, 128) != 0)
             throw std::runtime_error("socket_activated: cannot listen");
         socklen_t len = sizeof sa;
         ::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
@@ -225,8 +226,8 @@ public:
             ::setpgid(0, 0);
             ::dup2(out[1], 1);
             ::dup2(out[1], 2);
-            if (lfd == 3) ::fcntl(3, F_SETFD, 0);   // dup2 onto itself would keep FD_CLOEXEC
-            else ::dup2(lfd, 3);                     // the copy has FD_CLOEXEC cleared
+            if (lfd == 3) ::fcntl(3, F_SETFD, 0); // dup2 onto itself would keep FD_CLOEXEC
+            else ::dup2(lfd, 3); // the copy has FD_CLOEXEC cleared
             ::setenv("LISTEN_FDS", "1", 1);
             ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
             std::string bin = demo_binary();
@@ -238,7 +239,7 @@ public:
             ::_exit(127);
         }
         ::close(out[1]);
-        ::close(lfd);   // only the master holds it now
+        ::close(lfd); // only the master holds it now
         out_ = out[0];
     }
     socket_activated(const socket_activated&) = delete;
@@ -267,7 +268,8 @@ public:
     bool stop() {
         ::kill(pid_, SIGTERM);
         int st = 0;
-        for (int i = 0; i < 500 && ::waitpid(pid_, &st, WNOHANG) != pid_; ++i) std::this_thread::sleep_for(10ms);
+        for (int i = 0; i < 500 && ::waitpid(pid_, &st, WNOHANG) != pid_; ++i)
+            std::this_thread::sleep_for(10ms);
         ::kill(-pid_, SIGKILL);
         pid_ = -1;
         return WIFEXITED(st) && WEXITSTATUS(st) == 0;

@@ -66,7 +66,7 @@ pipe_state probe(int rfd) {
     ssize_t n = ::read(rfd, &c, 1);
     if (n == 0) return pipe_state::eof;
     if (n > 0) return pipe_state::data;
-    return pipe_state::writer_open;   // EAGAIN
+    return pipe_state::writer_open; // EAGAIN
 }
 
 } // namespace
@@ -76,8 +76,8 @@ TEST(channel, each_send_arrives_as_one_message_in_order) {
     auto fds_before = open_fds();
     auto [a_fd, b_fd] = ipc::make_socket_pair();
     ipc::channel a{a_fd}, b{b_fd};
-    const std::vector<std::string> sent{"", "x", std::string(1000, 'y'), std::string(ipc::max_message_bytes, 'z'),
-                                        "last"};
+    const std::vector<std::string> sent{"", "x", std::string(1000, 'y'),
+                                        std::string(ipc::max_message_bytes, 'z'), "last"};
     std::vector<std::string> got;
     b.on_message([&](std::string_view m) { got.emplace_back(m); });
     for (auto& m : sent) ASSERT_TRUE(a.send(m)) << m.size();
@@ -108,7 +108,7 @@ TEST(channel, the_peer_closing_closes_this_end_once) {
     EXPECT_EQ(closed, 1);
     EXPECT_FALSE(a.is_open());
     EXPECT_FALSE(a.send("to nobody"));
-    a.close();   // a second close is harmless
+    a.close(); // a second close is harmless
     settle();
     EXPECT_EQ(closed, 1);
     EXPECT_EQ(open_fds(), fds_before);
@@ -129,7 +129,7 @@ TEST(channel, a_passed_descriptor_works_in_the_receiver) {
         got = fd;
     });
     ASSERT_TRUE(ipc::detail::send_fd(a, ipc::detail::ns::control, "take this", p[1]));
-    ::close(p[1]);   // the sender keeps nothing
+    ::close(p[1]); // the sender keeps nothing
     run_until([&] { return got >= 0; });
     ASSERT_GE(got, 0);
     EXPECT_EQ(payload, "take this");

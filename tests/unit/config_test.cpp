@@ -14,17 +14,36 @@ namespace {
 namespace fs = std::filesystem;
 
 // Every key, as users write it; the help text and docs must list each one.
-const std::vector<std::string> all_keys = {
-    "server.host", "server.port", "server.backlog",
-    "http.server_header", "http.max_header_bytes", "http.max_headers", "http.max_url_bytes",
-    "http.max_body_bytes", "http.header_timeout_ms", "http.keep_alive_timeout_ms",
-    "http.request_timeout_ms", "http.send_timeout_ms", "http.body_idle_timeout_ms",
-    "http.min_body_rate", "http.min_send_rate", "http.min_rate_grace_ms", "http.high_water_mark",
-    "http.drain_timeout_ms",
-    "log.level", "log.access_log", "log.destination",
-    "cluster.workers", "cluster.balance", "cluster.fair_accept", "cluster.shutdown_timeout_ms",
-    "cluster.ready_timeout_ms", "cluster.crash_limit", "cluster.crash_window_s",
-    "cluster.watchdog_ms", "loop.threadpool_size"};
+const std::vector<std::string> all_keys = {"server.host",
+                                           "server.port",
+                                           "server.backlog",
+                                           "http.server_header",
+                                           "http.max_header_bytes",
+                                           "http.max_headers",
+                                           "http.max_url_bytes",
+                                           "http.max_body_bytes",
+                                           "http.header_timeout_ms",
+                                           "http.keep_alive_timeout_ms",
+                                           "http.request_timeout_ms",
+                                           "http.send_timeout_ms",
+                                           "http.body_idle_timeout_ms",
+                                           "http.min_body_rate",
+                                           "http.min_send_rate",
+                                           "http.min_rate_grace_ms",
+                                           "http.high_water_mark",
+                                           "http.drain_timeout_ms",
+                                           "log.level",
+                                           "log.access_log",
+                                           "log.destination",
+                                           "cluster.workers",
+                                           "cluster.balance",
+                                           "cluster.fair_accept",
+                                           "cluster.shutdown_timeout_ms",
+                                           "cluster.ready_timeout_ms",
+                                           "cluster.crash_limit",
+                                           "cluster.crash_window_s",
+                                           "cluster.watchdog_ms",
+                                           "loop.threadpool_size"};
 
 class config_test : public ::testing::Test {
 protected:
@@ -46,16 +65,13 @@ protected:
     }
 
     // Runs parse_config with `args` after a program name and exactly `env` as environment.
-    static nodus::config_result parse(std::vector<std::string> args,
-                                      std::vector<std::string> env = {},
+    static nodus::config_result parse(std::vector<std::string> args, std::vector<std::string> env = {},
                                       std::string default_file = {}) {
         std::vector<const char*> argv{"prog"};
-        for (const auto& a : args)
-            argv.push_back(a.c_str());
+        for (const auto& a : args) argv.push_back(a.c_str());
         argv.push_back(nullptr);
         std::vector<const char*> envp;
-        for (const auto& e : env)
-            envp.push_back(e.c_str());
+        for (const auto& e : env) envp.push_back(e.c_str());
         envp.push_back(nullptr);
         return nodus::parse_config(static_cast<int>(argv.size() - 1), argv.data(), envp.data(),
                                    std::move(default_file));
@@ -169,8 +185,8 @@ TEST_F(config_test, file_sets_every_section) {
 
 TEST_F(config_test, config_flag_reads_the_file_in_each_spelling) {
     const auto path = write("a.ini", "[server]\nport = 2001\n");
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"--config", path}, {"--config=" + path}, {"-c", path}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"--config", path}, {"--config=" + path}, {"-c", path}}) {
         const auto r = parse(args);
         EXPECT_EQ(r.cfg.server.port, 2001) << args[0];
         EXPECT_EQ(r.cfg.file, path) << args[0];
@@ -228,8 +244,9 @@ TEST_F(config_test, workers_accepts_auto_numbers_and_minus_one) {
 
 TEST_F(config_test, booleans_accept_common_spellings) {
     for (const char* yes : {"true", "on", "yes", "1", "TRUE", "On"})
-        EXPECT_TRUE(parse({std::string("--log.access_log=") + yes}, {"NODUS_LOG_ACCESS_LOG=0"})
-                        .cfg.log.access_log) << yes;
+        EXPECT_TRUE(
+            parse({std::string("--log.access_log=") + yes}, {"NODUS_LOG_ACCESS_LOG=0"}).cfg.log.access_log)
+            << yes;
     for (const char* no : {"false", "off", "no", "0", "False"})
         EXPECT_FALSE(parse({std::string("--log.access_log=") + no}).cfg.log.access_log) << no;
     EXPECT_EQ(error_of([] { parse({"--log.access_log=maybe"}); }),
@@ -245,7 +262,9 @@ TEST_F(config_test, bad_value_in_file_names_file_line_section_key_and_value) {
     const auto path = write("hello.ini", "[server]\nhost = 127.0.0.1\nport = abc\n");
     EXPECT_EQ(error_of([&] { nodus::load_config_file(path); }),
               path + ":3: [server] port = \"abc\": not a valid port (0-65535)");
-    EXPECT_EQ(error_of([&] { parse({"--config", path}); }),
+    EXPECT_EQ(error_of([&] {
+                  parse({"--config", path});
+              }),
               path + ":3: [server] port = \"abc\": not a valid port (0-65535)");
 }
 
@@ -261,8 +280,9 @@ TEST_F(config_test, range_errors_in_file_name_the_line) {
               neg + ":2: [cluster] crash_limit = \"-3\": must be at least 1");
     const auto lvl = write("lvl.ini", "[log]\nlevel = loud\n");
     EXPECT_EQ(error_of([&] { nodus::load_config_file(lvl); }),
-              lvl + ":2: [log] level = \"loud\": must be one of: trace, debug, info, warn, error, "
-                    "critical, off");
+              lvl +
+                  ":2: [log] level = \"loud\": must be one of: trace, debug, info, warn, error, "
+                  "critical, off");
     const auto bal = write("bal.ini", "[cluster]\nbalance = random\n");
     EXPECT_EQ(error_of([&] { nodus::load_config_file(bal); }),
               bal + ":2: [cluster] balance = \"random\": must be one of: shared, reuseport, round_robin");
@@ -298,8 +318,9 @@ TEST_F(config_test, malformed_lines_give_file_and_line) {
               open_section + ":3: \"[http\": expected \"key = value\" or \"[section]\"");
     const auto semicolon = write("m3.ini", "; not a comment here\n[server]\n");
     EXPECT_EQ(error_of([&] { nodus::load_config_file(semicolon); }),
-              semicolon + ":1: \"; not a comment here\": expected \"key = value\" or \"[section]\" "
-                          "(comments start with '#')");
+              semicolon +
+                  ":1: \"; not a comment here\": expected \"key = value\" or \"[section]\" "
+                  "(comments start with '#')");
 }
 
 TEST_F(config_test, key_set_twice_in_file_is_an_error) {
@@ -312,9 +333,13 @@ TEST_F(config_test, missing_file_names_the_file_and_the_reason) {
     EXPECT_EQ(error_of([] { nodus::load_config_file("x.ini"); }),
               "cannot open config file 'x.ini': No such file or directory");
     const auto missing = (dir_ / "none.ini").string();
-    EXPECT_EQ(error_of([&] { parse({"--config", missing}); }),
+    EXPECT_EQ(error_of([&] {
+                  parse({"--config", missing});
+              }),
               "cannot open config file '" + missing + "': No such file or directory");
-    EXPECT_EQ(error_of([&] { parse({"--config", dir_.string()}); }),
+    EXPECT_EQ(error_of([&] {
+                  parse({"--config", dir_.string()});
+              }),
               "cannot open config file '" + dir_.string() + "': Is a directory");
 }
 
@@ -344,21 +369,23 @@ TEST_F(config_test, unknown_nodus_env_variable_is_an_error_others_are_ignored) {
     EXPECT_EQ(msg.rfind("NODUS_SERVER_PROT=80: not a nodus setting", 0), 0u) << msg;
     EXPECT_EQ(parse({}, {"HOME=/root", "NODUSX=1", "MY_NODUS_SERVER_PORT=1"}).cfg.server.port, 1337);
     // No name is exempt: test switches are not configuration.
-    EXPECT_EQ(error_of([] { parse({}, {"NODUS_TEST_RELOAD_REOPEN=1"}); })
-                  .rfind("NODUS_TEST_RELOAD_REOPEN=1: not a nodus setting", 0), 0u);
+    EXPECT_EQ(error_of([] {
+                  parse({}, {"NODUS_TEST_RELOAD_REOPEN=1"});
+              }).rfind("NODUS_TEST_RELOAD_REOPEN=1: not a nodus setting", 0),
+              0u);
 }
 
 TEST_F(config_test, bad_flag_value_names_the_flag_and_value) {
-    EXPECT_EQ(error_of([] { parse({"--http.max_headers=0"}); }),
-              "--http.max_headers=0: must be at least 1");
-    EXPECT_EQ(error_of([] { parse({"--http.max_headers", "many"}); }),
+    EXPECT_EQ(error_of([] { parse({"--http.max_headers=0"}); }), "--http.max_headers=0: must be at least 1");
+    EXPECT_EQ(error_of([] {
+                  parse({"--http.max_headers", "many"});
+              }),
               "--http.max_headers=many: not a whole number");
     EXPECT_EQ(error_of([] { parse({"--http.header_timeout_ms=-5"}); }),
               "--http.header_timeout_ms=-5: must be at least 1");
     EXPECT_EQ(error_of([] { parse({"--http.header_timeout_ms=99999999999"}); }),
               "--http.header_timeout_ms=99999999999: must be at most 4294967295");
-    EXPECT_EQ(error_of([] { parse({"--server.backlog=0"}); }),
-              "--server.backlog=0: must be at least 1");
+    EXPECT_EQ(error_of([] { parse({"--server.backlog=0"}); }), "--server.backlog=0: must be at least 1");
 }
 
 TEST_F(config_test, bad_value_in_an_overridden_file_is_still_an_error) {
@@ -378,7 +405,9 @@ TEST_F(config_test, command_line_mistakes_are_errors) {
               "--server.port: needs a value, e.g. --server.port=VALUE");
     EXPECT_EQ(error_of([] { parse({"stray"}); }),
               "unexpected argument 'stray' (settings are --section.key=VALUE)");
-    EXPECT_EQ(error_of([] { parse({"--server.port=1", "--server.port=2"}); }),
+    EXPECT_EQ(error_of([] {
+                  parse({"--server.port=1", "--server.port=2"});
+              }),
               "--server.port: given more than once");
 }
 
@@ -394,9 +423,9 @@ TEST_F(config_test, help_lists_every_key_with_default_env_and_flag) {
         EXPECT_NE(r.text.find("--" + key + " "), std::string::npos) << key;
         EXPECT_NE(r.text.find(env), std::string::npos) << env;
     }
-    for (const char* def : {"(=127.0.0.1)", "(=1337)", "(=511)", "(=nodus)", "(=16384)", "(=100)",
-                            "(=8192)", "(=1048576)", "(=300000)", "(=65536)", "(=info)", "(=true)",
-                            "(=stderr)", "(=0)", "(=shared)", "(=60)"})
+    for (const char* def :
+         {"(=127.0.0.1)", "(=1337)", "(=511)", "(=nodus)", "(=16384)", "(=100)", "(=8192)", "(=1048576)",
+          "(=300000)", "(=65536)", "(=info)", "(=true)", "(=stderr)", "(=0)", "(=shared)", "(=60)"})
         EXPECT_NE(r.text.find(def), std::string::npos) << def;
     EXPECT_EQ(nodus::config_help("prog"), r.text);
     EXPECT_EQ(parse({"-h"}).action, nodus::config_action::help);
@@ -436,10 +465,8 @@ TEST_F(config_test, validate_rejects_out_of_range_values_naming_key_and_value) {
         }
         return std::string();
     };
-    EXPECT_EQ(msg_for([](auto& c) { c.server.backlog = 0; }),
-              "server.backlog = \"0\": must be at least 1");
-    EXPECT_EQ(msg_for([](auto& c) { c.server.host = ""; }),
-              "server.host = \"\": must not be empty");
+    EXPECT_EQ(msg_for([](auto& c) { c.server.backlog = 0; }), "server.backlog = \"0\": must be at least 1");
+    EXPECT_EQ(msg_for([](auto& c) { c.server.host = ""; }), "server.host = \"\": must not be empty");
     EXPECT_EQ(msg_for([](auto& c) { c.http.max_header_bytes = 0; }),
               "http.max_header_bytes = \"0\": must be at least 1");
     EXPECT_EQ(msg_for([](auto& c) { c.http.max_headers = 0; }),
@@ -460,8 +487,7 @@ TEST_F(config_test, validate_rejects_out_of_range_values_naming_key_and_value) {
               "http.drain_timeout_ms = \"0\": must be at least 1");
     EXPECT_EQ(msg_for([](auto& c) { c.log.level = "verbose"; }),
               "log.level = \"verbose\": must be one of: trace, debug, info, warn, error, critical, off");
-    EXPECT_EQ(msg_for([](auto& c) { c.log.destination = ""; }),
-              "log.destination = \"\": must not be empty");
+    EXPECT_EQ(msg_for([](auto& c) { c.log.destination = ""; }), "log.destination = \"\": must not be empty");
     EXPECT_EQ(msg_for([](auto& c) { c.cluster.balance = static_cast<nodus::balance>(7); }),
               "cluster.balance = \"invalid\": must be one of: shared, reuseport, round_robin");
     EXPECT_NE(msg_for([](auto& c) { c.cluster.workers = -2; }).find("cluster.workers = \"-2\""),
@@ -482,8 +508,9 @@ TEST_F(config_test, slow_client_rules_have_defaults_and_can_be_switched_off) {
     EXPECT_EQ(c.http.min_body_rate, 500u);
     EXPECT_EQ(c.http.min_send_rate, 500u);
     EXPECT_EQ(c.http.min_rate_grace_ms, 20000u);
-    auto path = write("slow.ini", "[http]\nbody_idle_timeout_ms = 1500\nmin_body_rate = 0\n"
-                                  "min_send_rate = 1024\nmin_rate_grace_ms = 0\n");
+    auto path = write("slow.ini",
+                      "[http]\nbody_idle_timeout_ms = 1500\nmin_body_rate = 0\n"
+                      "min_send_rate = 1024\nmin_rate_grace_ms = 0\n");
     auto f = nodus::load_config_file(path);
     EXPECT_EQ(f.http.body_idle_timeout_ms, 1500u);
     EXPECT_EQ(f.http.min_body_rate, 0u);
@@ -514,7 +541,9 @@ TEST_F(config_test, a_config_file_over_1_mib_is_an_error_naming_the_file_and_the
     EXPECT_EQ(error_of([&] { nodus::load_config_file(huge); }),
               "config file '" + huge + "' is larger than the limit of 1048576 bytes (1 MiB)");
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(error_of([] { parse({"--config", "/dev/zero"}); }),
+    EXPECT_EQ(error_of([] {
+                  parse({"--config", "/dev/zero"});
+              }),
               "config file '/dev/zero' is larger than the limit of 1048576 bytes (1 MiB)");
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
     const auto fits = write("fits.ini", "[server]\nport = 8080\n" + std::string(4096, '#') + "\n");
@@ -531,8 +560,9 @@ TEST_F(config_test, values_of_2_to_the_63_and_more_name_the_key_and_the_range) {
     EXPECT_EQ(error_of([] { parse({"--server.backlog=9223372036854775808"}); }),
               "--server.backlog=9223372036854775808: must be at most 2147483647");
     const auto path = write("big.ini", "[http]\nmax_body_bytes = 9223372036854775808\n");
-    EXPECT_EQ(error_of([&] { nodus::load_config_file(path); }),
-              path + ":2: [http] max_body_bytes = \"9223372036854775808\": must be at most 9223372036854775807");
+    EXPECT_EQ(
+        error_of([&] { nodus::load_config_file(path); }),
+        path + ":2: [http] max_body_bytes = \"9223372036854775808\": must be at most 9223372036854775807");
     EXPECT_EQ(parse({"--http.max_body_bytes=9223372036854775807"}).cfg.http.max_body_bytes,
               9223372036854775807u);
 }

@@ -15,7 +15,7 @@ TEST(body_flow, asking_for_data_starts_the_flow_once) {
     EXPECT_EQ(f.state(), body_state::unread);
     EXPECT_TRUE(f.on_data([](std::string_view) {}));
     EXPECT_EQ(f.state(), body_state::flowing);
-    EXPECT_FALSE(f.on_data([](std::string_view) {}));   // already flowing: nothing to wake
+    EXPECT_FALSE(f.on_data([](std::string_view) {})); // already flowing: nothing to wake
     EXPECT_TRUE(f.asked());
 }
 
@@ -24,7 +24,7 @@ TEST(body_flow, pause_before_asking_holds_on_end) {
     f.pause();
     EXPECT_EQ(f.state(), body_state::held);
     EXPECT_TRUE(f.paused());
-    EXPECT_FALSE(f.on_end([] {}));   // held: registering the end does not start reading
+    EXPECT_FALSE(f.on_end([] {})); // held: registering the end does not start reading
     EXPECT_FALSE(f.asked());
     EXPECT_TRUE(f.resume());
     EXPECT_EQ(f.state(), body_state::flowing);
@@ -54,9 +54,9 @@ TEST(body_flow, finish_runs_on_end_once_and_settles) {
     EXPECT_TRUE(f.done());
     EXPECT_FALSE(f.on_data([](std::string_view) {}));
     EXPECT_FALSE(f.resume());
-    f.on_end([&] { ++ends; });   // already complete: runs at once
+    f.on_end([&] { ++ends; }); // already complete: runs at once
     EXPECT_EQ(ends, 2);
-    f.fail(make_error_code(nodus::errc::aborted));   // too late: stays done
+    f.fail(make_error_code(nodus::errc::aborted)); // too late: stays done
     EXPECT_TRUE(f.done());
 }
 
@@ -92,7 +92,7 @@ TEST(body_flow, collecting_stops_at_the_limit) {
     EXPECT_FALSE(f.collect_chunk("cde"));
     EXPECT_EQ(got, nodus::errc::body_too_large);
     EXPECT_TRUE(body.empty());
-    EXPECT_TRUE(f.collect_chunk("x"));   // told once; the rest is ignored
+    EXPECT_TRUE(f.collect_chunk("x")); // told once; the rest is ignored
 }
 
 TEST(body_flow, collecting_delivers_the_whole_body) {

@@ -50,7 +50,7 @@ TEST(parking_lot, keeps_deadline_order_and_finds_ready_descriptors) {
     EXPECT_EQ(ready[0]->served, 7u);
     EXPECT_TRUE(ready[0]->v6);
 
-    lot.take(ready[0]);   // back to the server: the descriptor stays open
+    lot.take(ready[0]); // back to the server: the descriptor stays open
     EXPECT_EQ(lot.size(), 1u);
     ::close(b.parked);
     delete ready[0];
@@ -58,7 +58,7 @@ TEST(parking_lot, keeps_deadline_order_and_finds_ready_descriptors) {
     lot.close(lot.oldest());
     EXPECT_TRUE(lot.empty());
     char c;
-    EXPECT_EQ(::read(a.peer, &c, 1), 0);   // closed: the peer sees EOF
+    EXPECT_EQ(::read(a.peer, &c, 1), 0); // closed: the peer sees EOF
 }
 
 TEST(parking_lot, trim_is_due_after_many_parks) {

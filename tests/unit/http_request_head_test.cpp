@@ -45,7 +45,7 @@ TEST(request_head, line_fields_and_query) {
     EXPECT_EQ(req.find_field("X-UP")->value, "1");
     EXPECT_FALSE(req.find_field("X-Down"));
     ASSERT_TRUE(req.find_query("y"));
-    EXPECT_EQ(req.find_query("y")->value, "");   // present, empty
+    EXPECT_EQ(req.find_query("y")->value, ""); // present, empty
     EXPECT_EQ(req.find_query("z")->value, "c d");
     EXPECT_FALSE(req.find_query("w"));
     EXPECT_EQ(req.query_params().size(), 3u);
@@ -88,7 +88,7 @@ TEST(request_head, route_params_are_capped_and_found) {
     EXPECT_EQ(ex.req().params().size(), nodus::detail::max_route_params);
     ASSERT_TRUE(ex.req().find_param("id"));
     EXPECT_EQ(ex.req().find_param("id")->value, "7");
-    EXPECT_FALSE(ex.req().find_param("ID"));   // route names are case-sensitive
+    EXPECT_FALSE(ex.req().find_param("ID")); // route names are case-sensitive
 }
 
 TEST(request_head, kept_bytes_outlive_their_source) {
@@ -154,7 +154,7 @@ TEST(body_reader, chunked_body_with_trailers_reaches_the_flow_and_the_head) {
         last = o.result;
     }
     EXPECT_EQ(last, feed_result::done);
-    EXPECT_EQ(body.substr(pos), "GET / HTTP/1.1\r\n");   // the next request is left alone
+    EXPECT_EQ(body.substr(pos), "GET / HTTP/1.1\r\n"); // the next request is left alone
     EXPECT_EQ(got, "abc");
     auto trailers = ex.req().trailers();
     ASSERT_EQ(trailers.size(), 2u);
@@ -198,7 +198,7 @@ TEST(free_list, keeps_at_most_its_limit) {
     EXPECT_TRUE(l.give(a));
     EXPECT_TRUE(l.give(b));
     EXPECT_FALSE(l.give(c));
-    EXPECT_TRUE(c);   // refused: still the caller's
+    EXPECT_TRUE(c); // refused: still the caller's
     EXPECT_EQ(l.size(), 2u);
     EXPECT_EQ(*l.take(), 2);
     EXPECT_EQ(*l.take(), 1);

@@ -26,7 +26,7 @@ TEST(response_state, connection_close_is_a_case_insensitive_token) {
         response_state r;
         EXPECT_TRUE(r.set("Connection", v));
         EXPECT_TRUE(r.wants_close()) << v;
-        EXPECT_EQ(r.lines(), "") << v;   // the pipeline writes Connection itself
+        EXPECT_EQ(r.lines(), "") << v; // the pipeline writes Connection itself
     }
     response_state r;
     r.set("connection", "keep-alive");

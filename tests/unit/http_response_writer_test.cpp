@@ -59,7 +59,8 @@ TEST(response_writer, streamed_body_is_chunked_on_http11) {
     EXPECT_STREQ(to_string(ex.res().body_framing()), "chunked");
     w.body(ex, "abc", false);
     w.body(ex, "", true);
-    EXPECT_EQ(w.unsent(), "HTTP/1.1 200 OK\r\nDate: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_EQ(w.unsent(),
+              "HTTP/1.1 200 OK\r\nDate: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
 }
 
 TEST(response_writer, streamed_body_closes_on_http10) {
@@ -85,7 +86,7 @@ TEST(response_writer, body_past_the_declared_length_is_cut_and_closes) {
     start(ex);
     ex.res().set("Content-Length", "3");
     response_writer w;
-    EXPECT_FALSE(w.head(ex, srv, true, true, 5));   // disagrees: the head says close
+    EXPECT_FALSE(w.head(ex, srv, true, true, 5)); // disagrees: the head says close
     EXPECT_FALSE(w.body(ex, "hello", true));
     auto out = std::string{w.unsent()};
     EXPECT_NE(out.find("Content-Length: 3\r\nConnection: close\r\n\r\nhel"), std::string::npos);

@@ -35,8 +35,7 @@ protected:
         fs::remove_all(dir_, ec);
     }
 
-    nodus::log_config to_file(const std::string& name, bool access = true,
-                              std::string level = "info") {
+    nodus::log_config to_file(const std::string& name, bool access = true, std::string level = "info") {
         nodus::log_config c;
         c.destination = (dir_ / name).string();
         c.access_log = access;
@@ -47,14 +46,12 @@ protected:
     std::vector<std::string> lines_of(const std::string& name) {
         std::ifstream in(dir_ / name);
         std::vector<std::string> lines;
-        for (std::string l; std::getline(in, l);)
-            lines.push_back(l);
+        for (std::string l; std::getline(in, l);) lines.push_back(l);
         return lines;
     }
 
     static std::string prefix(const std::string& kind, const std::string& where) {
-        return R"(\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\] \[)" + kind + R"(\] \[)" + where +
-               R"(\] )";
+        return R"(\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\] \[)" + kind + R"(\] \[)" + where + R"(\] )";
     }
 
     static std::string pid() { return std::to_string(::getpid()); }
@@ -80,12 +77,11 @@ TEST_F(log_test, writes_main_and_access_lines_with_tag_and_pid) {
 
     const auto lines = lines_of("a.log");
     ASSERT_EQ(lines.size(), 2u);
-    EXPECT_TRUE(std::regex_match(lines[0], std::regex(prefix("info", "worker 2 pid " + pid()) +
-                                                      "hello 42")))
+    EXPECT_TRUE(std::regex_match(lines[0], std::regex(prefix("info", "worker 2 pid " + pid()) + "hello 42")))
         << lines[0];
-    EXPECT_TRUE(std::regex_match(
-        lines[1], std::regex(prefix("access", "worker 2 pid " + pid()) +
-                             R"(127\.0\.0\.1 "GET /path\?q=1" 200 12 0\.153ms)")))
+    EXPECT_TRUE(std::regex_match(lines[1],
+                                 std::regex(prefix("access", "worker 2 pid " + pid()) +
+                                            R"(127\.0\.0\.1 "GET /path\?q=1" 200 12 0\.153ms)")))
         << lines[1];
 }
 
@@ -133,7 +129,7 @@ TEST_F(log_test, init_again_after_shutdown_writes_to_the_new_destination) {
     nodus::log::init(to_file("first.log"), "worker 1");
     nodus::log::get().info("one");
     nodus::log::shutdown();
-    EXPECT_EQ(nodus::log::get().name(), "nodus");   // the fallback, usable between the two
+    EXPECT_EQ(nodus::log::get().name(), "nodus"); // the fallback, usable between the two
     nodus::log::init(to_file("second.log"), "worker 2");
     nodus::log::get().info("two");
     nodus::log::shutdown();
@@ -166,8 +162,8 @@ TEST_F(log_test, unwritable_destination_is_a_config_error_naming_it) {
         nodus::log::init(c);
         FAIL() << "init did not throw";
     } catch (const nodus::config_error& e) {
-        EXPECT_NE(std::string(e.what()).find("destination = \"" + c.destination + "\""),
-                  std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("destination = \"" + c.destination + "\""), std::string::npos)
+            << e.what();
     }
 }
 
@@ -184,8 +180,7 @@ TEST_F(log_test, a_stalled_destination_drops_and_counts_instead_of_blocking) {
     nodus::log::init(c);
     EXPECT_EQ(nodus::log::dropped(), 0u);
     const std::string filler(200, 'x');
-    for (int i = 0; i < 50000; ++i)
-        nodus::log::get().info("{} {}", i, filler);
+    for (int i = 0; i < 50000; ++i) nodus::log::get().info("{} {}", i, filler);
     const auto dropped = nodus::log::dropped();
     EXPECT_GT(dropped, 0u);
 
@@ -193,8 +188,7 @@ TEST_F(log_test, a_stalled_destination_drops_and_counts_instead_of_blocking) {
     ::fcntl(reader, F_SETFL, 0);
     std::thread drain([reader] {
         char buf[65536];
-        while (::read(reader, buf, sizeof buf) > 0) {
-        }
+        while (::read(reader, buf, sizeof buf) > 0) {}
     });
     nodus::log::shutdown();
     drain.join();
@@ -244,8 +238,8 @@ TEST_F(log_test, child_forked_without_shutdown_can_still_init) {
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     const auto lines = lines_of("child.log");
     ASSERT_EQ(lines.size(), 1u);
-    EXPECT_NE(lines[0].find("[worker 3 pid " + std::to_string(child) + "] still fine"),
-              std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("[worker 3 pid " + std::to_string(child) + "] still fine"), std::string::npos)
+        << lines[0];
 }
 
 } // namespace

@@ -107,13 +107,15 @@ TEST_F(loop, a_cancelled_timeout_never_runs_and_does_not_hold_the_loop) {
     EXPECT_FALSE(ran);
     EXPECT_FALSE(t.active());
     EXPECT_LT(clock_type::now() - start, 1s);
-    t.cancel();   // again: harmless
-    nodus::timer{}.cancel();   // an empty handle too
+    t.cancel(); // again: harmless
+    nodus::timer{}.cancel(); // an empty handle too
 }
 
 TEST_F(loop, a_timeout_keeps_running_when_every_handle_is_dropped) {
     bool ran = false;
-    { nodus::set_timeout(10ms, [&] { ran = true; }); }
+    {
+        nodus::set_timeout(10ms, [&] { ran = true; });
+    }
     nodus::run();
     EXPECT_TRUE(ran);
 }
@@ -219,7 +221,7 @@ TEST_F(loop, an_unreferenced_interval_alone_lets_run_return_without_firing) {
     EXPECT_EQ(nodus::run(), 0);
     EXPECT_LT(clock_type::now() - start, 10ms);
     EXPECT_EQ(fired, 0);
-    EXPECT_TRUE(t.active());   // still pending: it fires if the loop runs again for other work
+    EXPECT_TRUE(t.active()); // still pending: it fires if the loop runs again for other work
     t.cancel();
 }
 
@@ -232,7 +234,7 @@ TEST_F(loop, an_unreferenced_interval_fires_while_other_work_keeps_the_loop_runn
     nodus::run();
     auto took = clock_type::now() - start;
     EXPECT_GE(took, 75ms);
-    EXPECT_LT(took, 300ms);   // the interval, re-armed after each firing, stays unreferenced
+    EXPECT_LT(took, 300ms); // the interval, re-armed after each firing, stays unreferenced
     EXPECT_GE(fired, 3);
     t.cancel();
 }
@@ -269,7 +271,9 @@ TEST_F(loop, an_unreferenced_signal_subscription_does_not_hold_the_loop_but_is_d
     // With other work to do, the loop still delivers it.
     nodus::set_timeout(1ms, [] { ::raise(SIGUSR2); });
     nodus::timer wait;
-    wait = nodus::set_interval(1ms, [&] { if (got) wait.cancel(); });
+    wait = nodus::set_interval(1ms, [&] {
+        if (got) wait.cancel();
+    });
     nodus::run();
     EXPECT_EQ(got, 1);
     // A referenced subscriber on the same signal holds the loop again; cancelling it lets go.

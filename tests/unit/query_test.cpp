@@ -15,8 +15,7 @@
 namespace nodus::detail {
 namespace {
 
-std::string decode(std::string_view in, bool plus)
-{
+std::string decode(std::string_view in, bool plus) {
     std::string out(in.size(), '\0');
     out.resize(percent_decode(in, out.data(), plus));
     return out;
@@ -24,15 +23,13 @@ std::string decode(std::string_view in, bool plus)
 
 using pairs = std::vector<std::pair<std::string, std::string>>;
 
-pairs split(std::string_view qs)
-{
+pairs split(std::string_view qs) {
     pairs out;
     split_query(qs, [&out](std::string_view n, std::string_view v) { out.emplace_back(n, v); });
     return out;
 }
 
-TEST(query, needs_decoding)
-{
+TEST(query, needs_decoding) {
     EXPECT_FALSE(needs_decoding("", false));
     EXPECT_FALSE(needs_decoding("abc/def", true));
     EXPECT_TRUE(needs_decoding("a%20b", false));
@@ -41,8 +38,7 @@ TEST(query, needs_decoding)
     EXPECT_TRUE(needs_decoding("%", true));
 }
 
-TEST(query, decodes_escapes)
-{
+TEST(query, decodes_escapes) {
     EXPECT_EQ(decode("", false), "");
     EXPECT_EQ(decode("plain", false), "plain");
     EXPECT_EQ(decode("a%20b", false), "a b");
@@ -52,8 +48,7 @@ TEST(query, decodes_escapes)
     EXPECT_EQ(decode("%00x", false), std::string("\0x", 2));
 }
 
-TEST(query, keeps_invalid_escapes)
-{
+TEST(query, keeps_invalid_escapes) {
     EXPECT_EQ(decode("%zz", false), "%zz");
     EXPECT_EQ(decode("%4", false), "%4");
     EXPECT_EQ(decode("a%", false), "a%");
@@ -63,15 +58,13 @@ TEST(query, keeps_invalid_escapes)
     EXPECT_EQ(decode("100%", true), "100%");
 }
 
-TEST(query, plus_as_space)
-{
+TEST(query, plus_as_space) {
     EXPECT_EQ(decode("a+b", true), "a b");
     EXPECT_EQ(decode("a+b", false), "a+b");
     EXPECT_EQ(decode("%2B+", true), "+ ");
 }
 
-TEST(query, agrees_with_boost_url_on_valid_input)
-{
+TEST(query, agrees_with_boost_url_on_valid_input) {
     std::mt19937 rng{42};
     std::string_view const alphabet = "abcXYZ019-._~!$&'()*,;=:@/?+";
     for (int round = 0; round < 5000; ++round) {
@@ -97,8 +90,7 @@ TEST(query, agrees_with_boost_url_on_valid_input)
     }
 }
 
-TEST(query, splits_pairs)
-{
+TEST(query, splits_pairs) {
     EXPECT_EQ(split(""), pairs{});
     EXPECT_EQ(split("a=1&b=2"), (pairs{{"a", "1"}, {"b", "2"}}));
     EXPECT_EQ(split("a&b="), (pairs{{"a", ""}, {"b", ""}}));
@@ -109,8 +101,7 @@ TEST(query, splits_pairs)
     EXPECT_EQ(split("a=%20&a=+"), (pairs{{"a", "%20"}, {"a", "+"}}));
 }
 
-TEST(query, split_agrees_with_boost_url)
-{
+TEST(query, split_agrees_with_boost_url) {
     for (std::string_view qs : {"a=1&b=2&c", "x=%41%42&y=a+b&z=", "k=v=w&k=2"}) {
         auto const parsed = boost::urls::parse_query(qs);
         ASSERT_TRUE(parsed.has_value());
@@ -121,8 +112,7 @@ TEST(query, split_agrees_with_boost_url)
     }
 }
 
-TEST(query, decode_component_returns_raw_when_clean)
-{
+TEST(query, decode_component_returns_raw_when_clean) {
     std::deque<std::string> kept;
     auto store = [&kept](std::string_view b) -> std::string_view { return kept.emplace_back(b); };
     std::string_view const raw = "abc";
@@ -133,13 +123,11 @@ TEST(query, decode_component_returns_raw_when_clean)
     EXPECT_EQ(kept.size(), 1u);
 }
 
-TEST(query, decode_component_long_input)
-{
+TEST(query, decode_component_long_input) {
     std::deque<std::string> kept;
     auto store = [&kept](std::string_view b) -> std::string_view { return kept.emplace_back(b); };
     std::string raw;
-    for (int i = 0; i < 1000; ++i)
-        raw += "%41b";
+    for (int i = 0; i < 1000; ++i) raw += "%41b";
     auto const out = decode_component(raw, false, store);
     ASSERT_EQ(out.size(), 2000u);
     EXPECT_EQ(out.substr(0, 4), "AbAb");

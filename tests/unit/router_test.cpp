@@ -21,26 +21,22 @@ struct result {
     std::string allow;
 };
 
-result find(const route_trie& t, std::string_view method, std::string_view path)
-{
+result find(const route_trie& t, std::string_view method, std::string_view path) {
     std::array<param, max_route_params> params;
     auto const m = t.match(method, path, params);
     result r{m.result, m.handler, {}, std::string{m.allow()}};
-    for (std::size_t i = 0; i < m.param_count; ++i)
-        r.params.emplace(params[i].name, params[i].value);
+    for (std::size_t i = 0; i < m.param_count; ++i) r.params.emplace(params[i].name, params[i].value);
     return r;
 }
 
-std::uint32_t found(const route_trie& t, std::string_view method, std::string_view path)
-{
+std::uint32_t found(const route_trie& t, std::string_view method, std::string_view path) {
     auto const r = find(t, method, path);
     return r.kind == outcome::found ? r.handler : route_target::none;
 }
 
 constexpr auto none = route_target::none;
 
-TEST(route_trie, literal_routes)
-{
+TEST(route_trie, literal_routes) {
     route_trie t;
     t.add("GET", "/", 0);
     t.add("GET", "/users", 1);
@@ -56,8 +52,7 @@ TEST(route_trie, literal_routes)
     EXPECT_EQ(t.size(), 3u);
 }
 
-TEST(route_trie, params)
-{
+TEST(route_trie, params) {
     route_trie t;
     t.add("GET", "/users/:id", 0);
     t.add("GET", "/users/:id/books/:book_id", 1);
@@ -72,8 +67,7 @@ TEST(route_trie, params)
     EXPECT_EQ(find(t, "GET", "/users/7/books").kind, outcome::not_found);
 }
 
-TEST(route_trie, param_names_per_route)
-{
+TEST(route_trie, param_names_per_route) {
     route_trie t;
     t.add("GET", "/a/:id", 0);
     t.add("POST", "/a/:name", 1);
@@ -81,8 +75,7 @@ TEST(route_trie, param_names_per_route)
     EXPECT_EQ(find(t, "POST", "/a/x").params.at("name"), "x");
 }
 
-TEST(route_trie, wildcard_tail)
-{
+TEST(route_trie, wildcard_tail) {
     route_trie t;
     t.add("GET", "/files/*", 0);
     t.add("GET", "/u/:user/*", 1);
@@ -97,8 +90,7 @@ TEST(route_trie, wildcard_tail)
     EXPECT_EQ(r.params, (std::map<std::string, std::string>{{"user", "bob"}, {"*", "x/y"}}));
 }
 
-TEST(route_trie, priority_literal_param_wildcard)
-{
+TEST(route_trie, priority_literal_param_wildcard) {
     route_trie t;
     t.add("GET", "/a/*", 2);
     t.add("GET", "/a/:x", 1);
@@ -109,8 +101,7 @@ TEST(route_trie, priority_literal_param_wildcard)
     EXPECT_EQ(found(t, "GET", "/a"), 2u);
 }
 
-TEST(route_trie, backtracking)
-{
+TEST(route_trie, backtracking) {
     route_trie t;
     t.add("GET", "/a/:x/c", 0);
     t.add("GET", "/a/b/d", 1);
@@ -124,8 +115,7 @@ TEST(route_trie, backtracking)
     EXPECT_EQ(r.params, (std::map<std::string, std::string>{{"*", "a/b/e"}}));
 }
 
-TEST(route_trie, backtracking_by_method)
-{
+TEST(route_trie, backtracking_by_method) {
     route_trie t;
     t.add("GET", "/a/b", 0);
     t.add("POST", "/a/:x", 1);
@@ -136,8 +126,7 @@ TEST(route_trie, backtracking_by_method)
     EXPECT_EQ(r.allow, "GET, HEAD, POST");
 }
 
-TEST(route_trie, method_not_allowed_lists_methods)
-{
+TEST(route_trie, method_not_allowed_lists_methods) {
     route_trie t;
     t.add("POST", "/x", 0);
     t.add("GET", "/x", 1);
@@ -155,8 +144,7 @@ TEST(route_trie, method_not_allowed_lists_methods)
     EXPECT_EQ(find(only_post, "HEAD", "/p").allow, "POST");
 }
 
-TEST(route_trie, head_falls_back_to_get)
-{
+TEST(route_trie, head_falls_back_to_get) {
     route_trie t;
     t.add("GET", "/g", 0);
     t.add("GET", "/h", 1);
@@ -167,8 +155,7 @@ TEST(route_trie, head_falls_back_to_get)
     EXPECT_EQ(find(t, "POST", "/g").allow, "GET, HEAD");
 }
 
-TEST(route_trie, all_methods)
-{
+TEST(route_trie, all_methods) {
     route_trie t;
     t.add("GET", "/x", 0);
     t.add_all("/x", 1);
@@ -179,8 +166,7 @@ TEST(route_trie, all_methods)
     EXPECT_THROW(t.add_all("/x/", 2), std::invalid_argument);
 }
 
-TEST(route_trie, trailing_slash)
-{
+TEST(route_trie, trailing_slash) {
     route_trie t;
     t.add("GET", "/a", 0);
     t.add("GET", "/b/", 1);
@@ -192,8 +178,7 @@ TEST(route_trie, trailing_slash)
     EXPECT_THROW(t.add("GET", "/a/", 2), std::invalid_argument);
 }
 
-TEST(route_trie, empty_segments_do_not_match)
-{
+TEST(route_trie, empty_segments_do_not_match) {
     route_trie t;
     t.add("GET", "/a/b", 0);
     t.add("GET", "/p/:x/q", 1);
@@ -202,8 +187,7 @@ TEST(route_trie, empty_segments_do_not_match)
     EXPECT_EQ(find(t, "GET", "/p//q").kind, outcome::not_found);
 }
 
-TEST(route_trie, matches_raw_path)
-{
+TEST(route_trie, matches_raw_path) {
     route_trie t;
     t.add("GET", "/a%20b", 0);
     t.add("GET", "/n/:name", 1);
@@ -212,14 +196,11 @@ TEST(route_trie, matches_raw_path)
     EXPECT_EQ(find(t, "GET", "/n/a%2Fb").params.at("name"), "a%2Fb");
 }
 
-TEST(route_trie, decodes_params_with_percent)
-{
+TEST(route_trie, decodes_params_with_percent) {
     std::array<param, 3> p{{{"a", "x%20y"}, {"b", "plain+"}, {"c", "%zz%41%2f"}}};
     std::deque<std::string> kept;
     std::string_view const plain = p[1].value;
-    decode_params(p, [&kept](std::string_view b) -> std::string_view {
-        return kept.emplace_back(b);
-    });
+    decode_params(p, [&kept](std::string_view b) -> std::string_view { return kept.emplace_back(b); });
     EXPECT_EQ(p[0].value, "x y");
     EXPECT_EQ(p[1].value.data(), plain.data()) << "values without '%' are not copied";
     EXPECT_EQ(p[1].value, "plain+");
@@ -227,8 +208,7 @@ TEST(route_trie, decodes_params_with_percent)
     EXPECT_EQ(kept.size(), 2u);
 }
 
-TEST(route_trie, many_routes_with_distinct_prefixes)
-{
+TEST(route_trie, many_routes_with_distinct_prefixes) {
     route_trie t;
     for (std::uint32_t i = 0; i < 1000; ++i) {
         auto const s = std::to_string(i);
@@ -248,8 +228,7 @@ TEST(route_trie, many_routes_with_distinct_prefixes)
     EXPECT_EQ(find(t, "GET", "/r1000/items/1").kind, outcome::not_found);
 }
 
-TEST(route_trie, sixteen_params_allowed)
-{
+TEST(route_trie, sixteen_params_allowed) {
     route_trie t;
     std::string pattern, path;
     for (int i = 0; i < 15; ++i) {
@@ -266,25 +245,21 @@ TEST(route_trie, sixteen_params_allowed)
     EXPECT_EQ(r.params.at("*"), "rest/of/it");
 }
 
-TEST(route_trie, rejects_invalid_patterns)
-{
+TEST(route_trie, rejects_invalid_patterns) {
     route_trie t;
     std::string seventeen;
-    for (int i = 0; i < 17; ++i)
-        seventeen += "/:p" + std::to_string(i);
+    for (int i = 0; i < 17; ++i) seventeen += "/:p" + std::to_string(i);
     std::initializer_list<std::string_view> const bad_patterns{
-        "", "a", "users/:id", "/a/*/b", "/*/x", "/a/:", "/:id/:id", "/:id.json", "/a//b",
-        "/a*", "/a?b", "/a b", "/a#b", seventeen};
-    for (auto const bad : bad_patterns)
-        EXPECT_THROW(t.add("GET", bad, 0), std::invalid_argument) << bad;
+        "",          "a",     "users/:id", "/a/*/b", "/*/x", "/a/:", "/:id/:id",
+        "/:id.json", "/a//b", "/a*",       "/a?b",   "/a b", "/a#b", seventeen};
+    for (auto const bad : bad_patterns) EXPECT_THROW(t.add("GET", bad, 0), std::invalid_argument) << bad;
     EXPECT_THROW(t.add("", "/x", 0), std::invalid_argument);
     EXPECT_THROW(t.add("GE T", "/x", 0), std::invalid_argument);
     EXPECT_EQ(t.size(), 0u);
     EXPECT_EQ(find(t, "GET", "/a/x/b").kind, outcome::not_found) << "no trace of rejected routes";
 }
 
-TEST(route_trie, rejects_duplicates)
-{
+TEST(route_trie, rejects_duplicates) {
     route_trie t;
     t.add("GET", "/a/:id", 0);
     EXPECT_THROW(t.add("GET", "/a/:other", 1), std::invalid_argument);
@@ -296,8 +271,7 @@ TEST(route_trie, rejects_duplicates)
     EXPECT_EQ(t.size(), 3u);
 }
 
-TEST(route_trie, method_classification)
-{
+TEST(route_trie, method_classification) {
     EXPECT_EQ(classify_method("GET"), known_method::get);
     EXPECT_EQ(classify_method("OPTIONS"), known_method::options);
     EXPECT_EQ(classify_method("get"), known_method::count);

@@ -41,7 +41,7 @@ struct reject_case {
     const char* name;
     std::string head;
     int status;
-    bool small = false;   // checked with small_cfg()
+    bool small = false; // checked with small_cfg()
 };
 
 // Every head here is refused; strict_beast.cpp (scratch, not committed) replays this table.
@@ -110,10 +110,22 @@ const std::vector<reject_case>& reject_cases() {
         {"space in name", head11("X Foo: a\r\n"), 400},
         {"obs-text in name", head11("X\x80: a\r\n"), 400},
         {"NUL in value", head11("X: a\0b\r\n"s), 400},
-        {"SOH in value", head11("X: a\x01" "b\r\n"), 400},
-        {"VT in value", head11("X: a\x0b" "b\r\n"), 400},
-        {"ESC in value", head11("X: a\x1b" "b\r\n"), 400},
-        {"DEL in value", head11("X: a\x7f" "b\r\n"), 400},
+        {"SOH in value",
+         head11("X: a\x01"
+                "b\r\n"),
+         400},
+        {"VT in value",
+         head11("X: a\x0b"
+                "b\r\n"),
+         400},
+        {"ESC in value",
+         head11("X: a\x1b"
+                "b\r\n"),
+         400},
+        {"DEL in value",
+         head11("X: a\x7f"
+                "b\r\n"),
+         400},
         {"too many fields", head11("A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n"), 431, true},
         {"head too large", head11("X: " + std::string(250, 'x') + "\r\n"), 431, true},
         // Host
@@ -154,8 +166,7 @@ const std::vector<reject_case>& reject_cases() {
         {"Content-Length twice, different", post11("Content-Length: 5\r\nContent-Length: 6\r\n"), 400},
         {"Content-Length quoted", post11("Content-Length: \"5\"\r\n"), 400},
         // Transfer-Encoding framing
-        {"Transfer-Encoding in HTTP/1.0",
-         "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
         {"Transfer-Encoding with Content-Length",
          post11("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"), 400},
         {"Content-Length with Transfer-Encoding",
@@ -227,7 +238,10 @@ TEST(strict_reject, every_control_byte_in_a_value) {
         auto h = head11("X: a"s + static_cast<char>(b) + "b\r\n");
         EXPECT_EQ(check(h).v.status, 400);
     }
-    EXPECT_EQ(check(head11("X: a\x7f" "b\r\n")).v.status, 400);
+    EXPECT_EQ(check(head11("X: a\x7f"
+                           "b\r\n"))
+                  .v.status,
+              400);
 }
 
 TEST(strict_reject, every_non_tchar_in_method_and_name) {
@@ -240,7 +254,7 @@ TEST(strict_reject, every_non_tchar_in_method_and_name) {
         const auto method = "G"s + c + "T / HTTP/1.1\r\nHost: a\r\n\r\n";
         const auto name = head11("X"s + c + "Y: v\r\n");
         EXPECT_EQ(check(method).v.status, tchar ? 0 : 400);
-        if (c != ':') {  // "X:Y: v" is the field X
+        if (c != ':') { // "X:Y: v" is the field X
             EXPECT_EQ(check(name).v.status, tchar ? 0 : 400);
         }
     }
@@ -259,7 +273,7 @@ TEST(strict_limits, exactly_at_the_limits_passes) {
     const auto cfg = small_cfg();
     EXPECT_EQ(check("GET /" + std::string(31, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", cfg).v.status, 0);
     EXPECT_EQ(check("GET /" + std::string(32, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", cfg).v.status, 414);
-    EXPECT_EQ(check(head11("A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"), cfg).v.status, 0);  // 5 with Host
+    EXPECT_EQ(check(head11("A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"), cfg).v.status, 0); // 5 with Host
     std::string h = head11("X: \r\n");
     const auto pad = cfg.max_header_bytes - h.size();
     h = head11("X: " + std::string(pad, 'x') + "\r\n");
@@ -270,7 +284,8 @@ TEST(strict_limits, exactly_at_the_limits_passes) {
 
 TEST(strict_limits, long_heads_within_default_limits) {
     std::string fields;
-    for (int i = 0; i < 70; ++i) fields += "X-Field-" + std::to_string(i) + ": " + std::string(100, 'v') + "\r\n";
+    for (int i = 0; i < 70; ++i)
+        fields += "X-Field-" + std::to_string(i) + ": " + std::string(100, 'v') + "\r\n";
     const auto h = "GET /" + std::string(8000, 'p') + " HTTP/1.1\r\nHost: a\r\n" + fields + "\r\n";
     ASSERT_LT(h.size(), default_cfg.max_header_bytes);
     EXPECT_EQ(check(h).v.status, 0);
@@ -387,12 +402,14 @@ TEST(strict_transfer_encoding, spellings) {
         {"chunked,chunked", 400},
         {"chunked, gzip, chunked", 400},
         {"\"chunked\"", 400},
-        {"'chunked'", 400},  // a token ("'" is a tchar), but not chunked, and final
+        {"'chunked'", 400}, // a token ("'" is a tchar), but not chunked, and final
         {"chunked;foo=bar", 400},
         {"chunked; q=1", 400},
         {"chunked ;foo", 400},
         {"chunked\xa0", 400},
-        {"\xa0" "chunked", 400},
+        {"\xa0"
+         "chunked",
+         400},
         {"chunk", 400},
         {"chunkedx", 400},
         {"chunked x", 400},
@@ -428,7 +445,10 @@ TEST(strict_transfer_encoding, across_lines) {
 }
 
 TEST(strict_connection, keep_alive) {
-    struct c { std::string head; bool keep_alive; };
+    struct c {
+        std::string head;
+        bool keep_alive;
+    };
     const std::vector<c> cases = {
         {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true},
         {head11("Connection: close\r\n"), false},
@@ -715,12 +735,32 @@ TEST(strict_chunk, trailer_fields) {
     EXPECT_EQ(check_trailer_field("X Y", "v").status, 400);
     EXPECT_EQ(check_trailer_field("X", "a\0b"s).status, 400);
     EXPECT_EQ(check_trailer_field("X", "a\r\nb").status, 400);
-    for (const char* f : {"Content-Length", "transfer-encoding", "HOST", "Connection", "Keep-Alive",
-                          "Upgrade", "TE", "Trailer", "Expect", "Content-Type", "Content-Encoding",
-                          "Content-Range", "Range", "Authorization", "Proxy-Authorization",
-                          "Cookie", "Set-Cookie", "Cache-Control", "Max-Forwards", "Pragma",
-                          "If-Match", "If-None-Match", "If-Modified-Since",
-                          "If-Unmodified-Since", "If-Range", "Proxy-Connection"}) {
+    for (const char* f : {"Content-Length",
+                          "transfer-encoding",
+                          "HOST",
+                          "Connection",
+                          "Keep-Alive",
+                          "Upgrade",
+                          "TE",
+                          "Trailer",
+                          "Expect",
+                          "Content-Type",
+                          "Content-Encoding",
+                          "Content-Range",
+                          "Range",
+                          "Authorization",
+                          "Proxy-Authorization",
+                          "Cookie",
+                          "Set-Cookie",
+                          "Cache-Control",
+                          "Max-Forwards",
+                          "Pragma",
+                          "If-Match",
+                          "If-None-Match",
+                          "If-Modified-Since",
+                          "If-Unmodified-Since",
+                          "If-Range",
+                          "Proxy-Connection"}) {
         SCOPED_TRACE(f);
         EXPECT_EQ(check_trailer_field(f, "x").status, 400);
     }

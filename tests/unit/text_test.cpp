@@ -10,19 +10,12 @@
 namespace nodus::detail {
 namespace {
 
-bool in(std::string_view set, int c)
-{
-    return set.find(static_cast<char>(c)) != std::string_view::npos;
-}
+bool in(std::string_view set, int c) { return set.find(static_cast<char>(c)) != std::string_view::npos; }
 
-bool alnum(int c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool alnum(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // Each class against its ABNF, byte by byte.
-TEST(char_class, classes_match_their_grammar)
-{
+TEST(char_class, classes_match_their_grammar) {
     for (int c = 0; c < 256; ++c) {
         const char ch = static_cast<char>(c);
         const bool vchar = c >= 0x21 && c <= 0x7e;
@@ -39,8 +32,7 @@ TEST(char_class, classes_match_their_grammar)
     }
 }
 
-TEST(char_class, tokens_and_ows)
-{
+TEST(char_class, tokens_and_ows) {
     EXPECT_TRUE(is_token("GET"));
     EXPECT_TRUE(is_token("X-Forwarded-For"));
     EXPECT_FALSE(is_token(""));
@@ -52,8 +44,7 @@ TEST(char_class, tokens_and_ows)
 }
 
 // iequals against the C locale's tolower, for every pair of bytes.
-TEST(char_class, iequals_every_byte_pair)
-{
+TEST(char_class, iequals_every_byte_pair) {
     for (int a = 0; a < 256; ++a)
         for (int b = 0; b < 256; ++b) {
             const char x = static_cast<char>(a), y = static_cast<char>(b);
@@ -62,8 +53,7 @@ TEST(char_class, iequals_every_byte_pair)
         }
 }
 
-TEST(char_class, iequals_strings)
-{
+TEST(char_class, iequals_strings) {
     EXPECT_TRUE(iequals("Content-Length", "content-length"));
     EXPECT_TRUE(iequals("HOST", "host"));
     EXPECT_TRUE(iequals("", ""));
@@ -79,8 +69,7 @@ TEST(char_class, iequals_strings)
 } // namespace
 } // namespace nodus::detail
 
-TEST(char_class, list_has_token)
-{
+TEST(char_class, list_has_token) {
     using nodus::detail::list_has_token;
     EXPECT_TRUE(list_has_token("close", "close"));
     EXPECT_TRUE(list_has_token("Close", "close"));
@@ -96,8 +85,7 @@ TEST(char_class, list_has_token)
     EXPECT_TRUE(list_has_token(std::string_view(storage).substr(0, storage.size() - 1), "close"));
 }
 
-TEST(uri, split_absolute_form)
-{
+TEST(uri, split_absolute_form) {
     using nodus::detail::absolute_form;
     using nodus::detail::split_absolute_form;
     const struct {
@@ -110,7 +98,7 @@ TEST(uri, split_absolute_form)
         {"http://example.com?q", true, "example.com", "?q"},
         {"HTTPS://[::1]:443/", true, "[::1]:443", "/"},
         {"a+b-c.d://h", true, "h", ""},
-        {"http:///a", true, "", "/a"},       // an empty authority: valid_host refuses it
+        {"http:///a", true, "", "/a"}, // an empty authority: valid_host refuses it
         {"/a", false, {}, {}},
         {"*", false, {}, {}},
         {"", false, {}, {}},

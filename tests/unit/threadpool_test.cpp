@@ -117,8 +117,7 @@ TEST(threadpool, many_jobs_and_jobs_queued_from_done_all_complete) {
     std::atomic<int> worked{0};
     int done = 0;
     int chained = 0;
-    for (int i = 0; i < 2000; ++i)
-        nodus::queue_work([&] { ++worked; }, [&](std::exception_ptr) { ++done; });
+    for (int i = 0; i < 2000; ++i) nodus::queue_work([&] { ++worked; }, [&](std::exception_ptr) { ++done; });
     // A done that queues the next job: the loop must wait for the whole chain.
     std::function<void(std::exception_ptr)> next = [&](std::exception_ptr) {
         if (++chained < 50) nodus::queue_work([&] { ++worked; }, next);
@@ -154,9 +153,9 @@ TEST(threadpool, size_can_be_set_only_before_first_use_and_within_range) {
                 },
                 [](std::exception_ptr) {});
         }
-        failed += nodus::set_threadpool_size(8);   // the pool is running now
+        failed += nodus::set_threadpool_size(8); // the pool is running now
         nodus::run();
-        failed += most.load() != 3;                 // three at once, never more
+        failed += most.load() != 3; // three at once, never more
         failed += nodus::threadpool_size() != 3u;
         ::_exit(failed);
     }

@@ -23,15 +23,17 @@ void apply_log_wait(const config& cfg) {
 
 void apply_loop(const config& cfg) {
     if (cfg.loop.threadpool_size != threadpool_size() && !set_threadpool_size(cfg.loop.threadpool_size))
-        log::get().warn("[loop] threadpool_size = {} not applied: the thread pool is already running "
-                        "with {} thread(s)", cfg.loop.threadpool_size, threadpool_size());
+        log::get().warn(
+            "[loop] threadpool_size = {} not applied: the thread pool is already running "
+            "with {} thread(s)",
+            cfg.loop.threadpool_size, threadpool_size());
 }
 
 } // namespace
 
 struct app::state {
     config cfg;
-    std::vector<std::string> args;   // the command line, for SIGHUP to read it again
+    std::vector<std::string> args; // the command line, for SIGHUP to read it again
     std::optional<server> srv;
     std::optional<detail::process_signals> signals;
 };
@@ -68,12 +70,12 @@ void app::listen() {
     auto& sc = st_->cfg.server;
     try {
         if (st_->cfg.cluster.workers != 0) {
-            detail::listen_clustered(st_->cfg, srv);   // returns in a worker only
+            detail::listen_clustered(st_->cfg, srv); // returns in a worker only
             return;
         }
         srv.listen(sc.port, sc.host, sc.backlog);
     } catch (...) {
-        st_->srv.reset();   // a failed listen() leaves the app as it was, so it may be retried
+        st_->srv.reset(); // a failed listen() leaves the app as it was, so it may be retried
         throw;
     }
     srv.handle_signals(true);

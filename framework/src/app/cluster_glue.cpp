@@ -33,7 +33,7 @@ void listen_clustered(const config& cfg, server& srv) {
         http::detail::serve_adopted(srv, setup.port);
         wh.adopt = [&srv](int fd) { http::detail::adopt(srv, fd); };
     } else {
-        srv.listen_fd(setup.listen_fd);   // the server takes a duplicate; the worker keeps this one
+        srv.listen_fd(setup.listen_fd); // the server takes a duplicate; the worker keeps this one
     }
     wh.stop = [&srv](std::function<void()> done) {
         http::detail::retire_connections(srv);

@@ -24,10 +24,9 @@ bool apply_http(http_config& cur, const http_config& next) {
     merged.high_water_mark = next.high_water_mark;
     merged.drain_timeout_ms = next.drain_timeout_ms;
     const bool rest_changed = next.server_header != cur.server_header ||
-                              next.header_timeout_ms != cur.header_timeout_ms ||
-                              next.keep_alive_timeout_ms != cur.keep_alive_timeout_ms ||
-                              next.request_timeout_ms != cur.request_timeout_ms ||
-                              next.send_timeout_ms != cur.send_timeout_ms;
+        next.header_timeout_ms != cur.header_timeout_ms ||
+        next.keep_alive_timeout_ms != cur.keep_alive_timeout_ms ||
+        next.request_timeout_ms != cur.request_timeout_ms || next.send_timeout_ms != cur.send_timeout_ms;
     cur = merged;
     return rest_changed;
 }

@@ -18,7 +18,7 @@ namespace nodus::cluster {
 namespace detail {
 
 process_state& state() noexcept {
-    static process_state* s = new process_state;   // outlives every static destructor
+    static process_state* s = new process_state; // outlives every static destructor
     return *s;
 }
 
@@ -51,9 +51,7 @@ void on_master_message(std::function<void(int, std::string_view)> fn) {
     detail::state().on_master_message.push_back(std::move(fn));
 }
 
-void on_master_start(std::function<void()> fn) {
-    detail::state().on_master_start.push_back(std::move(fn));
-}
+void on_master_start(std::function<void()> fn) { detail::state().on_master_start.push_back(std::move(fn)); }
 
 std::vector<worker_info> workers() {
     if (!is_master()) return {};
@@ -98,10 +96,8 @@ int resolve_workers(const cluster_config& cfg) {
     int cpus = 1;
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof set, &set) == 0)
-        cpus = CPU_COUNT(&set);
-    else
-        cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+    else cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     if (int limit = cgroup_cpu_limit(); limit > 0 && limit < cpus) cpus = limit;
     return cpus < 1 ? 1 : cpus;
 }

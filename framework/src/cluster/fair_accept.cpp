@@ -54,8 +54,8 @@ bool turning(std::uint32_t peer, std::uint32_t mine) noexcept {
 }
 
 struct counts {
-    std::uint32_t open;     // connections open now
-    std::uint32_t recent;   // accepts lately
+    std::uint32_t open; // connections open now
+    std::uint32_t recent; // accepts lately
 };
 
 counts counts_of(const shared_slot& row) noexcept {
@@ -72,7 +72,7 @@ bool more_recent(counts a, counts b) noexcept { return a.recent > b.recent + std
 // its peer still holds long ones), neither waits for the other.
 bool over_share(counts mine, counts peer) noexcept {
     return (more_open(mine, peer) && !more_recent(peer, mine)) ||
-           (more_recent(mine, peer) && !more_open(peer, mine));
+        (more_recent(mine, peer) && !more_open(peer, mine));
 }
 
 } // namespace
@@ -110,7 +110,7 @@ unsigned worker_accept_delay() noexcept {
     if (f.delayed_since == clock::time_point{}) f.delayed_since = now;
     // A peer that is busy (its loop turns, but slowly) must not stop us from accepting for
     // long either.
-    if (now - f.delayed_since < milliseconds(50)) return 200;   // µs
+    if (now - f.delayed_since < milliseconds(50)) return 200; // µs
     f.delayed_since = {};
     return 0;
 }

@@ -55,7 +55,7 @@ bool listeners::adopt_systemd(balance& mode, int workers) {
         mode = balance::shared;
     }
     const std::size_t keep = mode == balance::reuseport ? n : 1;
-    while (sd.size() > keep) sd.pop_back();   // closes the sockets no worker will use
+    while (sd.size() > keep) sd.pop_back(); // closes the sockets no worker will use
     for (auto& fd : sd) set_cloexec_nonblock(fd.get());
     fds_ = std::move(sd);
     count_ = fds_.size();
@@ -76,7 +76,8 @@ void listeners::bind_all(const std::string& host, std::uint16_t port, std::size_
     // The others join the first one's address and port (the kernel's choice for port 0).
     const std::string bound = nodus::detail::local_host(fds.front().get());
     const std::uint16_t chosen = nodus::detail::local_port(fds.front().get());
-    while (fds.size() < count) fds.push_back(nodus::detail::bind_listener(bound, chosen, backlog_, reuseport));
+    while (fds.size() < count)
+        fds.push_back(nodus::detail::bind_listener(bound, chosen, backlog_, reuseport));
     fds_ = std::move(fds);
     host_ = host;
     port_ = chosen;

@@ -76,12 +76,14 @@ void master::bind() {
     slots_.resize(static_cast<std::size_t>(n_));
     restarts_ = std::make_unique<restart_policy>(slots_.size());
     if (mode_ == balance::round_robin) {
-        rr_ = std::make_shared<rr_dispatcher>(slots_, static_cast<std::size_t>(std::max(1, cfg_.server.backlog)));
+        rr_ = std::make_shared<rr_dispatcher>(slots_,
+                                              static_cast<std::size_t>(std::max(1, cfg_.server.backlog)));
     }
 }
 
 void master::start() {
-    lg().info("Server running at http://{}/", nodus::detail::show_endpoint(listeners_.host(), listeners_.port()));
+    lg().info("Server running at http://{}/",
+              nodus::detail::show_endpoint(listeners_.host(), listeners_.port()));
     lg().info("cluster: master pid {}, {} worker(s), balance = {}", self_, n_, to_string(mode_));
     signals_.add(SIGTERM);
     signals_.add(SIGINT);
@@ -91,7 +93,8 @@ void master::start() {
     // The workers' recent-accept counts decay, so the fairness rule compares rates: a
     // worker that just started is level with the others within a second.
     if (mode_ == balance::shared)
-        decay_ = nodus::set_interval(std::chrono::milliseconds(100), [table = table_]() mutable { table.decay(); });
+        decay_ = nodus::set_interval(std::chrono::milliseconds(100),
+                                     [table = table_]() mutable { table.decay(); });
     for (int i = 0; i < n_; ++i) spawn(i, false);
     if (rr_ && !stopping_) rr_->open(listeners_.for_slot(0));
     auto self = shared_from_this();
@@ -214,14 +217,14 @@ void master::teardown_in_child(int keep_fd) noexcept {
     dead_ = true;
     boost::system::error_code ignored;
     signals_.cancel(ignored);
-    signals_.clear(ignored);   // back to the default actions
+    signals_.clear(ignored); // back to the default actions
     stop_timer_.cancel();
     decay_.cancel();
     // Connections the master holds must not stay open in a worker as well: the client
     // would see no end of them when their real owner closes its copy.
     if (rr_) rr_->close(true);
     for (auto& [pid, w] : workers_) {
-        w->chan.close();   // with any descriptors queued on it
+        w->chan.close(); // with any descriptors queued on it
         w->timer->cancel();
     }
     workers_.clear();
@@ -234,15 +237,13 @@ void master::teardown_in_child(int keep_fd) noexcept {
 }
 
 void master::on_control(const worker_ptr& w, std::string_view msg) {
-    w->heard = clock::now();   // its stats, sent on a timer, are its heartbeat
+    w->heard = clock::now(); // its stats, sent on a timer, are its heartbeat
     if (msg.empty()) {
         lg().error("cluster: empty control message from worker {}", w->slot + 1);
         return;
     }
     switch (static_cast<control>(msg[0])) {
-    case control::online:
-        lg().debug("cluster: worker {} (pid {}) is online", w->slot + 1, w->pid);
-        break;
+    case control::online: lg().debug("cluster: worker {} (pid {}) is online", w->slot + 1, w->pid); break;
     case control::listening:
         on_ready(w);
         if (rr_) rr_->dispatch();
@@ -255,8 +256,7 @@ void master::on_control(const worker_ptr& w, std::string_view msg) {
         w->connections = read_u64(msg, 1);
         w->requests = read_u64(msg, 9);
         break;
-    default:
-        lg().error("cluster: unknown control message {} from worker {}", int(msg[0]), w->slot + 1);
+    default: lg().error("cluster: unknown control message {} from worker {}", int(msg[0]), w->slot + 1);
     }
 }
 
@@ -291,18 +291,18 @@ void master::on_ready(const worker_ptr& w) {
 void master::retire(const worker_ptr& w, control why) {
     if (w->ph == phase::retiring && why != control::shutdown) return;
     w->ph = phase::retiring;
-    w->timer->cancel();   // the watchdog: a retiring worker has its own deadline
+    w->timer->cancel(); // the watchdog: a retiring worker has its own deadline
     table_.set_state(w->table_index, slot_retiring);
     if (!ipc::detail::send_control(w->chan, control_message(why))) ::kill(w->pid, SIGTERM);
-    if (why != control::retire) return;   // a stop has its own deadline for everyone (stop_timer_)
+    if (why != control::retire) return; // a stop has its own deadline for everyone (stop_timer_)
     auto self = shared_from_this();
     std::weak_ptr<worker_process> weak = w;
     w->timer->expires_after(milliseconds(cfg_.cluster.shutdown_timeout_ms));
     w->timer->async_wait([self, weak](const boost::system::error_code& ec) {
         auto w2 = weak.lock();
         if (ec || !w2 || !self->alive() || !self->workers_.count(w2->pid)) return;
-        lg().warn("cluster: retired worker {} (pid {}) still running after {} ms; killing it",
-                  w2->slot + 1, w2->pid, self->cfg_.cluster.shutdown_timeout_ms);
+        lg().warn("cluster: retired worker {} (pid {}) still running after {} ms; killing it", w2->slot + 1,
+                  w2->pid, self->cfg_.cluster.shutdown_timeout_ms);
         ::kill(w2->pid, SIGKILL);
     });
 }
@@ -333,8 +333,8 @@ void master::on_exit(const worker_ptr& w, int status) {
         return;
     }
     if (starting_ && w->ph == phase::starting) {
-        lg().critical("cluster: worker {} (pid {}) {} before it was ready at startup; giving up",
-                      w->slot + 1, w->pid, w->timed_out ? "was not listening in time" : what);
+        lg().critical("cluster: worker {} (pid {}) {} before it was ready at startup; giving up", w->slot + 1,
+                      w->pid, w->timed_out ? "was not listening in time" : what);
         stop(1, "a worker failed at startup");
         return;
     }
@@ -397,8 +397,8 @@ void master::stop(int code, const std::string& why) {
     stop_timer_.async_wait([self](const boost::system::error_code& ec) {
         if (ec || !self->alive()) return;
         for (auto& [pid, w] : self->workers_) {
-            lg().warn("cluster: worker {} (pid {}) did not stop within {} ms; killing it", w->slot + 1,
-                      pid, self->cfg_.cluster.shutdown_timeout_ms);
+            lg().warn("cluster: worker {} (pid {}) did not stop within {} ms; killing it", w->slot + 1, pid,
+                      self->cfg_.cluster.shutdown_timeout_ms);
             ::kill(pid, SIGKILL);
         }
     });
@@ -433,19 +433,14 @@ void master::on_signal(int signo) {
     switch (signo) {
     case SIGTERM:
     case SIGINT:
-        if (stopping_)
-            stop_now(signo);
-        else
-            stop(0, std::string{"SIG"} + ::sigabbrev_np(signo));
+        if (stopping_) stop_now(signo);
+        else stop(0, std::string{"SIG"} + ::sigabbrev_np(signo));
         break;
     case SIGHUP:
         if (!stopping_) reload();
         break;
-    case SIGUSR1:
-        log_table();
-        break;
-    default:
-        break;
+    case SIGUSR1: log_table(); break;
+    default: break;
     }
 }
 
@@ -484,7 +479,7 @@ void run_guarded(asio::io_context& io) {
 // handlers find the master dead and return.
 std::optional<worker_setup> run_master(const config& cfg, int& exit_code) {
     auto m = std::make_shared<master>(cfg, test_master_options());
-    m->bind();   // throws before anything forked
+    m->bind(); // throws before anything forked
     the_master() = m;
     state().r = role::master;
     nodus::log::init(cfg.log, "master");

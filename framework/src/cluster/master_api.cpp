@@ -28,7 +28,9 @@ const char* to_string(phase p) noexcept {
 void master::log_table() {
     auto now = clock::now();
     lg().info("cluster: {} worker process(es), generation {}{}", workers_.size(), reload_.generation(),
-              reload_.running() ? ", reloading" : stopping_ ? ", stopping" : "");
+              reload_.running() ? ", reloading"
+                  : stopping_   ? ", stopping"
+                                : "");
     lg().info("  {:>3} {:>8} {:>9} {:>10} {:>8} {:>11} {:>12}", "id", "pid", "state", "uptime_s", "restarts",
               "connections", "requests");
     for (auto& [pid, w] : workers_) {

@@ -29,10 +29,8 @@ void master::watch_liveness(const worker_ptr& w) {
     w->timer->async_wait([self, weak](const boost::system::error_code& ec) {
         auto w2 = weak.lock();
         if (ec || !w2 || !self->alive() || w2->ph != phase::ready) return;
-        if (std::chrono::steady_clock::now() - w2->heard < w2->watchdog)
-            self->watch_liveness(w2);
-        else
-            self->on_silent(w2);
+        if (std::chrono::steady_clock::now() - w2->heard < w2->watchdog) self->watch_liveness(w2);
+        else self->on_silent(w2);
     });
 }
 

@@ -47,7 +47,8 @@ std::optional<config> reread_config(const config& current) {
         return std::nullopt;
     }
     auto keep = [&](bool changed, const char* what) {
-        if (changed) lg.warn("cluster: reload: {} changed; it takes a restart, keeping the current value", what);
+        if (changed)
+            lg.warn("cluster: reload: {} changed; it takes a restart, keeping the current value", what);
     };
     keep(next.server.host != current.server.host || next.server.port != current.server.port ||
              next.server.backlog != current.server.backlog,
@@ -74,7 +75,7 @@ rolling_reload::step rolling_reload::next(const std::vector<worker_slot>& slots)
         const auto& w = slots[i].current;
         if (!w || w->generation >= generation_) continue;
         if (w->ph != phase::ready) {
-            waiting = true;   // an older worker still starting: replace it once it listens
+            waiting = true; // an older worker still starting: replace it once it listens
             continue;
         }
         return {step::replace, static_cast<int>(i)};

@@ -30,11 +30,18 @@ namespace {
 // network error from accept): skip it and take the next.
 bool connection_error(int err) noexcept {
     switch (err) {
-    case EINTR: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN: case ENETUNREACH:
-    case ENOPROTOOPT: case EHOSTDOWN: case EHOSTUNREACH: case ENONET: case EOPNOTSUPP:
-        return true;
-    default:
-        return false;
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM:
+    case ENETDOWN:
+    case ENETUNREACH:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case ENONET:
+    case EOPNOTSUPP: return true;
+    default: return false;
     }
 }
 
@@ -62,7 +69,10 @@ bool taking(worker_process& w, std::chrono::steady_clock::time_point now) noexce
 } // namespace
 
 rr_dispatcher::rr_dispatcher(const std::vector<worker_slot>& slots, std::size_t queue_limit)
-    : slots_(slots), queue_limit_(queue_limit), accept_retry_(nodus::io_context()), dispatch_retry_(nodus::io_context()) {}
+    : slots_(slots),
+      queue_limit_(queue_limit),
+      accept_retry_(nodus::io_context()),
+      dispatch_retry_(nodus::io_context()) {}
 
 void rr_dispatcher::open(int listen_fd) {
     if (state_ != accept_state::closed || listen_fd < 0) return;
@@ -108,7 +118,7 @@ void rr_dispatcher::on_acceptable() {
     if (state_ != accept_state::accepting) return;
     for (int i = 0; i < accept_batch; ++i) {
         if (queued_.size() >= queue_limit_) {
-            state_ = accept_state::paused;   // dispatch() resumes once there is room
+            state_ = accept_state::paused; // dispatch() resumes once there is room
             return;
         }
         nodus::detail::unique_fd fd{::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK)};
@@ -147,7 +157,7 @@ void rr_dispatcher::back_off() {
 
 void rr_dispatcher::dispatch() {
     while (!queued_.empty() && pass(queued_.front().get()))
-        queued_.pop_front();   // the worker has its own copy now
+        queued_.pop_front(); // the worker has its own copy now
     if (!queued_.empty()) retry_dispatch_later();
     if (state_ == accept_state::paused && queued_.size() < queue_limit_) {
         state_ = accept_state::accepting;

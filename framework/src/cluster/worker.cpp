@@ -34,7 +34,7 @@ struct worker_state {
     nodus::timer stats;
     nodus::signal_handle term, intr;
     bool closing = false;
-    std::uint32_t taken = 0;   // connections taken from the channel (balance = round_robin)
+    std::uint32_t taken = 0; // connections taken from the channel (balance = round_robin)
 };
 
 worker_state& ws() {
@@ -97,10 +97,8 @@ void begin_close(const char* why) {
         // ends once the server's own work is done.
         w2.chan.close();
     };
-    if (w.hooks.stop)
-        w.hooks.stop(done);
-    else
-        done();
+    if (w.hooks.stop) w.hooks.stop(done);
+    else done();
 }
 
 // The worker sends its stats at least once a second, and often enough that the master's
@@ -112,7 +110,7 @@ std::chrono::milliseconds heartbeat_period(std::uint32_t watchdog_ms) noexcept {
 }
 
 void ignore_if_default(int signo) {
-    struct sigaction sa{};
+    struct sigaction sa {};
     if (::sigaction(signo, nullptr, &sa) == 0 && sa.sa_handler == SIG_DFL) {
         sa.sa_handler = SIG_IGN;
         ::sigaction(signo, &sa, nullptr);
@@ -125,14 +123,9 @@ void on_master_control(std::string_view msg) {
         return;
     }
     switch (static_cast<control>(msg[0])) {
-    case control::shutdown:
-        begin_close("the master asked");
-        break;
-    case control::retire:
-        begin_close("replaced by a reload");
-        break;
-    default:
-        nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
+    case control::shutdown: begin_close("the master asked"); break;
+    case control::retire: begin_close("replaced by a reload"); break;
+    default: nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
     }
 }
 

@@ -59,27 +59,26 @@ setting make(const char* key, const char* value_name, const char* help,
 
 // Field is a generic lambda returning a reference to the member for config& and const config&.
 template <class Field>
-setting number(const char* key, const char* value_name, const char* help, Field field,
-               long long min, const char* bad = nullptr) {
+setting number(const char* key, const char* value_name, const char* help, Field field, long long min,
+               const char* bad = nullptr) {
     using T = std::remove_cvref_t<decltype(field(std::declval<config&>()))>;
     // 64-bit settings stop at 2^63 - 1: room for the arithmetic done with them.
-    const auto max = std::min<unsigned long long>(std::numeric_limits<T>::max(),
-                                                      std::numeric_limits<long long>::max());
+    const auto max =
+        std::min<unsigned long long>(std::numeric_limits<T>::max(), std::numeric_limits<long long>::max());
     auto set = [field, min, max, bad](config& c, const std::string& text) -> std::string {
         T v{};
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (bad && (ec != std::errc{} || end != text.data() + text.size() || std::cmp_less(v, min) ||
-                    std::cmp_greater(v, max)))
+        if (bad &&
+            (ec != std::errc{} || end != text.data() + text.size() || std::cmp_less(v, min) ||
+             std::cmp_greater(v, max)))
             return bad;
         if (ec == std::errc::result_out_of_range || (ec == std::errc{} && std::cmp_greater(v, max)))
             return fmt::format("must be at most {}", max);
         // from_chars rejects a sign for unsigned types; say what the range is instead.
         if (std::is_unsigned_v<T> && !text.empty() && text[0] == '-')
             return fmt::format("must be at least {}", min);
-        if (ec != std::errc{} || end != text.data() + text.size())
-            return "not a whole number";
-        if (std::cmp_less(v, min))
-            return fmt::format("must be at least {}", min);
+        if (ec != std::errc{} || end != text.data() + text.size()) return "not a whole number";
+        if (std::cmp_less(v, min)) return fmt::format("must be at least {}", min);
         field(c) = v;
         return {};
     };
@@ -123,14 +122,11 @@ setting choice(const char* key, const char* value_name, const char* help, Field 
 enum class text_rule { any, non_empty };
 
 template <class Field>
-setting text(const char* key, const char* value_name, const char* help, Field field,
-             text_rule rule) {
+setting text(const char* key, const char* value_name, const char* help, Field field, text_rule rule) {
     auto set = [field, rule](config& c, const std::string& t) -> std::string {
-        if (rule == text_rule::non_empty && t.empty())
-            return "must not be empty";
+        if (rule == text_rule::non_empty && t.empty()) return "must not be empty";
         // A CR or LF here would end up inside a response header or split a log line.
-        if (std::any_of(t.begin(), t.end(),
-                        [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
+        if (std::any_of(t.begin(), t.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
             return "must not contain control characters";
         field(c) = t;
         return {};
@@ -148,8 +144,10 @@ setting workers_setting() {
         int v = 0;
         auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
         if (ec != std::errc{} || end != t.data() + t.size() || v < workers_auto || v > max_workers)
-            return fmt::format("must be 0 (no master), a number of workers up to {}, or auto (one per "
-                               "CPU; -1 is the same)", max_workers);
+            return fmt::format(
+                "must be 0 (no master), a number of workers up to {}, or auto (one per "
+                "CPU; -1 is the same)",
+                max_workers);
         c.cluster.workers = v;
         return {};
     };
@@ -189,22 +187,23 @@ setting threadpool_setting() {
     return make("loop.threadpool_size", "N", "threads that run nodus::queue_work jobs", set, show);
 }
 
-#define NODUS_FIELD(member) [](auto& c) -> auto& { return c.member; }
+#define NODUS_FIELD(member) \
+    [](auto& c) -> auto& { return c.member; }
 
 std::vector<setting> make_settings() {
     std::vector<setting> s;
-    s.push_back(text("server.host", "HOST", "address to listen on", NODUS_FIELD(server.host),
-                     text_rule::non_empty));
-    s.push_back(number("server.port", "PORT", "TCP port; 0 = any free port",
-                       NODUS_FIELD(server.port), 0, "not a valid port (0-65535)"));
+    s.push_back(
+        text("server.host", "HOST", "address to listen on", NODUS_FIELD(server.host), text_rule::non_empty));
+    s.push_back(number("server.port", "PORT", "TCP port; 0 = any free port", NODUS_FIELD(server.port), 0,
+                       "not a valid port (0-65535)"));
     s.push_back(number("server.backlog", "N", "listen() backlog", NODUS_FIELD(server.backlog), 1));
 
     s.push_back(text("http.server_header", "TEXT", "value of the Server header; empty: none",
                      NODUS_FIELD(http.server_header), text_rule::any));
-    s.push_back(number("http.max_header_bytes", "BYTES",
-                       "request line + headers; over it: 431", NODUS_FIELD(http.max_header_bytes), 1));
-    s.push_back(number("http.max_headers", "N", "header lines; over it: 431",
-                       NODUS_FIELD(http.max_headers), 1));
+    s.push_back(number("http.max_header_bytes", "BYTES", "request line + headers; over it: 431",
+                       NODUS_FIELD(http.max_header_bytes), 1));
+    s.push_back(
+        number("http.max_headers", "N", "header lines; over it: 431", NODUS_FIELD(http.max_headers), 1));
     s.push_back(number("http.max_url_bytes", "BYTES", "request target; over it: 414",
                        NODUS_FIELD(http.max_url_bytes), 1));
     s.push_back(number("http.max_body_bytes", "BYTES", "request body; over it: 413; 0 = no limit",
@@ -217,14 +216,16 @@ std::vector<setting> make_settings() {
                        NODUS_FIELD(http.request_timeout_ms), 1));
     s.push_back(number("http.send_timeout_ms", "MS", "no write progress for this long; then close",
                        NODUS_FIELD(http.send_timeout_ms), 1));
-    s.push_back(number("http.body_idle_timeout_ms", "MS", "no request body byte for this long while reading it; then 408",
+    s.push_back(number("http.body_idle_timeout_ms", "MS",
+                       "no request body byte for this long while reading it; then 408",
                        NODUS_FIELD(http.body_idle_timeout_ms), 1));
     s.push_back(number("http.min_body_rate", "BYTES/S",
                        "request body slower than this on average after min_rate_grace_ms: 408; 0 = off",
                        NODUS_FIELD(http.min_body_rate), 0));
-    s.push_back(number("http.min_send_rate", "BYTES/S",
-                       "client reading a blocked response slower than this after min_rate_grace_ms: close; 0 = off",
-                       NODUS_FIELD(http.min_send_rate), 0));
+    s.push_back(
+        number("http.min_send_rate", "BYTES/S",
+               "client reading a blocked response slower than this after min_rate_grace_ms: close; 0 = off",
+               NODUS_FIELD(http.min_send_rate), 0));
     s.push_back(number("http.min_rate_grace_ms", "MS", "time before min_body_rate and min_send_rate apply",
                        NODUS_FIELD(http.min_rate_grace_ms), 0));
     s.push_back(number("http.high_water_mark", "BYTES", "write() returns false past this many queued bytes",
@@ -280,10 +281,8 @@ struct schema {
                                po::value<std::string>()->value_name(s.value_name)->default_value(def, def),
                                fmt::format("{} [env {}]", s.help, s.env).c_str());
         }
-        generic.add_options()
-            ("help,h", "show this help and exit")
-            ("version", "show the version and exit")
-            ("config,c", po::value<std::string>()->value_name("FILE"), "read settings from this INI file");
+        generic.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
+            "config,c", po::value<std::string>()->value_name("FILE"), "read settings from this INI file");
         // Collects stray arguments so the error can name them.
         hidden.add_options()("positional-argument", po::value<std::vector<std::string>>());
         command_line.add(generic).add(keys).add(hidden);
@@ -301,8 +300,7 @@ struct schema {
             std::string sec = "[";
             sec.append(s.key, 0, s.key.find('.'));
             sec += ']';
-            if (std::find(names.begin(), names.end(), sec) == names.end())
-                names.push_back(sec);
+            if (std::find(names.begin(), names.end(), sec) == names.end()) names.push_back(sec);
         }
         return fmt::format("{}", fmt::join(names, ", "));
     }
@@ -326,14 +324,13 @@ const schema& the_schema() {
 // "[x]" makes x the prefix of the keys that follow.
 struct ini_place {
     std::size_t line = 0;
-    std::string section;   // as written, without brackets; empty before any section
-    std::string name;      // the key as written
+    std::string section; // as written, without brackets; empty before any section
+    std::string name; // the key as written
 };
 
 std::string_view trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos)
-        return {};
+    if (b == std::string_view::npos) return {};
     return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
@@ -348,19 +345,17 @@ ini_place scan_ini(std::string_view content, Match match) {
         std::string_view line = content.substr(0, nl);
         content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
         line = trim(line.substr(0, line.find('#')));
-        if (line.empty())
-            continue;
+        if (line.empty()) continue;
         if (line.front() == '[' && line.back() == ']') {
             section = std::string(line.substr(1, line.size() - 2));
             prefix = section.empty() || section.back() != '.' ? section + "." : section;
             continue;
         }
         const auto eq = line.find('=');
-        const std::string name = eq == std::string_view::npos ? std::string{}
-                                                              : std::string(trim(line.substr(0, eq)));
+        const std::string name =
+            eq == std::string_view::npos ? std::string{} : std::string(trim(line.substr(0, eq)));
         const std::string full = eq == std::string_view::npos ? std::string{} : prefix + name;
-        if (match(line, eq != std::string_view::npos, full))
-            return {number, section, name};
+        if (match(line, eq != std::string_view::npos, full)) return {number, section, name};
     }
     return {};
 }
@@ -379,10 +374,8 @@ ini_place find_malformed(std::string_view content, std::string_view text) {
 
 std::string file_where(const std::string& file, const ini_place& p, std::string_view key) {
     const std::string at = p.line ? fmt::format("{}:{}: ", file, p.line) : fmt::format("{}: ", file);
-    if (!p.line)
-        return at + std::string(key);
-    if (p.section.empty())
-        return at + p.name;
+    if (!p.line) return at + std::string(key);
+    if (p.section.empty()) return at + p.name;
     return fmt::format("{}[{}] {}", at, p.section, p.name);
 }
 
@@ -391,8 +384,7 @@ std::string read_file(const std::string& path) {
     if (std::filesystem::is_directory(path, ec))
         throw config_error(fmt::format("cannot open config file '{}': {}", path, std::strerror(EISDIR)));
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw config_error(fmt::format("cannot open config file '{}': {}", path, std::strerror(errno)));
+    if (!in) throw config_error(fmt::format("cannot open config file '{}': {}", path, std::strerror(errno)));
     // One byte past the limit tells a file that is too large (or endless: /dev/zero) from one
     // that fits, without reading more.
     std::string out(max_config_file_bytes + 1, '\0');
@@ -401,8 +393,8 @@ std::string read_file(const std::string& path) {
         throw config_error(fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
     out.resize(static_cast<std::size_t>(in.gcount()));
     if (out.size() > max_config_file_bytes)
-        throw config_error(fmt::format("config file '{}' is larger than the limit of {} bytes (1 MiB)",
-                                       path, max_config_file_bytes));
+        throw config_error(fmt::format("config file '{}' is larger than the limit of {} bytes (1 MiB)", path,
+                                       max_config_file_bytes));
     return out;
 }
 
@@ -418,21 +410,21 @@ void apply_file(config& cfg, const std::string& path) {
         const ini_place p = find_key(content, key);
         const std::string where = file_where(path, p, key);
         if (p.line && p.section.empty())
-            throw config_error(fmt::format("{}: key outside any section (sections: {})", where,
-                                           sc.sections()));
+            throw config_error(
+                fmt::format("{}: key outside any section (sections: {})", where, sc.sections()));
         const std::string section = p.line ? p.section : key.substr(0, key.rfind('.'));
         if (sc.keys_of(section).empty())
-            throw config_error(fmt::format("{}: unknown section [{}] (sections: {})", where,
-                                           section, sc.sections()));
-        throw config_error(fmt::format("{}: unknown key (keys in [{}]: {})", where, section,
-                                       sc.keys_of(section)));
+            throw config_error(
+                fmt::format("{}: unknown section [{}] (sections: {})", where, section, sc.sections()));
+        throw config_error(
+            fmt::format("{}: unknown key (keys in [{}]: {})", where, section, sc.keys_of(section)));
     } catch (const po::invalid_config_file_syntax& e) {
         const ini_place p = find_malformed(content, e.tokens());
         const std::string at = p.line ? fmt::format("{}:{}", path, p.line) : path;
         const std::string line = e.tokens();
         const char* hint = line.front() == ';' ? " (comments start with '#')" : "";
-        throw config_error(fmt::format("{}: \"{}\": expected \"key = value\" or \"[section]\"{}", at,
-                                       line, hint));
+        throw config_error(
+            fmt::format("{}: \"{}\": expected \"key = value\" or \"[section]\"{}", at, line, hint));
     } catch (const po::error& e) {
         throw config_error(fmt::format("{}: {}", path, e.what()));
     }
@@ -456,8 +448,7 @@ void apply_file(config& cfg, const std::string& path) {
 // Known NODUS_* names map to their key; unknown NODUS_* names map to themselves so that
 // apply_environment can report them with their value. Other variables are not ours.
 std::string map_env_name(const std::string& name) {
-    if (name.rfind("NODUS_", 0) != 0)
-        return {};
+    if (name.rfind("NODUS_", 0) != 0) return {};
     const auto& by_env = the_schema().by_env;
     auto it = by_env.find(name);
     return it == by_env.end() ? name : it->second->key;
@@ -465,15 +456,13 @@ std::string map_env_name(const std::string& name) {
 
 po::parsed_options parse_env(const char* const* envp) {
     const schema& sc = the_schema();
-    if (!envp)
-        return po::parse_environment(sc.keys, map_env_name);
+    if (!envp) return po::parse_environment(sc.keys, map_env_name);
     // po::parse_environment reads only the process's `environ`; callers (tests, embedders)
     // may pass their own block, which gets the same mapping here.
     po::parsed_options parsed(&sc.keys);
     for (boost::environment_iterator it(const_cast<char**>(envp)), end; it != end; ++it) {
         std::string key = map_env_name(it->first);
-        if (key.empty())
-            continue;
+        if (key.empty()) continue;
         po::option opt;
         opt.string_key = std::move(key);
         opt.value.push_back(it->second);
@@ -488,9 +477,9 @@ void apply_environment(config& cfg, const char* const* envp) {
         const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
         const setting* s = sc.find(opt.string_key);
         if (!s)
-            throw config_error(fmt::format(
-                "{}={}: not a nodus setting (NODUS_SECTION_KEY names are listed by --help)",
-                opt.string_key, value));
+            throw config_error(
+                fmt::format("{}={}: not a nodus setting (NODUS_SECTION_KEY names are listed by --help)",
+                            opt.string_key, value));
         if (const std::string why = s->set(cfg, value); !why.empty())
             throw config_error(fmt::format("{}={}: {}", s->env, value, why));
     }
@@ -499,8 +488,7 @@ void apply_environment(config& cfg, const char* const* envp) {
 po::parsed_options parse_flags(int argc, const char* const* argv) {
     const schema& sc = the_schema();
     std::vector<std::string> args;
-    for (int i = 1; i < argc && argv; ++i)
-        args.emplace_back(argv[i] ? argv[i] : "");
+    for (int i = 1; i < argc && argv; ++i) args.emplace_back(argv[i] ? argv[i] : "");
     po::positional_options_description positional;
     positional.add("positional-argument", -1);
     // Guessing would let "--server.po" mean --server.port; a typo should be an error.
@@ -515,8 +503,8 @@ po::parsed_options parse_flags(int argc, const char* const* argv) {
         throw config_error(fmt::format("{}: unknown option (see --help)", e.get_option_name()));
     } catch (const po::invalid_command_line_syntax& e) {
         if (e.kind() == po::invalid_syntax::missing_parameter)
-            throw config_error(fmt::format("{}: needs a value, e.g. {}=VALUE", e.get_option_name(),
-                                           e.get_option_name()));
+            throw config_error(
+                fmt::format("{}: needs a value, e.g. {}=VALUE", e.get_option_name(), e.get_option_name()));
         throw config_error(e.what());
     } catch (const po::error& e) {
         throw config_error(e.what());
@@ -524,8 +512,7 @@ po::parsed_options parse_flags(int argc, const char* const* argv) {
 }
 
 std::string program_name(int argc, const char* const* argv) {
-    if (argc < 1 || !argv || !argv[0] || !*argv[0])
-        return "nodus";
+    if (argc < 1 || !argv || !argv[0] || !*argv[0]) return "nodus";
     return std::filesystem::path(argv[0]).filename().string();
 }
 
@@ -563,25 +550,20 @@ config_result parse_config(int argc, const char* const* argv, const char* const*
             have_file = true;
         }
     }
-    if (result.action != config_action::run)
-        return result;
+    if (result.action != config_action::run) return result;
 
-    if (have_file && file.empty())
-        throw config_error("--config: needs a file name");
+    if (have_file && file.empty()) throw config_error("--config: needs a file name");
     if (!have_file && !default_file.empty()) {
         std::error_code ec;
-        if (std::filesystem::exists(default_file, ec))
-            file = std::move(default_file);
+        if (std::filesystem::exists(default_file, ec)) file = std::move(default_file);
     }
-    if (!file.empty())
-        apply_file(result.cfg, file);
+    if (!file.empty()) apply_file(result.cfg, file);
 
     apply_environment(result.cfg, envp);
 
     for (const auto& opt : flags.options) {
         const setting* s = sc.find(opt.string_key);
-        if (!s)
-            continue;
+        if (!s) continue;
         const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
         if (const std::string why = s->set(result.cfg, value); !why.empty())
             throw config_error(fmt::format("--{}={}: {}", s->key, value, why));

@@ -23,8 +23,8 @@ std::string_view token(std::string_view& line) noexcept {
 void log_exchange(nodus::detail::exchange& ex, int status) {
     auto& req = ex.req();
     auto ms = req.start() == std::chrono::steady_clock::time_point{}
-                  ? 0.0
-                  : std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - req.start()).count();
+        ? 0.0
+        : std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - req.start()).count();
     log::access(req.remote_address(), req.method(), req.target(), status, ex.res().body_bytes(), ms);
 }
 

@@ -47,9 +47,7 @@ void body_flow::pause() noexcept {
     else if (state_ == body_state::flowing) state_ = body_state::paused;
 }
 
-bool body_flow::resume() {
-    return settled() ? false : start();
-}
+bool body_flow::resume() { return settled() ? false : start(); }
 
 void body_flow::start_collect(std::size_t limit, collect_fn fn, data_fn data, end_fn end) {
     collect_limit_ = limit;

@@ -62,7 +62,7 @@ verdict chunked_decoder::chunk_byte(char c) noexcept {
         return ext_.step(c) ? verdict{} : bad("bad chunk extension");
     case state::size_lf:
         if (c != '\n') return bad("bare CR");
-        state_ = size_ ? state::data : state::line;   // the last chunk: the trailer section
+        state_ = size_ ? state::data : state::line; // the last chunk: the trailer section
         return {};
     case state::data_cr:
         if (c != '\r') return bad("chunk data not followed by CRLF");
@@ -75,7 +75,7 @@ verdict chunked_decoder::chunk_byte(char c) noexcept {
         digits_ = false;
         ext_ = {};
         return {};
-    default:   // the trailer section's states: trailer_byte's
+    default: // the trailer section's states: trailer_byte's
         return bad("chunked decoder state");
     }
 }
@@ -128,7 +128,7 @@ verdict chunked_decoder::trailer_byte(char c, std::string& trailers) {
         if (c != '\n') return bad("bare CR");
         state_ = state_ == state::line_lf ? state::line : state::done;
         return {};
-    default:   // the chunks' states: chunk_byte's
+    default: // the chunks' states: chunk_byte's
         return bad("chunked decoder state");
     }
 }

@@ -35,8 +35,7 @@ const char* to_string(conn_state s) noexcept {
     return "?";
 }
 
-connection::connection(server_impl& srv, socket_type sock) noexcept
-    : srv_(srv), sock_(std::move(sock)) {}
+connection::connection(server_impl& srv, socket_type sock) noexcept : srv_(srv), sock_(std::move(sock)) {}
 
 connection::~connection() { release_in(); }
 
@@ -45,9 +44,7 @@ void connection::release_in() noexcept {
     in_ = {};
 }
 
-bool connection::idle() const noexcept {
-    return state_ == conn_state::head && !cur_ && !in_.unread();
-}
+bool connection::idle() const noexcept { return state_ == conn_state::head && !cur_ && !in_.unread(); }
 
 void connection::start(bool fresh) {
     srv_.add(this, fresh);

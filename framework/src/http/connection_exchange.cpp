@@ -99,7 +99,7 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     body_reader::outcome out{0, feed_result::more};
     nodus::detail::guarded(*ex, "on_data", [&] { out = body_.feed(*ex, data); });
     auto [used, result] = out;
-    if (cur_ != ex || state_ != conn_state::body) return used;   // a callback moved things on
+    if (cur_ != ex || state_ != conn_state::body) return used; // a callback moved things on
     if (used && (result == feed_result::more || result == feed_result::progressed) && !body_progress(used))
         return used;
     if (result != feed_result::more && result != feed_result::progressed && result != feed_result::done)
@@ -111,17 +111,12 @@ std::size_t connection::feed_body(std::string_view data, bool& more) {
     case feed_result::not_worth_it:
         // Not worth reading: close after the response instead.
         stop_input();
-        nodus::detail::guarded(*ex, "on_error", [&] { ex->body().fail(make_error_code(nodus::errc::aborted)); });
+        nodus::detail::guarded(*ex, "on_error",
+                               [&] { ex->body().fail(make_error_code(nodus::errc::aborted)); });
         break;
-    case feed_result::too_large:
-        body_failed(413, make_error_code(nodus::errc::body_too_large));
-        break;
-    case feed_result::fields_too_large:
-        body_failed(431, make_error_code(nodus::errc::body_too_large));
-        break;
-    case feed_result::malformed:
-        body_failed(400, make_error_code(nodus::errc::bad_body));
-        break;
+    case feed_result::too_large: body_failed(413, make_error_code(nodus::errc::body_too_large)); break;
+    case feed_result::fields_too_large: body_failed(431, make_error_code(nodus::errc::body_too_large)); break;
+    case feed_result::malformed: body_failed(400, make_error_code(nodus::errc::bad_body)); break;
     case feed_result::done:
         state_ = conn_state::waiting;
         update_wait();
@@ -172,7 +167,8 @@ void connection::finish_exchange() {
     provisional_ = std::string_view::npos;
     detach_exchange(false);
     body_.stop();
-    state_ = !keep_alive_ || !body_ok || input_ == input_state::broken ? conn_state::closing : conn_state::head;
+    state_ =
+        !keep_alive_ || !body_ok || input_ == input_state::broken ? conn_state::closing : conn_state::head;
     update_wait();
 }
 
@@ -214,7 +210,8 @@ void connection::start_discard(exchange& ex) {
     if (ex.req().info().expect_continue && !ex.body().continue_answered()) {
         // The client waits for our word before sending the body: never ask, and close.
         stop_input();
-        nodus::detail::guarded(ex, "on_error", [&] { ex.body().fail(make_error_code(nodus::errc::aborted)); });
+        nodus::detail::guarded(ex, "on_error",
+                               [&] { ex.body().fail(make_error_code(nodus::errc::aborted)); });
         return;
     }
     body_.start_discard(ex);
@@ -230,7 +227,7 @@ bool connection::reading_body() const noexcept {
 void connection::body_reading_started() {
     if (state_ != conn_state::body) return;
     body_rate_.open(coarse_now());
-    if (!writing_) srv_.move_to(this, wait_kind::body);   // else the send deadline rules
+    if (!writing_) srv_.move_to(this, wait_kind::body); // else the send deadline rules
 }
 
 // `n` body bytes arrived: false when the body has failed for being too slow overall.
@@ -245,7 +242,7 @@ bool connection::body_progress(std::size_t n) {
         body_failed(408, make_error_code(nodus::errc::timeout));
         return false;
     }
-    if (!writing_) srv_.move_to(this, wait_kind::body);   // the idle deadline starts again
+    if (!writing_) srv_.move_to(this, wait_kind::body); // the idle deadline starts again
     return true;
 }
 

@@ -146,7 +146,7 @@ void connection::begin_close() {
     // could destroy the response before the client reads it.
     int unread = 0;
     bool may_send = input_ == input_state::broken || in_.unread() ||
-                    (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0);
+        (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0);
     if (ec || !may_send) {
         close_now();
         return;
@@ -243,9 +243,7 @@ void connection::on_timeout(wait_kind k) {
             body_failed(408, make_error_code(nodus::errc::timeout));
         else srv_.move_to(this, wait_kind::body);
         break;
-    default:
-        close_now();
-        break;
+    default: close_now(); break;
     }
 }
 
@@ -253,9 +251,7 @@ void connection::update_wait() {
     if (state_ == conn_state::closed) return;
     wait_kind k = wait_kind::none;
     switch (state_) {
-    case conn_state::head:
-        k = (in_.unread() || served_ == 0) ? wait_kind::header : wait_kind::idle;
-        break;
+    case conn_state::head: k = (in_.unread() || served_ == 0) ? wait_kind::header : wait_kind::idle; break;
     case conn_state::body: k = wait_kind::body; break;
     case conn_state::lingering: k = wait_kind::linger; break;
     default: k = wait_kind::none; break;

@@ -23,8 +23,7 @@ void callback_threw(exchange& ex, const char* where, std::exception_ptr e) noexc
             std::rethrow_exception(e);
         } catch (const std::exception& x) {
             what = x.what();
-        } catch (...) {
-        }
+        } catch (...) {}
         log::get().error("{} {}: {} threw: {}", ex.req().method(), ex.req().target(), where, what);
         if (auto* c = ex.conn()) c->callback_failed(ex);
     } catch (...) {

@@ -39,17 +39,13 @@ std::string_view request::query(std::string_view name) const {
     auto* p = ex_ ? ex_->req().find_query(name) : nullptr;
     return p ? p->value : std::string_view{};
 }
-bool request::has_query(std::string_view name) const {
-    return ex_ && ex_->req().find_query(name);
-}
+bool request::has_query(std::string_view name) const { return ex_ && ex_->req().find_query(name); }
 
 std::string_view request::header(std::string_view name) const noexcept {
     auto* f = ex_ ? ex_->req().find_field(name) : nullptr;
     return f ? f->value : std::string_view{};
 }
-bool request::has_header(std::string_view name) const noexcept {
-    return ex_ && ex_->req().find_field(name);
-}
+bool request::has_header(std::string_view name) const noexcept { return ex_ && ex_->req().find_field(name); }
 std::span<const header_field> request::headers() const noexcept {
     return ex_ ? ex_->req().fields() : std::span<const header_field>{};
 }
@@ -80,9 +76,7 @@ std::string_view request::param(std::string_view name) const noexcept {
     auto* p = ex_ ? ex_->req().find_param(name) : nullptr;
     return p ? p->value : std::string_view{};
 }
-bool request::has_param(std::string_view name) const noexcept {
-    return ex_ && ex_->req().find_param(name);
-}
+bool request::has_param(std::string_view name) const noexcept { return ex_ && ex_->req().find_param(name); }
 std::span<const nodus::param> request::params() const noexcept {
     return ex_ ? ex_->req().params() : std::span<const nodus::param>{};
 }

@@ -88,8 +88,8 @@ std::string_view request_head::remote_address() noexcept {
         // on every request).
         auto* sa = remote_.data();
         const void* addr = sa->sa_family == AF_INET6
-                               ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr)
-                               : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
         ::inet_ntop(sa->sa_family, addr, remote_text_, sizeof remote_text_);
     }
     return remote_text_;

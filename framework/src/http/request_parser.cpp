@@ -32,13 +32,13 @@ request_parser::body_progress request_parser::put_chunked(std::string_view data)
     return {step.used, step.error, step.done};
 }
 
-void request_parser::on_request_impl(beast::http::verb, beast::string_view method,
-                                     beast::string_view target, int, beast::error_code&) {
+void request_parser::on_request_impl(beast::http::verb, beast::string_view method, beast::string_view target,
+                                     int, beast::error_code&) {
     ex_.req().set_line({method.data(), method.size()}, {target.data(), target.size()});
 }
 
-void request_parser::on_field_impl(beast::http::field, beast::string_view name,
-                                   beast::string_view value, beast::error_code&) {
+void request_parser::on_field_impl(beast::http::field, beast::string_view name, beast::string_view value,
+                                   beast::error_code&) {
     ex_.req().add_field({name.data(), name.size()}, {value.data(), value.size()});
 }
 

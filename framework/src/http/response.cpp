@@ -74,8 +74,6 @@ void response::fail(std::exception_ptr e) const noexcept {
     if (ex_) detail::callback_threw(*ex_, "callback", e);
 }
 
-std::size_t response::buffered() const noexcept {
-    return ex_ && ex_->conn() ? ex_->conn()->buffered() : 0;
-}
+std::size_t response::buffered() const noexcept { return ex_ && ex_->conn() ? ex_->conn()->buffered() : 0; }
 
 } // namespace nodus

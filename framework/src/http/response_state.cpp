@@ -2,7 +2,6 @@
 #include "text/detail/char_class.hpp"
 #include "http/detail/strict.hpp"
 
-
 #include <charconv>
 
 namespace nodus::detail {
@@ -41,7 +40,7 @@ bool response_state::set_status(int code) noexcept {
 // Framing headers are the pipeline's business; the application may declare a length.
 bool response_state::field_allowed(std::string_view name, std::string_view value) const noexcept {
     return !head_sent_ && http::detail::valid_field_name(name) && http::detail::valid_field_value(value) &&
-           !same_name(name, "Transfer-Encoding");
+        !same_name(name, "Transfer-Encoding");
 }
 
 bool response_state::set(std::string_view name, std::string_view value) {
@@ -60,12 +59,12 @@ bool response_state::append(std::string_view name, std::string_view value) {
         if (ec != std::errc{} || end != value.data() + value.size()) return false;
         remove_lines(name);
         declared_length_ = n;
-        return true;   // written by the serializer
+        return true; // written by the serializer
     }
     if (same_name(name, "Connection")) {
         // Connection options are case-insensitive tokens (RFC 9110 7.6.1).
         if (nodus::detail::list_has_token(value, "close")) wants_close_ = true;
-        return true;   // the pipeline writes Connection itself
+        return true; // the pipeline writes Connection itself
     }
     if (same_name(name, "Date")) user_date_ = true;
     if (same_name(name, "Server")) user_server_ = true;

@@ -176,8 +176,8 @@ bool response_writer::body(exchange& ex, std::string_view chunk, bool last) {
     res.mark_ended();
     if (declared && !res.no_body() && res.body_bytes() != *declared && !res.length_cut()) {
         // The declared length was not honoured: the framing is broken, close.
-        log::get().warn("{} {}: response body of {} bytes, Content-Length said {}",
-                        ex.req().method(), ex.req().target(), res.body_bytes(), *declared);
+        log::get().warn("{} {}: response body of {} bytes, Content-Length said {}", ex.req().method(),
+                        ex.req().target(), res.body_bytes(), *declared);
         keep_alive = false;
     }
     if (res.body_framing() == framing::until_close) keep_alive = false;

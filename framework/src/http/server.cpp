@@ -6,7 +6,6 @@
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
 
-
 #include <cstring>
 #include <ctime>
 #include <system_error>
@@ -20,8 +19,13 @@ namespace nodus::http::detail {
 namespace asio = boost::asio;
 
 server_impl::server_impl(handler h, http_config cfg)
-    : handler_(std::move(h)), ctx_(nodus::io_context()), acceptor_(ctx_.get_executor()),
-      sweeper_(ctx_), accept_delay_(ctx_), drain_timer_(ctx_), parking_(ctx_) {
+    : handler_(std::move(h)),
+      ctx_(nodus::io_context()),
+      acceptor_(ctx_.get_executor()),
+      sweeper_(ctx_),
+      accept_delay_(ctx_),
+      drain_timer_(ctx_),
+      parking_(ctx_) {
     configure(std::move(cfg));
 }
 
@@ -35,8 +39,9 @@ void server_impl::configure(http_config cfg) {
     // Checked at least this often: the body deadline is the earlier of the two. A connection
     // whose application holds its body goes back to this list from the sweep itself, so the
     // period must outlast the coarse clock's lag (a few ms) or the sweep would never end.
-    lists_.set_timeout(wait_kind::body,
-                       ms(std::max<std::uint32_t>(10, std::min(cfg_.body_idle_timeout_ms, cfg_.request_timeout_ms))));
+    lists_.set_timeout(
+        wait_kind::body,
+        ms(std::max<std::uint32_t>(10, std::min(cfg_.body_idle_timeout_ms, cfg_.request_timeout_ms))));
     lists_.set_timeout(wait_kind::send, ms(cfg_.send_timeout_ms));
     lists_.set_timeout(wait_kind::linger, ms(std::min<std::uint32_t>(cfg_.keep_alive_timeout_ms, 2000)));
 }
@@ -65,7 +70,7 @@ void server_impl::serve_listener(nodus::detail::unique_fd fd) {
     if (ec)
         throw std::system_error(std::error_code(ec.value(), std::system_category()),
                                 "cannot adopt listening socket");
-    fd.release();   // the acceptor owns it now
+    fd.release(); // the acceptor owns it now
     acceptor_.non_blocking(true, ec);
     port_ = acceptor_.local_endpoint(ec).port();
     do_accept();
@@ -114,8 +119,9 @@ void server_impl::accept_failed(const boost::system::error_code& ec) {
     accept_log_after_ = now + interval;
     auto n = accept_errors_ - accept_errors_logged_;
     accept_errors_logged_ = accept_errors_;
-    log::get().warn("accept failed: {} ({} time{} since the last report; next report in {} s at the earliest)",
-                    ec.message(), n, n == 1 ? "" : "s", interval.count());
+    log::get().warn(
+        "accept failed: {} ({} time{} since the last report; next report in {} s at the earliest)",
+        ec.message(), n, n == 1 ? "" : "s", interval.count());
 }
 
 void server_impl::accept_recovered() {
@@ -210,7 +216,7 @@ void server_impl::on_connection_gone() noexcept {
 
 void server_impl::arm_sweeper(clock::time_point when) {
     if (sweeper_armed_) {
-        sweeper_.cancel();   // its handler sees operation_aborted and does nothing
+        sweeper_.cancel(); // its handler sees operation_aborted and does nothing
     }
     sweeper_armed_ = true;
     sweeper_at_ = when;
@@ -235,7 +241,7 @@ void server_impl::sweep() {
                 if (c->hook_.deadline < next) next = c->hook_.deadline;
                 break;
             }
-            move_to(c, wait_kind::none);   // off this list before anything else
+            move_to(c, wait_kind::none); // off this list before anything else
             c->on_timeout(wait_kind(k));
         }
     }

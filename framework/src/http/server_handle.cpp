@@ -17,7 +17,8 @@ void retire_connections(server& srv) { server_access::impl(srv)->retire(); }
 
 namespace nodus {
 
-server::server(handler h, http_config cfg) : impl_(new http::detail::server_impl(std::move(h), std::move(cfg))) {}
+server::server(handler h, http_config cfg)
+    : impl_(new http::detail::server_impl(std::move(h), std::move(cfg))) {}
 server::server(server&& o) noexcept : impl_(std::exchange(o.impl_, nullptr)) {}
 server& server::operator=(server&& o) noexcept {
     // The server this handle held is let go by `old`'s destructor, after the swap.
@@ -29,7 +30,9 @@ server::~server() {
     if (impl_) std::exchange(impl_, nullptr)->release_handle();
 }
 
-void server::listen(std::uint16_t port, std::string_view host, int backlog) { impl_->listen(port, host, backlog); }
+void server::listen(std::uint16_t port, std::string_view host, int backlog) {
+    impl_->listen(port, host, backlog);
+}
 void server::listen_fd(int fd) { impl_->listen_fd(fd); }
 std::uint16_t server::port() const noexcept { return impl_ ? impl_->port() : 0; }
 void server::close(std::function<void()> done) { impl_->close(std::move(done)); }

@@ -86,8 +86,8 @@ void server_impl::release_handle() noexcept {
 }
 
 void server_impl::maybe_delete() {
-    if (!handle_alive_ && !acceptor_.is_open() && open_ == 0 && pending_ == 0 &&
-        !sigterm_.active() && !sigint_.active())
+    if (!handle_alive_ && !acceptor_.is_open() && open_ == 0 && pending_ == 0 && !sigterm_.active() &&
+        !sigint_.active())
         delete this;
 }
 

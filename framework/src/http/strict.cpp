@@ -81,13 +81,14 @@ bool valid_target_form(std::string_view method, std::string_view target) noexcep
 
 // A field line that starts with neither a tchar nor the CR of the final CRLF.
 constexpr verdict bad_field_start(char c) noexcept {
-    return bad(is_ows(c) ? "obs-fold" : c == ':' ? "empty field name" : c == '\n' ? "bare LF" : "bad field name");
+    return bad(is_ows(c)       ? "obs-fold"
+                   : c == ':'  ? "empty field name"
+                   : c == '\n' ? "bare LF"
+                               : "bad field name");
 }
 
 // A field value ended by `c` (NUL for the end of the input), neither a value byte nor CR.
-constexpr verdict bad_value_end(char c) noexcept {
-    return bad(c == '\n' ? "bare LF" : "bad field value");
-}
+constexpr verdict bad_value_end(char c) noexcept { return bad(c == '\n' ? "bare LF" : "bad field value"); }
 
 // ---------------------------------------------------------------- the complete head
 
@@ -309,8 +310,7 @@ struct head_fields {
         case 17:
             if (iequals(name, "transfer-encoding")) return framing.add_transfer_encoding(value);
             break;
-        default:
-            break;
+        default: break;
         }
         return {};
     }
@@ -339,8 +339,18 @@ verdict check_field_lines(head_reader& r, const nodus::http_config& cfg, head_fi
 // looked at once however the head arrives.
 
 enum scan_state : std::uint8_t {
-    s_lead, s_lead_cr, s_method, s_target, s_version, s_version_lf,   // request line
-    s_line, s_name, s_value, s_line_cr, s_end_cr, s_done,             // field lines
+    s_lead,
+    s_lead_cr,
+    s_method,
+    s_target,
+    s_version,
+    s_version_lf, // request line
+    s_line,
+    s_name,
+    s_value,
+    s_line_cr,
+    s_end_cr,
+    s_done, // field lines
 };
 
 // The run of target bytes from s.pos, up to the SP after it (state s_version), or to the end
@@ -449,12 +459,9 @@ verdict scan_field_lines(std::string_view buf, const nodus::http_config& cfg, pa
 std::size_t skip_leading_empty_lines(std::string_view buf) noexcept {
     std::size_t i = 0;
     for (;;) {
-        if (i < buf.size() && buf[i] == '\n')
-            i += 1;
-        else if (i + 1 < buf.size() && buf[i] == '\r' && buf[i + 1] == '\n')
-            i += 2;
-        else
-            return i;
+        if (i < buf.size() && buf[i] == '\n') i += 1;
+        else if (i + 1 < buf.size() && buf[i] == '\r' && buf[i + 1] == '\n') i += 2;
+        else return i;
     }
 }
 
@@ -471,8 +478,7 @@ std::size_t find_head_end(std::string_view buf, std::size_t from) noexcept {
     return 0;
 }
 
-verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg,
-                           partial_scan& scan) noexcept {
+verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg, partial_scan& scan) noexcept {
     const line_limits lim{cfg};
     partial_scan s = scan;
     verdict v = scan_request_line(buf, lim, s);
@@ -489,8 +495,7 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
     return check_partial_head(buf, cfg, scan);
 }
 
-verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
-                           head_info& out) noexcept {
+verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out) noexcept {
     out = head_info{};
     head_reader r{head};
     request_line line;
@@ -507,12 +512,8 @@ verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
     return fields.expect.finish();
 }
 
-bool valid_field_name(std::string_view name) noexcept {
-    return is_token(name);
-}
+bool valid_field_name(std::string_view name) noexcept { return is_token(name); }
 
-bool valid_field_value(std::string_view value) noexcept {
-    return all_in_class(value, cc::field_value);
-}
+bool valid_field_value(std::string_view value) noexcept { return all_in_class(value, cc::field_value); }
 
 } // namespace nodus::http::detail

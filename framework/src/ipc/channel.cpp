@@ -57,15 +57,13 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
     std::function<void(std::string_view)> on_ctl;
     std::function<void(std::string_view, int)> on_ctl_fd;
     std::function<void()> on_closed;
-    std::deque<frame> out;            // framed messages not yet written
+    std::deque<frame> out; // framed messages not yet written
     std::vector<char> in;
     bool reading = false;
     bool writing = false;
     bool closed = false;
 
-    explicit channel_impl(int fd) : sd(nodus::io_context(), fd) {
-        sd.non_blocking(true);
-    }
+    explicit channel_impl(int fd) : sd(nodus::io_context(), fd) { sd.non_blocking(true); }
 
     void start() {
         if (reading || closed) return;
@@ -127,16 +125,16 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         // The kernel drops what does not fit: descriptors beyond the buffer, or all of them
         // when this process is out of descriptors.
         if (mh.msg_flags & MSG_CTRUNC)
-            nodus::log::get().error("ipc: descriptors sent with a message were lost (more than {}, or no "
-                                    "descriptor left in this process)",
-                                    max_fds_per_message);
+            nodus::log::get().error(
+                "ipc: descriptors sent with a message were lost (more than {}, or no "
+                "descriptor left in this process)",
+                max_fds_per_message);
         return first;
     }
 
     void deliver(std::size_t n, unique_fd fd) {
         if (n > in.size()) {
-            nodus::log::get().error("ipc: dropped a {}-byte message (limit {} bytes)", n,
-                                    max_message_bytes);
+            nodus::log::get().error("ipc: dropped a {}-byte message (limit {} bytes)", n, max_message_bytes);
             return;
         }
         if (n < header_bytes) {
@@ -144,11 +142,11 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
             return;
         }
         auto* p = reinterpret_cast<const unsigned char*>(in.data());
-        std::uint32_t len = std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 |
-                            std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
+        std::uint32_t len = std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
+            std::uint32_t(p[3]) << 24;
         if (len != n - header_bytes || len > max_message_bytes) {
-            nodus::log::get().error("ipc: dropped a malformed message (length {} in a {}-byte record)",
-                                    len, n);
+            nodus::log::get().error("ipc: dropped a malformed message (length {} in a {}-byte record)", len,
+                                    n);
             return;
         }
         std::string_view payload{in.data() + header_bytes, len};
@@ -162,18 +160,19 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
             }
             break;
         case static_cast<std::uint8_t>(ns::app):
-            if (fd.get() >= 0) nodus::log::get().error("ipc: closed a descriptor sent with an application message");
+            if (fd.get() >= 0)
+                nodus::log::get().error("ipc: closed a descriptor sent with an application message");
             fd.reset();
             if (on_app) on_app(payload);
             break;
-        default:
-            nodus::log::get().error("ipc: dropped a message of unknown namespace {}", int(p[4]));
+        default: nodus::log::get().error("ipc: dropped a message of unknown namespace {}", int(p[4]));
         }
     }
 
     // One record; with `fd` >= 0 the descriptor rides along as SCM_RIGHTS.
     ssize_t write_record(const std::string& bytes, int fd) noexcept {
-        if (fd < 0) return ::send(sd.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (fd < 0)
+            return ::send(sd.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
         msghdr mh{};
@@ -192,8 +191,8 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
     bool send(ns space, std::string_view payload, int fd = -1) {
         if (closed) return false;
         if (payload.size() > max_message_bytes) {
-            nodus::log::get().error("ipc: refused to send a {}-byte message (limit {} bytes)",
-                                    payload.size(), max_message_bytes);
+            nodus::log::get().error("ipc: refused to send a {}-byte message (limit {} bytes)", payload.size(),
+                                    max_message_bytes);
             return false;
         }
         std::string bytes;
@@ -209,7 +208,7 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
         if (out.empty() && !writing) {
             // Nothing queued: write now, and the caller's descriptor needs no duplicate.
             for (;;) {
-                if (write_record(bytes, fd) >= 0) return true;   // a record goes whole or not at all
+                if (write_record(bytes, fd) >= 0) return true; // a record goes whole or not at all
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
                     full = true;
@@ -267,14 +266,14 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
                 do_close();
                 return;
             }
-            out.pop_front();   // closes our duplicate: the peer holds the descriptor now
+            out.pop_front(); // closes our duplicate: the peer holds the descriptor now
         }
     }
 
     void do_close() noexcept {
         if (closed) return;
         closed = true;
-        out.clear();   // and with the messages, the descriptors they were to carry
+        out.clear(); // and with the messages, the descriptors they were to carry
         boost::system::error_code ignored;
         sd.close(ignored);
         auto fn = std::move(on_closed);
@@ -287,8 +286,7 @@ struct channel_impl : std::enable_shared_from_this<channel_impl> {
                 self->on_ctl = nullptr;
                 self->on_ctl_fd = nullptr;
             });
-        } catch (...) {
-        }
+        } catch (...) {}
         if (fn) fn();
     }
 };
@@ -323,7 +321,6 @@ void channel::close() noexcept {
 }
 
 bool channel::is_open() const noexcept { return impl_ && !impl_->closed; }
-
 
 std::pair<int, int> make_socket_pair() {
     int sv[2];

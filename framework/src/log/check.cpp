@@ -8,8 +8,7 @@
 namespace nodus::log::detail {
 
 void check(const log_config& cfg) {
-    if (cfg.destination == "stderr" || cfg.destination == "stdout")
-        return;
+    if (cfg.destination == "stderr" || cfg.destination == "stdout") return;
     // The very helper spdlog's file sink opens its file with, so that the check and the
     // real opening cannot disagree.
     try {

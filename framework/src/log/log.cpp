@@ -34,8 +34,8 @@ class kind_flag final : public spdlog::custom_flag_formatter {
 public:
     void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
         const auto name = msg.logger_name == access_logger_name
-                              ? spdlog::string_view_t(access_logger_name.data(), access_logger_name.size())
-                              : spdlog::level::to_string_view(msg.level);
+            ? spdlog::string_view_t(access_logger_name.data(), access_logger_name.size())
+            : spdlog::level::to_string_view(msg.level);
         dest.append(name.data(), name.data() + name.size());
     }
     std::unique_ptr<spdlog::custom_flag_formatter> clone() const override {
@@ -46,8 +46,7 @@ public:
 std::unique_ptr<spdlog::formatter> make_formatter(std::string_view tag) {
     std::string escaped;
     for (char c : tag) {
-        if (c == '%')
-            escaped += '%';
+        if (c == '%') escaped += '%';
         escaped += c;
     }
     const std::string where = escaped.empty() ? "pid %P" : escaped + " pid %P";
@@ -102,7 +101,8 @@ auto with_signals_blocked(Make make) {
 }
 
 std::shared_ptr<spdlog::details::thread_pool> make_pool() {
-    return with_signals_blocked([] { return std::make_shared<spdlog::details::thread_pool>(queue_entries, 1); });
+    return with_signals_blocked(
+        [] { return std::make_shared<spdlog::details::thread_pool>(queue_entries, 1); });
 }
 
 // ~thread_pool writes everything queued, then joins its thread: unbounded when the
@@ -127,7 +127,7 @@ void release_pool(std::shared_ptr<spdlog::details::thread_pool> pool, std::chron
             });
         });
     } catch (const std::system_error&) {
-        pool.reset();   // no thread to spare: wait as before
+        pool.reset(); // no thread to spare: wait as before
         return;
     }
     std::unique_lock lock{r->mu};
@@ -160,8 +160,7 @@ void append_escaped(spdlog::memory_buf_t& out, std::string_view s) {
     for (unsigned char c : s) {
         if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
             fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-        else
-            out.push_back(static_cast<char>(c));
+        else out.push_back(static_cast<char>(c));
     }
 }
 
@@ -198,8 +197,7 @@ void init(const log_config& cfg, std::string_view tag) {
 
 void shutdown() {
     state& s = st();
-    if (!s.pool)
-        return;
+    if (!s.pool) return;
     if (s.owner != ::getpid()) {
         // Inherited through fork() without a shutdown first: the logging thread does not exist
         // here and its queue lock may be held, so joining would hang. Leave it untouched.
@@ -230,15 +228,12 @@ spdlog::logger& get() {
     return s.main ? *s.main : fallback();
 }
 
-bool access_enabled() noexcept {
-    return st().access_on;
-}
+bool access_enabled() noexcept { return st().access_on; }
 
 void access(std::string_view remote, std::string_view method, std::string_view target, int status,
             std::uint64_t bytes, double duration_ms) {
     state& s = st();
-    if (!s.access_on || !s.access)
-        return;
+    if (!s.access_on || !s.access) return;
     spdlog::memory_buf_t line;
     append_escaped(line, remote);
     line.append(std::string_view(" \""));
@@ -251,8 +246,7 @@ void access(std::string_view remote, std::string_view method, std::string_view t
 
 std::uint64_t dropped() noexcept {
     const state& s = st();
-    if (!s.pool)
-        return s.dropped_at_shutdown;
+    if (!s.pool) return s.dropped_at_shutdown;
     try {
         return s.pool->overrun_counter();
     } catch (...) {

@@ -44,11 +44,11 @@ struct timer_state {
     asio::steady_timer t{io_context()};
     std::function<void()> fn;
     std::chrono::milliseconds period{0};
-    int refs = 0;  // handles + the pending wait; non-atomic: loop thread only
+    int refs = 0; // handles + the pending wait; non-atomic: loop thread only
     bool active = true;
     bool firing = false;
-    bool waiting = false;        // a wait is pending
-    bool keeps_loop = true;      // timer::ref()/unref()
+    bool waiting = false; // a wait is pending
+    bool keeps_loop = true; // timer::ref()/unref()
     bool wait_uncounted = false; // the pending wait was taken out of the loop's work
 
     // The pending wait's reference. It is given back when the handler is destroyed, whether it
@@ -106,7 +106,9 @@ struct timer_state {
 } // namespace detail
 
 timer::timer(detail::timer_state* s) noexcept : state_(s) { ++state_->refs; }
-timer::timer(const timer& o) noexcept : state_(o.state_) { if (state_) ++state_->refs; }
+timer::timer(const timer& o) noexcept : state_(o.state_) {
+    if (state_) ++state_->refs;
+}
 timer& timer::operator=(const timer& o) noexcept {
     if (o.state_) ++o.state_->refs;
     if (state_) state_->release();
@@ -122,7 +124,9 @@ timer& timer::operator=(timer&& o) noexcept {
     }
     return *this;
 }
-timer::~timer() { if (state_) state_->release(); }
+timer::~timer() {
+    if (state_) state_->release();
+}
 
 void timer::cancel() noexcept {
     if (!state_ || !state_->active) return;

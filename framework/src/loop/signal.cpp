@@ -25,7 +25,7 @@ struct signal_subscription {
 struct signal_watch {
     std::unique_ptr<asio::signal_set> set;
     std::vector<signal_subscription> subs;
-    bool wait_uncounted = false;   // the pending wait was taken out of the loop's work
+    bool wait_uncounted = false; // the pending wait was taken out of the loop's work
 
     // The one pending wait keeps the loop alive while any subscription is referenced.
     void update_count() noexcept {
@@ -75,7 +75,7 @@ void arm_signal(int signo) {
             it->second.wait_uncounted = false;
             detail::count_pending_wait();
         }
-        auto subs = it->second.subs;  // a callback may cancel subscriptions
+        auto subs = it->second.subs; // a callback may cancel subscriptions
         for (auto& s : subs) s.fn(signo);
         arm_signal(signo);
     });

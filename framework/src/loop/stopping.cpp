@@ -39,10 +39,8 @@ void on_stopping(std::function<void()> fn) {
     if (!fn) return;
     auto& s = stopping();
     // Too late to wait for the stop: it has begun, so the hook runs as soon as it can.
-    if (s.begun)
-        next_tick([fn = std::move(fn)] { run_hook(fn); });
-    else
-        s.hooks.push_back(std::move(fn));
+    if (s.begun) next_tick([fn = std::move(fn)] { run_hook(fn); });
+    else s.hooks.push_back(std::move(fn));
 }
 
 namespace detail {

@@ -46,22 +46,22 @@ struct pool {
     unsigned threads = 0;
     unsigned idle = 0;
     unsigned size = 4;
-    int wake_fd = -1;   // eventfd: written when `finished` stops being empty
+    int wake_fd = -1; // eventfd: written when `finished` stops being empty
 };
 
 // The loop thread's side.
 struct loop_side {
     pool* p = nullptr;
     unsigned size = 4;
-    std::size_t pending = 0;   // queued or running, `done` not yet called
+    std::size_t pending = 0; // queued or running, `done` not yet called
     std::unique_ptr<asio::posix::stream_descriptor> watch;
     std::uint64_t counter = 0;
     bool reading = false;
-    std::uint64_t generation = 0;   // bumped when a fork abandons the pool
+    std::uint64_t generation = 0; // bumped when a fork abandons the pool
 };
 
 loop_side& side() noexcept {
-    static loop_side* s = new loop_side;   // outlives every static destructor
+    static loop_side* s = new loop_side; // outlives every static destructor
     return *s;
 }
 
@@ -79,7 +79,7 @@ void thread_main(pool* p) {
         } catch (...) {
             j->error = std::current_exception();
         }
-        j->work = nullptr;   // what it captured goes here, off the loop
+        j->work = nullptr; // what it captured goes here, off the loop
         lock.lock();
         bool wake = p->finished.empty();
         p->finished.push_back(std::move(j));
@@ -105,7 +105,7 @@ void arm(loop_side& s);
 
 void on_wake(std::uint64_t generation) {
     auto& s = side();
-    if (generation != s.generation) return;   // the pool this wait was for is gone
+    if (generation != s.generation) return; // the pool this wait was for is gone
     s.reading = false;
     std::deque<std::unique_ptr<job>> done;
     {
@@ -185,7 +185,7 @@ void threadpool_after_fork_child() noexcept {
     auto& s = side();
     if (!s.p) return;
     ++s.generation;
-    s.p = nullptr;   // abandoned: no thread of it exists here
+    s.p = nullptr; // abandoned: no thread of it exists here
     s.pending = 0;
     s.reading = false;
     if (s.watch) {

@@ -41,26 +41,28 @@ struct child_impl : std::enable_shared_from_this<child_impl> {
     std::function<void(exit_status)> on_exit_fn;
     ipc::channel chan;
     bool reaped = false;
-    bool finished = false;   // on_exit delivered (or ready to be)
+    bool finished = false; // on_exit delivered (or ready to be)
     exit_status status;
 
-    void read(std::unique_ptr<asio::posix::stream_descriptor>& sd, std::array<char, 16384>& buf, bool is_out) {
+    void read(std::unique_ptr<asio::posix::stream_descriptor>& sd, std::array<char, 16384>& buf,
+              bool is_out) {
         if (!sd) return;
-        sd->async_read_some(asio::buffer(buf), [self = shared_from_this(), &sd, &buf, is_out](
-                                                   const boost::system::error_code& ec, std::size_t n) {
-            if (n > 0) {
-                auto& fn = is_out ? self->on_out : self->on_err;
-                if (fn) fn(std::string_view{buf.data(), n});
-            }
-            if (ec) {
-                boost::system::error_code ignored;
-                if (sd) sd->close(ignored);
-                sd.reset();
-                self->maybe_finish();
-                return;
-            }
-            self->read(sd, buf, is_out);
-        });
+        sd->async_read_some(asio::buffer(buf),
+                            [self = shared_from_this(), &sd, &buf, is_out](
+                                const boost::system::error_code& ec, std::size_t n) {
+                                if (n > 0) {
+                                    auto& fn = is_out ? self->on_out : self->on_err;
+                                    if (fn) fn(std::string_view{buf.data(), n});
+                                }
+                                if (ec) {
+                                    boost::system::error_code ignored;
+                                    if (sd) sd->close(ignored);
+                                    sd.reset();
+                                    self->maybe_finish();
+                                    return;
+                                }
+                                self->read(sd, buf, is_out);
+                            });
     }
 
     void watch() {
@@ -95,8 +97,12 @@ struct child_impl : std::enable_shared_from_this<child_impl> {
 int child::pid() const noexcept { return impl_ ? impl_->pid : 0; }
 bool child::running() const noexcept { return impl_ && !impl_->finished; }
 bool child::kill(int signo) noexcept { return impl_ && !impl_->reaped && ::kill(impl_->pid, signo) == 0; }
-void child::on_stdout(std::function<void(std::string_view)> fn) { if (impl_) impl_->on_out = std::move(fn); }
-void child::on_stderr(std::function<void(std::string_view)> fn) { if (impl_) impl_->on_err = std::move(fn); }
+void child::on_stdout(std::function<void(std::string_view)> fn) {
+    if (impl_) impl_->on_out = std::move(fn);
+}
+void child::on_stderr(std::function<void(std::string_view)> fn) {
+    if (impl_) impl_->on_err = std::move(fn);
+}
 
 namespace {
 void set_exit_callback(const std::shared_ptr<detail::child_impl>& impl, std::function<void(exit_status)> fn) {
@@ -219,8 +225,12 @@ int forked::pid() const noexcept { return impl_ ? impl_->pid : 0; }
 bool forked::running() const noexcept { return impl_ && !impl_->finished; }
 bool forked::kill(int signo) noexcept { return impl_ && !impl_->reaped && ::kill(impl_->pid, signo) == 0; }
 bool forked::send(std::string_view msg) { return impl_ && impl_->chan.send(msg); }
-void forked::on_message(std::function<void(std::string_view)> fn) { if (impl_) impl_->chan.on_message(std::move(fn)); }
-void forked::disconnect() noexcept { if (impl_) impl_->chan.close(); }
+void forked::on_message(std::function<void(std::string_view)> fn) {
+    if (impl_) impl_->chan.on_message(std::move(fn));
+}
+void forked::disconnect() noexcept {
+    if (impl_) impl_->chan.close();
+}
 void forked::on_exit(std::function<void(exit_status)> fn) { set_exit_callback(impl_, std::move(fn)); }
 
 forked fork(std::function<int(parent_channel&)> fn) {

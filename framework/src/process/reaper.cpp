@@ -23,7 +23,7 @@ struct reaper {
     std::unique_ptr<asio::signal_set> set;
     std::map<pid_t, std::function<void(int)>> watched;
     bool waiting = false;
-    unsigned generation = 0;   // bumped in a forked child: stale completions are ignored
+    unsigned generation = 0; // bumped in a forked child: stale completions are ignored
 
     void arm() {
         if (!set) set = std::make_unique<asio::signal_set>(nodus::io_context(), SIGCHLD);
@@ -60,7 +60,7 @@ struct reaper {
 };
 
 reaper& the_reaper() {
-    static reaper* r = new reaper;   // never destroyed: handlers may outlive statics
+    static reaper* r = new reaper; // never destroyed: handlers may outlive statics
     return *r;
 }
 
@@ -95,8 +95,7 @@ void reap_all_blocking() noexcept {
     auto& r = the_reaper();
     for (auto& [pid, fn] : r.watched) {
         int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     }
     r.watched.clear();
 }

@@ -36,14 +36,11 @@ struct router_impl {
 
 namespace {
 
-bool prefix_matches(std::string_view prefix, std::string_view path) noexcept
-{
-    return path.starts_with(prefix) &&
-           (path.size() == prefix.size() || path[prefix.size()] == '/');
+bool prefix_matches(std::string_view prefix, std::string_view path) noexcept {
+    return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
 }
 
-std::string describe(const std::exception_ptr& e)
-{
+std::string describe(const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
     } catch (const std::exception& ex) {
@@ -53,8 +50,7 @@ std::string describe(const std::exception_ptr& e)
     }
 }
 
-void answer(response& res, int status, std::string_view body)
-{
+void answer(response& res, int status, std::string_view body) {
     res.status(status);
     res.set("Content-Type", "text/plain");
     res.end(body);
@@ -62,29 +58,22 @@ void answer(response& res, int status, std::string_view body)
 
 } // namespace
 
-void router_impl::add(std::string_view method, bool all, std::string_view path, handler h)
-{
-    if (!h)
-        throw std::invalid_argument("route \"" + std::string{path} + "\": empty handler");
+void router_impl::add(std::string_view method, bool all, std::string_view path, handler h) {
+    if (!h) throw std::invalid_argument("route \"" + std::string{path} + "\": empty handler");
     // Reserve first: once the trie holds the index, storing the handler must not fail.
     handlers.reserve(handlers.size() + 1);
     auto const id = static_cast<std::uint32_t>(handlers.size());
-    if (all)
-        trie.add_all(path, id);
-    else
-        trie.add(method, path, id);
+    if (all) trie.add_all(path, id);
+    else trie.add(method, path, id);
     handlers.push_back(std::move(h));
 }
 
-void router_impl::run(request& req, response& res, std::uint32_t index) const noexcept
-{
+void router_impl::run(request& req, response& res, std::uint32_t index) const noexcept {
     // A middleware that answered (or lost its client) and still called next() ends the chain.
-    if (res.finished() || res.aborted())
-        return;
+    if (res.finished() || res.aborted()) return;
     auto const path = req.path();
     for (auto i = index; i < chain.size(); ++i) {
-        if (!prefix_matches(chain[i].prefix, path))
-            continue;
+        if (!prefix_matches(chain[i].prefix, path)) continue;
         try {
             chain[i].fn(req, res, next_fn{this, req, res, i + 1});
         } catch (...) {
@@ -99,8 +88,7 @@ void router_impl::run(request& req, response& res, std::uint32_t index) const no
     }
 }
 
-void router_impl::dispatch(request& req, response& res) const
-{
+void router_impl::dispatch(request& req, response& res) const {
     std::array<param, max_route_params> params;
     auto const m = trie.match(req.method(), req.path(), params);
     switch (m.result) {
@@ -117,23 +105,18 @@ void router_impl::dispatch(request& req, response& res) const
         answer(res, 405, "Method Not Allowed\n");
         return;
     case route_match::outcome::not_found:
-        if (not_found)
-            not_found(req, res);
-        else
-            answer(res, 404, "Not Found\n");
+        if (not_found) not_found(req, res);
+        else answer(res, 404, "Not Found\n");
         return;
     }
 }
 
-void router_impl::fail(request& req, response& res, std::exception_ptr e) const noexcept
-{
+void router_impl::fail(request& req, response& res, std::exception_ptr e) const noexcept {
     try {
         log::get().error("{} {}: uncaught exception: {}", req.method(), req.target(), describe(e));
-    } catch (...) {
-    }
+    } catch (...) {}
     try {
-        if (res.finished())
-            return;
+        if (res.finished()) return;
         if (!res.headers_sent() && on_error) {
             try {
                 on_error(req, res, e);
@@ -142,8 +125,7 @@ void router_impl::fail(request& req, response& res, std::exception_ptr e) const 
                 log::get().error("{} {}: on_error handler threw: {}", req.method(), req.target(),
                                  describe(std::current_exception()));
             }
-            if (res.finished())
-                return;
+            if (res.finished()) return;
         }
         if (res.headers_sent()) {
             abort_connection(res);
@@ -156,15 +138,13 @@ void router_impl::fail(request& req, response& res, std::exception_ptr e) const 
     } catch (...) {
         try {
             abort_connection(res);
-        } catch (...) {
-        }
+        } catch (...) {}
     }
 }
 
 } // namespace detail
 
-void next_fn::operator()() const
-{
+void next_fn::operator()() const {
     request req = req_;
     response res = res_;
     router_->run(req, res, index_);
@@ -183,62 +163,43 @@ router& router::del(std::string_view path, handler h) { return route("DELETE", p
 router& router::head(std::string_view path, handler h) { return route("HEAD", path, std::move(h)); }
 router& router::options(std::string_view path, handler h) { return route("OPTIONS", path, std::move(h)); }
 
-router& router::all(std::string_view path, handler h)
-{
+router& router::all(std::string_view path, handler h) {
     impl_->add({}, true, path, std::move(h));
     return *this;
 }
 
-router& router::route(std::string_view method, std::string_view path, handler h)
-{
+router& router::route(std::string_view method, std::string_view path, handler h) {
     impl_->add(method, false, path, std::move(h));
     return *this;
 }
 
-router& router::use(middleware m)
-{
-    return use("/", std::move(m));
-}
+router& router::use(middleware m) { return use("/", std::move(m)); }
 
-router& router::use(std::string_view prefix, middleware m)
-{
+router& router::use(std::string_view prefix, middleware m) {
     auto const bad = [prefix](std::string_view why) {
-        throw std::invalid_argument("middleware prefix \"" + std::string{prefix} + "\": " +
-                                    std::string{why});
+        throw std::invalid_argument("middleware prefix \"" + std::string{prefix} + "\": " + std::string{why});
     };
-    if (!m)
-        bad("empty middleware");
-    if (prefix.empty() || prefix.front() != '/')
-        bad("must start with '/'");
-    if (prefix.find_first_of("?#*") != std::string_view::npos ||
-        prefix.find("/:") != std::string_view::npos)
+    if (!m) bad("empty middleware");
+    if (prefix.empty() || prefix.front() != '/') bad("must start with '/'");
+    if (prefix.find_first_of("?#*") != std::string_view::npos || prefix.find("/:") != std::string_view::npos)
         bad("a prefix is literal: no '?', '#', '*' or ':param'");
-    if (prefix.back() == '/')
-        prefix.remove_suffix(1);
+    if (prefix.back() == '/') prefix.remove_suffix(1);
     impl_->chain.push_back({std::string{prefix}, std::move(m)});
     return *this;
 }
 
-router& router::on_not_found(handler h)
-{
+router& router::on_not_found(handler h) {
     impl_->not_found = std::move(h);
     return *this;
 }
 
-router& router::on_error(error_handler h)
-{
+router& router::on_error(error_handler h) {
     impl_->on_error = std::move(h);
     return *this;
 }
 
-void router::operator()(request req, response res) const
-{
-    impl_->run(req, res, 0);
-}
+void router::operator()(request req, response res) const { impl_->run(req, res, 0); }
 
-std::size_t router::size() const noexcept
-{
-    return impl_->trie.size();
-}
+std::size_t router::size() const noexcept { return impl_->trie.size(); }
 
 } // namespace nodus

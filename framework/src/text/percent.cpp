@@ -6,31 +6,23 @@ namespace nodus::detail {
 
 namespace {
 
-int hex_value(char c) noexcept
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
 } // namespace
 
-bool needs_decoding(std::string_view s, bool plus_as_space) noexcept
-{
-    if (!plus_as_space)
-        return !s.empty() && std::memchr(s.data(), '%', s.size()) != nullptr;
+bool needs_decoding(std::string_view s, bool plus_as_space) noexcept {
+    if (!plus_as_space) return !s.empty() && std::memchr(s.data(), '%', s.size()) != nullptr;
     for (char const c : s)
-        if (c == '%' || c == '+')
-            return true;
+        if (c == '%' || c == '+') return true;
     return false;
 }
 
-std::size_t percent_decode(std::string_view in, char* out, bool plus_as_space) noexcept
-{
+std::size_t percent_decode(std::string_view in, char* out, bool plus_as_space) noexcept {
     char* o = out;
     std::size_t const n = in.size();
     for (std::size_t i = 0; i < n; ++i) {

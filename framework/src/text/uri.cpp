@@ -9,14 +9,14 @@ namespace {
 
 namespace cc = char_class;
 
-bool valid_ipv4(std::string_view s) noexcept
-{
+bool valid_ipv4(std::string_view s) noexcept {
     int octets = 0;
     std::size_t i = 0;
     for (;;) {
         std::size_t start = i;
         unsigned v = 0;
-        while (i < s.size() && in_class(s[i], cc::digit) && i - start < 3) v = v * 10 + unsigned(s[i++] - '0');
+        while (i < s.size() && in_class(s[i], cc::digit) && i - start < 3)
+            v = v * 10 + unsigned(s[i++] - '0');
         std::size_t len = i - start;
         if (len == 0 || v > 255 || (len > 1 && s[start] == '0')) return false;
         if (++octets == 4) return i == s.size();
@@ -25,8 +25,7 @@ bool valid_ipv4(std::string_view s) noexcept
     }
 }
 
-bool valid_ipv6(std::string_view s) noexcept
-{
+bool valid_ipv6(std::string_view s) noexcept {
     const std::size_t n = s.size();
     std::size_t i = 0;
     int groups = 0;
@@ -59,8 +58,7 @@ bool valid_ipv6(std::string_view s) noexcept
     return compressed ? groups <= 7 : groups == 8;
 }
 
-bool valid_ip_literal(std::string_view s) noexcept
-{
+bool valid_ip_literal(std::string_view s) noexcept {
     if (!s.empty() && (s[0] == 'v' || s[0] == 'V')) {
         // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
         std::size_t i = 1;
@@ -75,15 +73,13 @@ bool valid_ip_literal(std::string_view s) noexcept
 
 } // namespace
 
-bool valid_host(std::string_view host, bool port_required) noexcept
-{
+bool valid_host(std::string_view host, bool port_required) noexcept {
     std::size_t i = 0;
     const std::size_t n = host.size();
     if (n == 0) return false;
     if (host[0] == '[') {
         auto close = host.find(']');
-        if (close == std::string_view::npos || !valid_ip_literal(host.substr(1, close - 1)))
-            return false;
+        if (close == std::string_view::npos || !valid_ip_literal(host.substr(1, close - 1))) return false;
         i = close + 1;
     } else {
         while (i < n) {
@@ -107,8 +103,7 @@ bool valid_host(std::string_view host, bool port_required) noexcept
     return v <= 65535;
 }
 
-bool split_absolute_form(std::string_view target, absolute_form& out) noexcept
-{
+bool split_absolute_form(std::string_view target, absolute_form& out) noexcept {
     const auto lower = static_cast<unsigned char>(target.empty() ? 0 : target[0] | 0x20);
     if (lower < 'a' || lower > 'z') return false;
     std::size_t i = 1;

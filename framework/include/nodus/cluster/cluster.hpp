@@ -56,14 +56,14 @@ void on_master_start(std::function<void()> fn);
 
 /** One worker as the master sees it. */
 struct worker_info {
-    int id = 0;                       ///< slot number, 1..N
+    int id = 0; ///< slot number, 1..N
     int pid = 0;
-    bool ready = false;               ///< announced "listening"
-    bool retiring = false;            ///< being replaced or stopped
+    bool ready = false; ///< announced "listening"
+    bool retiring = false; ///< being replaced or stopped
     std::chrono::milliseconds uptime{0};
-    unsigned restarts = 0;            ///< crash restarts of this slot
-    std::size_t connections = 0;      ///< open connections (live, from shared memory)
-    std::uint64_t requests = 0;       ///< requests served (from the worker's last stats)
+    unsigned restarts = 0; ///< crash restarts of this slot
+    std::size_t connections = 0; ///< open connections (live, from shared memory)
+    std::uint64_t requests = 0; ///< requests served (from the worker's last stats)
 };
 
 /** In the master: every worker process alive now. Empty elsewhere. */

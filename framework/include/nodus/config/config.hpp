@@ -18,35 +18,36 @@ struct server_config {
 };
 
 struct http_config {
-    std::string server_header = "nodus";   ///< value of `Server`; empty: no header
-    std::size_t max_header_bytes = 16384;  ///< request line + headers; over it: 431
-    std::size_t max_headers = 100;         ///< header lines; over it: 431
-    std::size_t max_url_bytes = 8192;      ///< request-target; over it: 414
-    std::uint64_t max_body_bytes = 1048576;///< request body; over it: 413 (0 = no limit)
-    std::uint32_t header_timeout_ms = 10000;    ///< first byte to end of headers; then 408
+    std::string server_header = "nodus"; ///< value of `Server`; empty: no header
+    std::size_t max_header_bytes = 16384; ///< request line + headers; over it: 431
+    std::size_t max_headers = 100; ///< header lines; over it: 431
+    std::size_t max_url_bytes = 8192; ///< request-target; over it: 414
+    std::uint64_t max_body_bytes = 1048576; ///< request body; over it: 413 (0 = no limit)
+    std::uint32_t header_timeout_ms = 10000; ///< first byte to end of headers; then 408
     std::uint32_t keep_alive_timeout_ms = 5000; ///< idle between requests; then close
-    std::uint32_t request_timeout_ms = 300000;  ///< end of headers to end of body; then 408
-    std::uint32_t send_timeout_ms = 60000;      ///< no write progress for this long; then close
+    std::uint32_t request_timeout_ms = 300000; ///< end of headers to end of body; then 408
+    std::uint32_t send_timeout_ms = 60000; ///< no write progress for this long; then close
     std::uint32_t body_idle_timeout_ms = 30000; ///< no body byte for this long while reading it; then 408
-    std::uint64_t min_body_rate = 500;     ///< body bytes/s on average, after the grace; slower: 408 (0 = off)
-    std::uint64_t min_send_rate = 500;     ///< bytes/s a client reads a blocked response at, after the grace; slower: close (0 = off)
-    std::uint32_t min_rate_grace_ms = 20000;    ///< time before min_body_rate / min_send_rate apply
-    std::size_t high_water_mark = 65536;   ///< `write` returns false past this many queued bytes
-    std::uint32_t drain_timeout_ms = 10000;///< graceful stop: time allowed for in-flight exchanges
+    std::uint64_t min_body_rate = 500; ///< body bytes/s on average, after the grace; slower: 408 (0 = off)
+    std::uint64_t min_send_rate =
+        500; ///< bytes/s a client reads a blocked response at, after the grace; slower: close (0 = off)
+    std::uint32_t min_rate_grace_ms = 20000; ///< time before min_body_rate / min_send_rate apply
+    std::size_t high_water_mark = 65536; ///< `write` returns false past this many queued bytes
+    std::uint32_t drain_timeout_ms = 10000; ///< graceful stop: time allowed for in-flight exchanges
 };
 
 struct log_config {
-    std::string level = "info";            ///< trace, debug, info, warn, error, critical, off
-    bool access_log = true;                ///< one line per request
-    std::string destination = "stderr";    ///< stderr, stdout, or a file path
+    std::string level = "info"; ///< trace, debug, info, warn, error, critical, off
+    bool access_log = true; ///< one line per request
+    std::string destination = "stderr"; ///< stderr, stdout, or a file path
 };
 
 /** How the connections of a cluster reach its workers (`[cluster] balance`,
     docs/cluster.md). */
 enum class balance {
-    shared,       ///< one listening socket, every worker accepts on it (fair-accept rule)
-    reuseport,    ///< one SO_REUSEPORT socket per worker: the kernel spreads connections
-    round_robin,  ///< the master accepts and passes each connection to the next worker
+    shared, ///< one listening socket, every worker accepts on it (fair-accept rule)
+    reuseport, ///< one SO_REUSEPORT socket per worker: the kernel spreads connections
+    round_robin, ///< the master accepts and passes each connection to the next worker
 };
 
 /** The INI text of a balance mode: "shared", "reuseport" or "round_robin". */
@@ -56,14 +57,14 @@ const char* to_string(balance b) noexcept;
 inline constexpr int workers_auto = -1;
 
 struct cluster_config {
-    int workers = 0;                       ///< 0: no master; N workers; `workers_auto`
+    int workers = 0; ///< 0: no master; N workers; `workers_auto`
     ::nodus::balance balance = ::nodus::balance::shared;
-    bool fair_accept = true;               ///< balance = shared: workers over their share wait
+    bool fair_accept = true; ///< balance = shared: workers over their share wait
     std::uint32_t shutdown_timeout_ms = 10000; ///< graceful stop deadline for workers
-    std::uint32_t ready_timeout_ms = 10000;    ///< a new worker must be listening within this
-    std::uint32_t crash_limit = 10;            ///< crashes within crash_window_s that stop the master
+    std::uint32_t ready_timeout_ms = 10000; ///< a new worker must be listening within this
+    std::uint32_t crash_limit = 10; ///< crashes within crash_window_s that stop the master
     std::uint32_t crash_window_s = 60;
-    std::uint32_t watchdog_ms = 10000;         ///< a worker silent this long is replaced; 0 = off
+    std::uint32_t watchdog_ms = 10000; ///< a worker silent this long is replaced; 0 = off
 };
 
 /// The largest `[cluster] workers`.
@@ -76,7 +77,7 @@ inline constexpr std::size_t max_config_file_bytes = 1u << 20;
 inline constexpr std::uint32_t max_threadpool_size = 1024;
 
 struct loop_config {
-    std::uint32_t threadpool_size = 4;     ///< threads for nodus::queue_work (1-1024)
+    std::uint32_t threadpool_size = 4; ///< threads for nodus::queue_work (1-1024)
 };
 
 struct config {
@@ -85,7 +86,7 @@ struct config {
     log_config log;
     cluster_config cluster;
     loop_config loop;
-    std::string file;                      ///< the INI file read, empty when none
+    std::string file; ///< the INI file read, empty when none
 };
 
 /** A configuration error; `what()` names the file, line where known, key and value. */
@@ -100,7 +101,7 @@ enum class config_action { run, help, version };
 struct config_result {
     config cfg;
     config_action action = config_action::run;
-    std::string text;   ///< the help or version text when action != run
+    std::string text; ///< the help or version text when action != run
 };
 
 /** Read `--config FILE` (or `default_file` when given, it exists and no --config), then the
@@ -110,8 +111,7 @@ struct config_result {
     @throws config_error for a missing file, an unknown section, key, variable or flag, a
     malformed line, or a bad value, even one that a later source overrides.
 */
-config_result parse_config(int argc, const char* const* argv,
-                           const char* const* envp = nullptr,
+config_result parse_config(int argc, const char* const* argv, const char* const* envp = nullptr,
                            std::string default_file = {});
 
 /** Read one INI file only (no env, no flags). @throws config_error */

@@ -22,4 +22,5 @@ inline std::error_code make_error_code(errc e) noexcept { return {static_cast<in
 
 } // namespace nodus
 
-template <> struct std::is_error_code_enum<nodus::errc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<nodus::errc> : std::true_type {};

@@ -17,7 +17,7 @@ namespace nodus {
 namespace http::detail {
 class server_impl;
 struct server_access;
-}
+} // namespace http::detail
 
 /** An HTTP/1.1 server on the process's loop (Node's `http.Server`).
 

@@ -11,7 +11,9 @@
 
 #include <nodus/config/config.hpp>
 
-namespace spdlog { class logger; }
+namespace spdlog {
+class logger;
+}
 
 namespace nodus::log {
 
@@ -39,8 +41,8 @@ spdlog::logger& get();
 bool access_enabled() noexcept;
 
 /** Write one access-log line: remote address, method, target, status, bytes, duration. */
-void access(std::string_view remote, std::string_view method, std::string_view target,
-            int status, std::uint64_t bytes, double duration_ms);
+void access(std::string_view remote, std::string_view method, std::string_view target, int status,
+            std::uint64_t bytes, double duration_ms);
 
 /** Lines dropped because the queue was full, since the last `init` (kept after `shutdown`). */
 std::uint64_t dropped() noexcept;

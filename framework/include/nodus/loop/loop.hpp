@@ -12,11 +12,15 @@
 #include <exception>
 #include <functional>
 
-namespace boost::asio { class io_context; }
+namespace boost::asio {
+class io_context;
+}
 
 namespace nodus {
 
-namespace detail { struct timer_state; }
+namespace detail {
+struct timer_state;
+}
 
 /** A handle to a timeout or interval. Copyable; copies name the same timer.
 
@@ -106,6 +110,7 @@ public:
     void ref() noexcept;
     /** False after `unref()`, and once cancelled. */
     bool has_ref() const noexcept;
+
 private:
     friend signal_handle on_signal(int, std::function<void(int)>);
     explicit signal_handle(std::uint64_t id) noexcept : id_(id) {}

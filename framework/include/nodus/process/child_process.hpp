@@ -18,18 +18,20 @@ namespace nodus::child_process {
 
 /** How a child ended. */
 struct exit_status {
-    int code = -1;     ///< exit code, or -1 when a signal ended it
-    int signal = 0;    ///< the signal that ended it, 0 when it exited
+    int code = -1; ///< exit code, or -1 when a signal ended it
+    int signal = 0; ///< the signal that ended it, 0 when it exited
     bool ok() const noexcept { return code == 0; }
 };
 
 struct spawn_options {
-    std::vector<std::string> env;  ///< extra "NAME=value" entries
-    bool inherit_env = true;       ///< start from the parent's environment
-    std::string cwd;               ///< working directory; empty: the parent's
+    std::vector<std::string> env; ///< extra "NAME=value" entries
+    bool inherit_env = true; ///< start from the parent's environment
+    std::string cwd; ///< working directory; empty: the parent's
 };
 
-namespace detail { struct child_impl; }
+namespace detail {
+struct child_impl;
+}
 
 /** A spawned program.
 
@@ -75,6 +77,7 @@ public:
     /** Wait for the next message from the parent; nullopt when the parent closed the
         channel (or exited). */
     std::optional<std::string> receive();
+
 private:
     int fd_;
 };

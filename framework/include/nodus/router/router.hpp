@@ -16,7 +16,9 @@
 
 namespace nodus {
 
-namespace detail { struct router_impl; }
+namespace detail {
+struct router_impl;
+}
 
 /** Continue with the next matching middleware or route handler. Copyable; call it once.
     Only the router makes one: a middleware receives it as its third argument. */

@@ -50,9 +50,9 @@ private:
     std::vector<nodus::detail::unique_fd> fds_;
     std::string host_;
     std::uint16_t port_ = 0;
-    std::size_t count_ = 1;   // sockets open() made: what rebind() makes again
+    std::size_t count_ = 1; // sockets open() made: what rebind() makes again
     int backlog_ = 0;
-    bool reuseport_ = false;   // SO_REUSEPORT on every socket this object binds
+    bool reuseport_ = false; // SO_REUSEPORT on every socket this object binds
 };
 
 } // namespace nodus::cluster::detail

@@ -90,18 +90,18 @@ private:
     std::map<pid_t, worker_ptr> workers_;
     std::unique_ptr<restart_policy> restarts_;
     rolling_reload reload_;
-    std::shared_ptr<rr_dispatcher> rr_;   // balance = round_robin only
+    std::shared_ptr<rr_dispatcher> rr_; // balance = round_robin only
     boost::asio::signal_set signals_;
     boost::asio::steady_timer stop_timer_;
-    nodus::timer decay_;   // halves the workers' recent-accept counts
+    nodus::timer decay_; // halves the workers' recent-accept counts
     pid_t self_ = ::getpid();
     bool starting_ = true;
     std::size_t ready_at_start_ = 0;
     bool stopping_ = false;
     bool exit_now_ = false;
     int exit_code_ = 0;
-    bool dead_ = false;     // true in a forked worker: every master handler stands down
-    bool reopen_waiting_ = false;   // reload_reopens: the listener is closed until every worker left
+    bool dead_ = false; // true in a forked worker: every master handler stands down
+    bool reopen_waiting_ = false; // reload_reopens: the listener is closed until every worker left
 };
 
 /// The master of this process, once run_master() made it.

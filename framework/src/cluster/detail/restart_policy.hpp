@@ -41,7 +41,7 @@ public:
 private:
     struct slot_counts {
         unsigned restarts = 0;
-        unsigned consecutive = 0;   // crashes since the slot last ran a stable minute
+        unsigned consecutive = 0; // crashes since the slot last ran a stable minute
     };
 
     std::vector<slot_counts> slots_;

@@ -26,7 +26,7 @@ public:
     /// What to do next for the slots as they are now.
     struct step {
         enum kind { wait, replace, done } what = wait;
-        int slot = -1;   // with replace
+        int slot = -1; // with replace
     };
 
     unsigned generation() const noexcept { return generation_; }
@@ -50,7 +50,7 @@ public:
 private:
     unsigned generation_ = 0;
     bool running_ = false;
-    worker_ptr replacement_;   // forked by this reload, not listening yet
+    worker_ptr replacement_; // forked by this reload, not listening yet
 };
 
 } // namespace nodus::cluster::detail

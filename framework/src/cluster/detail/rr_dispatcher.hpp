@@ -56,8 +56,8 @@ private:
     boost::asio::steady_timer accept_retry_;
     boost::asio::steady_timer dispatch_retry_;
     bool dispatch_pending_ = false;
-    std::deque<nodus::detail::unique_fd> queued_;   // accepted, no worker could take them yet
-    std::size_t next_slot_ = 0;                      // where the round goes on
+    std::deque<nodus::detail::unique_fd> queued_; // accepted, no worker could take them yet
+    std::size_t next_slot_ = 0; // where the round goes on
 };
 
 } // namespace nodus::cluster::detail

@@ -19,21 +19,21 @@ enum class role { single, master, worker };
 
 /// Control messages (namespace ipc::detail::ns::control): first payload byte.
 enum class control : std::uint8_t {
-    online = 1,     // worker → master: forked, IPC up
-    listening = 2,  // worker → master: its loop runs and it accepts
-    shutdown = 3,   // master → worker: graceful stop
-    stats = 4,      // worker → master: u64 connections, u64 requests (little-endian)
-    retire = 5,     // master → worker: replaced by a reload, stop gracefully
+    online = 1, // worker → master: forked, IPC up
+    listening = 2, // worker → master: its loop runs and it accepts
+    shutdown = 3, // master → worker: graceful stop
+    stats = 4, // worker → master: u64 connections, u64 requests (little-endian)
+    retire = 5, // master → worker: replaced by a reload, stop gracefully
     connection = 6, // master → worker (balance = round_robin): an accepted connection,
-                    // its descriptor attached (SCM_RIGHTS)
+    // its descriptor attached (SCM_RIGHTS)
 };
 
 /// One row of the table the master maps MAP_SHARED before forking.
 struct shared_slot {
     std::atomic<std::uint32_t> connections{0};
-    std::atomic<std::uint32_t> state{0};  // slot_state below
+    std::atomic<std::uint32_t> state{0}; // slot_state below
     std::atomic<std::int32_t> pid{0};
-    std::atomic<std::uint32_t> recent{0};  // accepts lately: +1 per accept, halved every 100 ms
+    std::atomic<std::uint32_t> recent{0}; // accepts lately: +1 per accept, halved every 100 ms
     // balance = shared: when the worker's loop last turned, in steady-clock milliseconds
     // (modulo 2^32), so that its peers can tell a stuck worker from a busy one.
     std::atomic<std::uint32_t> heartbeat{0};
@@ -50,7 +50,7 @@ struct process_state {
     std::size_t table_size = 0;
     int table_index = -1;
     int ipc_fd_for_worker = -1;
-    int listen_fd = -1;   // in a worker: its listening socket (-1 with balance = round_robin)
+    int listen_fd = -1; // in a worker: its listening socket (-1 with balance = round_robin)
     std::vector<std::function<void(std::string_view)>> on_message;
     std::vector<std::function<void(int, std::string_view)>> on_master_message;
     std::vector<std::function<void()>> on_master_start;
@@ -60,13 +60,13 @@ process_state& state() noexcept;
 /// What a worker needs once it returns from the master's fork.
 struct worker_setup {
     int id = 0;
-    int listen_fd = -1;         // -1 with balance = round_robin: the master accepts
+    int listen_fd = -1; // -1 with balance = round_robin: the master accepts
     int ipc_fd = -1;
-    std::uint16_t port = 0;     // the port the master listens on
-    bool fair_accept = false;   // balance = shared: use the accept_delay rule
-    bool round_robin = false;   // balance = round_robin: connections arrive over the channel
-    std::uint32_t watchdog_ms = 0;   // [cluster] watchdog_ms when it forked: paces the heartbeat
-    http_config http;           // the master's [http] when it forked (reloads change it)
+    std::uint16_t port = 0; // the port the master listens on
+    bool fair_accept = false; // balance = shared: use the accept_delay rule
+    bool round_robin = false; // balance = round_robin: connections arrive over the channel
+    std::uint32_t watchdog_ms = 0; // [cluster] watchdog_ms when it forked: paces the heartbeat
+    http_config http; // the master's [http] when it forked (reloads change it)
 };
 
 /// In the master: bind (or adopt LISTEN_FDS), fork the workers and supervise them until
@@ -77,7 +77,7 @@ std::optional<worker_setup> run_master(const config& cfg, int& exit_code);
 
 /// Worker side, wired by the glue.
 struct worker_hooks {
-    std::function<void(std::function<void()> done)> stop;  // graceful: retire + close
+    std::function<void(std::function<void()> done)> stop; // graceful: retire + close
     std::function<std::uint64_t()> connections;
     std::function<std::uint64_t()> requests;
     /// balance = round_robin: serve a connection the master accepted; owns `fd`.

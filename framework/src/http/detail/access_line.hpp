@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <string_view>
 
-namespace nodus::detail { class exchange; }
+namespace nodus::detail {
+class exchange;
+}
 
 namespace nodus::http::detail {
 

@@ -12,12 +12,12 @@
 namespace nodus::detail {
 
 enum class body_state : std::uint8_t {
-    unread,    // the application has not asked for the body
-    held,      // paused before it asked: asking for the end alone does not start the flow
-    flowing,   // chunks go to on_data as they are parsed
-    paused,    // asked, then paused: the socket is not read
-    done,      // the whole body was delivered (or there was none)
-    failed,    // the body cannot complete; on_error was told
+    unread, // the application has not asked for the body
+    held, // paused before it asked: asking for the end alone does not start the flow
+    flowing, // chunks go to on_data as they are parsed
+    paused, // asked, then paused: the socket is not read
+    done, // the whole body was delivered (or there was none)
+    failed, // the body cannot complete; on_error was told
 };
 
 const char* to_string(body_state s) noexcept;
@@ -58,16 +58,16 @@ public:
     void deliver(std::string_view chunk) {
         if (on_data_ && state_ != body_state::failed) on_data_(chunk);
     }
-    void mark_done() noexcept { state_ = body_state::done; }   // a request without body
-    void finish();                      // the whole body was parsed
-    void fail(std::error_code ec);      // the body cannot complete
-    void drop_data() noexcept { on_data_ = nullptr; }   // chunks are discarded from now on
+    void mark_done() noexcept { state_ = body_state::done; } // a request without body
+    void finish(); // the whole body was parsed
+    void fail(std::error_code ec); // the body cannot complete
+    void drop_data() noexcept { on_data_ = nullptr; } // chunks are discarded from now on
     /// An application callback threw: none of them runs again. (They are released with the
     /// exchange: the one that threw may be the caller's.)
     void abandon() noexcept {
         if (!settled()) state_ = body_state::failed;
     }
-    void drop_callbacks() noexcept;     // they often hold handles to their own exchange
+    void drop_callbacks() noexcept; // they often hold handles to their own exchange
 
     /// 100-continue: answered (or no longer worth answering) once.
     bool continue_answered() const noexcept { return continue_answered_; }

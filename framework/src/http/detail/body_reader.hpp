@@ -5,18 +5,20 @@
 #include <cstdint>
 #include <string_view>
 
-namespace nodus::detail { class exchange; }
+namespace nodus::detail {
+class exchange;
+}
 
 namespace nodus::http::detail {
 
 enum class feed_result : std::uint8_t {
-    more,              // the parser needs more bytes
-    progressed,        // some bytes were taken; the body goes on
-    done,              // the whole body was parsed
-    too_large,         // over max_body_bytes, or chunk extensions over their limit
-    fields_too_large,  // a trailer section over max_header_bytes or max_headers
-    malformed,         // bad chunk framing, extension or trailer
-    not_worth_it,      // discarding: the budget ran out, close instead
+    more, // the parser needs more bytes
+    progressed, // some bytes were taken; the body goes on
+    done, // the whole body was parsed
+    too_large, // over max_body_bytes, or chunk extensions over their limit
+    fields_too_large, // a trailer section over max_header_bytes or max_headers
+    malformed, // bad chunk framing, extension or trailer
+    not_worth_it, // discarding: the budget ran out, close instead
 };
 
 const char* to_string(feed_result r) noexcept;

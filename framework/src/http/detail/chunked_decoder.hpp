@@ -16,19 +16,19 @@ namespace nodus::http::detail {
 
 /// What a chunked body is held to (the defaults hold it to nothing).
 struct chunked_limits {
-    std::uint64_t max_body = 0;   ///< sum of the chunk sizes; 0: no limit (413)
-    std::size_t max_trailer_bytes = std::numeric_limits<std::size_t>::max();   ///< the section (431)
-    std::size_t max_trailers = std::numeric_limits<std::size_t>::max();        ///< field lines (431)
+    std::uint64_t max_body = 0; ///< sum of the chunk sizes; 0: no limit (413)
+    std::size_t max_trailer_bytes = std::numeric_limits<std::size_t>::max(); ///< the section (431)
+    std::size_t max_trailers = std::numeric_limits<std::size_t>::max(); ///< field lines (431)
 };
 
 class chunked_decoder {
 public:
     /// One call's progress.
     struct step {
-        std::size_t used = 0;    ///< bytes of the input consumed (all of them but after `done`)
-        std::string_view data;   ///< chunk data to deliver: a slice of the input, may be empty
-        verdict error;           ///< the body is refused: 400, 413 (size or extensions) or 431
-        bool done = false;       ///< the last chunk and the trailer section are complete
+        std::size_t used = 0; ///< bytes of the input consumed (all of them but after `done`)
+        std::string_view data; ///< chunk data to deliver: a slice of the input, may be empty
+        verdict error; ///< the body is refused: 400, 413 (size or extensions) or 431
+        bool done = false; ///< the last chunk and the trailer section are complete
     };
 
     void set_limits(const chunked_limits& lim) noexcept { lim_ = lim; }
@@ -43,8 +43,18 @@ public:
 
 private:
     enum class state : std::uint8_t {
-        size, ext, size_lf, data, data_cr, data_lf,           // chunks
-        line, name, value, line_lf, end_lf, done,              // trailer section
+        size,
+        ext,
+        size_lf,
+        data,
+        data_cr,
+        data_lf, // chunks
+        line,
+        name,
+        value,
+        line_lf,
+        end_lf,
+        done, // trailer section
     };
 
     verdict chunk_byte(char c) noexcept;
@@ -52,11 +62,11 @@ private:
     verdict trailer_byte(char c, std::string& trailers);
 
     chunked_limits lim_;
-    std::uint64_t size_ = 0;   // the chunk's size while its line is read, then its bytes left
+    std::uint64_t size_ = 0; // the chunk's size while its line is read, then its bytes left
     std::uint64_t total_ = 0;
     std::size_t ext_bytes_ = 0;
-    std::size_t line_start_ = 0;   // offsets in the trailer section: its current line,
-    std::size_t colon_ = 0;        // and that line's colon
+    std::size_t line_start_ = 0; // offsets in the trailer section: its current line,
+    std::size_t colon_ = 0; // and that line's colon
     std::size_t fields_ = 0;
     chunk_ext_scanner ext_;
     state state_ = state::size;

@@ -16,30 +16,32 @@
 #include <string_view>
 #include <system_error>
 
-namespace nodus::detail { class exchange; }
+namespace nodus::detail {
+class exchange;
+}
 
 namespace nodus::http::detail {
 
-using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
-                                                     boost::asio::io_context::executor_type>;
+using socket_type =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 class server_impl;
 
 /// Where the connection is in its request cycle.
 enum class conn_state : std::uint8_t {
-    head,        // waiting for (the rest of) a request head
-    body,        // the current request's body is being read (or discarded)
-    waiting,     // the request is read; the application is answering
-    closing,     // no more requests: close once the output is flushed
-    lingering,   // our side is shut; reading what the client still sends, then close
-    closed,      // no more I/O; deleted once no operation is pending
+    head, // waiting for (the rest of) a request head
+    body, // the current request's body is being read (or discarded)
+    waiting, // the request is read; the application is answering
+    closing, // no more requests: close once the output is flushed
+    lingering, // our side is shut; reading what the client still sends, then close
+    closed, // no more I/O; deleted once no operation is pending
 };
 
 /// What can still come from the client.
 enum class input_state : std::uint8_t {
     open,
-    broken,   // the byte stream cannot be parsed further (we stopped mid-request)
-    eof,      // the client half-closed
+    broken, // the byte stream cannot be parsed further (we stopped mid-request)
+    eof, // the client half-closed
 };
 
 const char* to_string(conn_state s) noexcept;
@@ -49,10 +51,10 @@ public:
     connection(server_impl& srv, socket_type sock) noexcept;
     ~connection();
 
-    void start(bool fresh = true);  // fresh: a new connection, not one back from parking
-    void close_now();              // abort: no more I/O
-    int release_for_park();        // hand the socket over for parking; -1 on failure
-    void retire();                 // finish the current exchange, then close
+    void start(bool fresh = true); // fresh: a new connection, not one back from parking
+    void close_now(); // abort: no more I/O
+    int release_for_park(); // hand the socket over for parking; -1 on failure
+    void retire(); // finish the current exchange, then close
     bool idle() const noexcept;
     void on_timeout(wait_kind k);
 
@@ -71,7 +73,7 @@ public:
     void set_served(std::uint32_t n) noexcept { served_ = n; }
     conn_state state() const noexcept { return state_; }
 
-    list_hook hook_;                        // owned by the server's wait_lists
+    list_hook hook_; // owned by the server's wait_lists
     boost::asio::ip::tcp::endpoint remote_;
 
 private:
@@ -107,7 +109,7 @@ private:
     void flush();
     void wait_writable();
     bool send_too_slow(std::size_t n);
-    void cut();                    // abort with a reset: queued bytes are dropped
+    void cut(); // abort with a reset: queued bytes are dropped
     void after_flush();
     void begin_close();
     void teardown();
@@ -125,7 +127,7 @@ private:
     response_writer out_;
     body_reader body_;
     nodus::detail::exchange* cur_ = nullptr;
-    struct head_progress {          // only while a request head is incomplete
+    struct head_progress { // only while a request head is incomplete
         partial_scan scan;
         std::size_t searched = 0;
     };
@@ -133,20 +135,20 @@ private:
     // Where the current exchange's response starts in the output while none of it has
     // left (no flush since it was queued); npos otherwise.
     std::size_t provisional_ = std::string_view::npos;
-    clock::time_point body_deadline_{};   // request_timeout_ms after the head, while in body
-    rate_window body_rate_;               // while the body is being read
-    rate_window send_rate_;               // while the client keeps the output from draining
+    clock::time_point body_deadline_{}; // request_timeout_ms after the head, while in body
+    rate_window body_rate_; // while the body is being read
+    rate_window send_rate_; // while the client keeps the output from draining
     std::uint32_t served_ = 0;
     conn_state state_ = conn_state::head;
     input_state input_ = input_state::open;
-    std::uint8_t pending_ = 0;     // async operations outstanding
+    std::uint8_t pending_ = 0; // async operations outstanding
     bool reading_ = false;
     bool writing_ = false;
     bool scheduled_ = false;
     bool in_process_ = false;
     bool keep_alive_ = true;
-    bool parked_ = false;          // closed because its socket went to the parking lot
-    bool hot_ = false;             // busy enough to keep a read block
+    bool parked_ = false; // closed because its socket went to the parking lot
+    bool hot_ = false; // busy enough to keep a read block
 };
 
 // wait_lists' members run several times per request: defined here, where the

@@ -13,7 +13,9 @@
 #include <exception>
 #include <optional>
 
-namespace nodus::http::detail { class connection; }
+namespace nodus::http::detail {
+class connection;
+}
 
 namespace nodus::detail {
 
@@ -37,7 +39,7 @@ public:
     request_parser& start_parsing() { return parser_.emplace(*this); }
     request_parser* parser() noexcept { return parser_ ? &*parser_ : nullptr; }
 
-    void reset() noexcept;   // blank, capacity kept
+    void reset() noexcept; // blank, capacity kept
 
 private:
     friend void intrusive_ptr_add_ref(exchange* ex) noexcept;

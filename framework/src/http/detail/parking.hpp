@@ -76,7 +76,7 @@ private:
 
     boost::asio::io_context& ctx_;
     int fd_ = -1;
-    std::unique_ptr<boost::asio::posix::stream_descriptor> watch_;   // owns fd_
+    std::unique_ptr<boost::asio::posix::stream_descriptor> watch_; // owns fd_
     bool watching_ = false;
     parked_conn* head_ = nullptr;
     parked_conn* tail_ = nullptr;

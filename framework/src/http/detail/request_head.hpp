@@ -67,7 +67,7 @@ public:
     void set_start(clock::time_point t) noexcept { start_ = t; }
     clock::time_point start() const noexcept { return start_; }
 
-    void reset() noexcept;   // blank, capacity kept
+    void reset() noexcept; // blank, capacity kept
 
 private:
     std::string_view split_other_form(std::string_view target) noexcept;

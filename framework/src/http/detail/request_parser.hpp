@@ -26,9 +26,9 @@ public:
     void set_limits(const nodus::http_config& cfg) noexcept;
 
     struct body_progress {
-        std::size_t used = 0;        ///< bytes consumed
+        std::size_t used = 0; ///< bytes consumed
         http::detail::verdict error; ///< the body is refused (400, 413, 431)
-        bool done = false;           ///< the whole body (and any trailer section) is in
+        bool done = false; ///< the whole body (and any trailer section) is in
     };
     /// Parses body bytes, once the head is parsed, and delivers the data. Stops after each
     /// piece of data, so that a reader pausing in its callback gets no more.
@@ -46,7 +46,8 @@ private:
     std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
     // Never called: a chunked body goes to chunks_, not to Beast.
     void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
-    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {
+    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view,
+                                   boost::beast::error_code&) override {
         return 0;
     }
     void on_finish_impl(boost::beast::error_code&) override {}

@@ -11,16 +11,16 @@
 namespace nodus::detail {
 
 enum class response_phase : std::uint8_t {
-    open,        // headers can still change
-    head_sent,   // status line and headers are queued; body may follow
-    ended,       // end() was called, or the connection went away
+    open, // headers can still change
+    head_sent, // status line and headers are queued; body may follow
+    ended, // end() was called, or the connection went away
 };
 
 /// How the body's end is told to the client.
 enum class framing : std::uint8_t {
-    length,        // Content-Length (declared or computed), or no body at all
-    chunked,       // Transfer-Encoding: chunked
-    until_close,   // HTTP/1.0 body of unknown length: the connection's close ends it
+    length, // Content-Length (declared or computed), or no body at all
+    chunked, // Transfer-Encoding: chunked
+    until_close, // HTTP/1.0 body of unknown length: the connection's close ends it
 };
 
 const char* to_string(response_phase p) noexcept;
@@ -60,7 +60,11 @@ public:
     bool has_server() const noexcept { return user_server_; }
 
     // The serializer's record.
-    void mark_head_sent(framing f) noexcept { head_sent_ = true; phase_ = response_phase::head_sent; framing_ = f; }
+    void mark_head_sent(framing f) noexcept {
+        head_sent_ = true;
+        phase_ = response_phase::head_sent;
+        framing_ = f;
+    }
     void mark_ended() noexcept { phase_ = response_phase::ended; }
     framing body_framing() const noexcept { return framing_; }
     bool no_body() const noexcept { return no_body_; }
@@ -90,15 +94,15 @@ private:
     int status_ = 200;
     response_phase phase_ = response_phase::open;
     framing framing_ = framing::length;
-    bool head_sent_ = false;      // stays true once sent; a response ended after its
-                                  // connection was lost may never have sent one
+    bool head_sent_ = false; // stays true once sent; a response ended after its
+        // connection was lost may never have sent one
     bool aborted_ = false;
-    bool no_body_ = false;        // HEAD, 1xx, 204, 304: the head only
-    bool wants_close_ = false;    // the application set Connection: close
+    bool no_body_ = false; // HEAD, 1xx, 204, 304: the head only
+    bool wants_close_ = false; // the application set Connection: close
     bool user_date_ = false;
     bool user_server_ = false;
     bool need_drain_ = false;
-    bool length_cut_ = false;     // body cut at the declared Content-Length
+    bool length_cut_ = false; // body cut at the declared Content-Length
     std::string lines_;
     std::optional<std::uint64_t> declared_length_;
     std::uint64_t body_bytes_ = 0;

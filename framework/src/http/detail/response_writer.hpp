@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
-namespace nodus::detail { class exchange; }
+namespace nodus::detail {
+class exchange;
+}
 
 namespace nodus::http::detail {
 
@@ -17,8 +19,8 @@ std::string_view reason(int status) noexcept;
 
 /// What every response of a server carries.
 struct server_fields {
-    std::string_view date;          // "Thu, 26 Nov 2026 13:45:31 GMT"
-    std::string_view server_line;   // "Server: nodus\r\n" or empty
+    std::string_view date; // "Thu, 26 Nov 2026 13:45:31 GMT"
+    std::string_view server_line; // "Server: nodus\r\n" or empty
 };
 
 class response_writer {

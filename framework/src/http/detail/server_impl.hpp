@@ -22,14 +22,14 @@
 
 namespace nodus::http::detail {
 
-using acceptor_type = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp,
-                                                         boost::asio::io_context::executor_type>;
+using acceptor_type =
+    boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 class server_impl {
 public:
     server_impl(handler h, http_config cfg);
     ~server_impl();
-    void configure(http_config cfg);    // before listening only
+    void configure(http_config cfg); // before listening only
 
     // server.cpp
     void listen(std::uint16_t port, std::string_view host, int backlog);
@@ -59,7 +59,7 @@ public:
     void remove(connection* c) noexcept;
     void move_to(connection* c, wait_kind k) noexcept;
     void on_connection_gone() noexcept;
-    void note_gone() noexcept;          // one connection fewer, without deleting anything
+    void note_gone() noexcept; // one connection fewer, without deleting anything
 
     // server_stop.cpp
     void close(std::function<void()> done);
@@ -74,8 +74,8 @@ public:
     std::size_t parked() const noexcept { return parking_.size(); }
 
 private:
-    void serve_listener(nodus::detail::unique_fd fd);   // takes a bound, listening socket
-    std::string_view date() noexcept;   // "Thu, 26 Nov 2026 13:45:31 GMT"
+    void serve_listener(nodus::detail::unique_fd fd); // takes a bound, listening socket
+    std::string_view date() noexcept; // "Thu, 26 Nov 2026 13:45:31 GMT"
     void do_accept();
     void accept_later(std::chrono::microseconds delay);
     void accept_failed(const boost::system::error_code& ec);
@@ -93,13 +93,13 @@ private:
     handler handler_;
     http_config cfg_;
     server_hooks hooks_;
-    std::string server_line_;           // "Server: nodus\r\n" or empty
+    std::string server_line_; // "Server: nodus\r\n" or empty
     std::size_t open_ = 0;
     std::uint64_t requests_ = 0;
     std::uint64_t accept_errors_ = 0;
-    std::uint64_t accept_errors_logged_ = 0;   // accept_errors_ when the last line was written
-    clock::time_point accept_log_after_{};     // no new "accept failed" line before this
-    bool handle_alive_ = true;          // the public `server` handle
+    std::uint64_t accept_errors_logged_ = 0; // accept_errors_ when the last line was written
+    clock::time_point accept_log_after_{}; // no new "accept failed" line before this
+    bool handle_alive_ = true; // the public `server` handle
     std::uint16_t port_ = 0;
     std::function<void()> on_listening_;
     boost::asio::io_context& ctx_;
@@ -111,7 +111,7 @@ private:
     clock::time_point sweeper_at_{};
     bool sweeper_armed_ = false;
     bool accepting_ = false;
-    bool closing_ = false;              // stop: no keep-alive, no new connections
+    bool closing_ = false; // stop: no keep-alive, no new connections
     bool retiring_ = false;
     bool close_done_ = false;
     int pending_ = 0;

@@ -33,11 +33,11 @@ struct verdict {
 struct head_info {
     std::uint64_t content_length = 0;
     bool has_content_length = false;
-    bool chunked = false;          ///< Transfer-Encoding: chunked (the only coding accepted)
-    bool keep_alive = false;       ///< from the version and the Connection tokens
-    bool expect_continue = false;  ///< Expect: 100-continue on an HTTP/1.1 request
-    bool upgrade = false;          ///< Upgrade present with a Connection "upgrade" token
-    int version = 11;              ///< 10 or 11
+    bool chunked = false; ///< Transfer-Encoding: chunked (the only coding accepted)
+    bool keep_alive = false; ///< from the version and the Connection tokens
+    bool expect_continue = false; ///< Expect: 100-continue on an HTTP/1.1 request
+    bool upgrade = false; ///< Upgrade present with a Connection "upgrade" token
+    int version = 11; ///< 10 or 11
 };
 
 /// Bytes of empty lines (CRLF, or bare LF) at the start of buf; RFC 9112 2.2 lets a server
@@ -53,8 +53,8 @@ std::size_t find_head_end(std::string_view buf, std::size_t from = 0) noexcept;
 /// Reset it (`= {}`) whenever bytes are dropped from the front of the buffer.
 struct partial_scan {
     std::size_t pos = 0;
-    std::size_t count = 0;         ///< bytes of the current request-line part
-    std::size_t line_bytes = 0;    ///< bytes of the request line so far
+    std::size_t count = 0; ///< bytes of the current request-line part
+    std::size_t line_bytes = 0; ///< bytes of the request line so far
     std::size_t fields = 0;
     std::uint8_t state = 0;
 };
@@ -67,8 +67,7 @@ struct partial_scan {
 /// gives for the complete head, except that the full check may find 431 or a field's meaning
 /// (Host, Content-Length...) first.
 /// Leading empty lines are tolerated. Scanning stops at the end of the head, if buf has it.
-verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg,
-                           partial_scan& scan) noexcept;
+verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg, partial_scan& scan) noexcept;
 
 /// Same, scanning buf from its start.
 verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) noexcept;
@@ -76,8 +75,7 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
 /// Full check of a complete head: from the request line to the final CRLFCRLF inclusive.
 /// Order: request line (400, 414, 505), size (431), field lines (400, 431), then framing
 /// (400 before 501), and last the expectation (417).
-verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
-                           head_info& out) noexcept;
+verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out) noexcept;
 
 /// Chunk extensions (RFC 9112 7.1.1), the part of a chunk-size line after the hex size, checked
 /// a byte at a time as they arrive: `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`,

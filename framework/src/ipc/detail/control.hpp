@@ -12,8 +12,8 @@ namespace nodus::ipc::detail {
 
 /// Message namespaces: the byte after the length prefix.
 enum class ns : std::uint8_t {
-    control = 0,   // the framework's own messages
-    app = 1,       // application messages (channel::send, channel::on_message)
+    control = 0, // the framework's own messages
+    app = 1, // application messages (channel::send, channel::on_message)
 };
 
 /// Send a message of the control namespace. False when the payload is too large or the

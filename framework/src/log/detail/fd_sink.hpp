@@ -25,7 +25,7 @@ protected:
         while (left > 0) {
             ssize_t n = ::write(fd_, p, left);
             if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return;   // a closed or broken destination: the line is lost
+            if (n <= 0) return; // a closed or broken destination: the line is lost
             p += n;
             left -= static_cast<std::size_t>(n);
         }

@@ -94,8 +94,7 @@ public:
     std::size_t size() const noexcept { return size_; }
 
 private:
-    void insert(std::string_view method, bool all, std::string_view pattern,
-                std::uint32_t handler);
+    void insert(std::string_view method, bool all, std::string_view pattern, std::uint32_t handler);
 
     route_node root_;
     std::size_t size_ = 0;
@@ -104,10 +103,8 @@ private:
 /// Percent-decode the values of `params` that contain '%' ('+' stays '+' in paths);
 /// `store(std::string_view) -> std::string_view` keeps decoded bytes alive.
 template <class Store>
-void decode_params(std::span<param> params, Store&& store)
-{
-    for (auto& p : params)
-        p.value = decode_component(p.value, false, store);
+void decode_params(std::span<param> params, Store&& store) {
+    for (auto& p : params) p.value = decode_component(p.value, false, store);
 }
 
 } // namespace nodus::detail

@@ -11,24 +11,22 @@ namespace nodus::detail {
 
 /// The classes a byte may belong to (several at once): bits of char_classes.
 namespace char_class {
-inline constexpr std::uint8_t tchar = 1;        ///< token byte, RFC 9110 5.6.2
-inline constexpr std::uint8_t target = 2;       ///< request-target byte: VCHAR except '#'
-inline constexpr std::uint8_t field_value = 4;  ///< field-value byte: HTAB, SP, VCHAR, obs-text
-inline constexpr std::uint8_t reg_name = 8;     ///< unreserved, sub-delims except ',' (RFC 3986
-                                                ///< 3.2.2; '%' of pct-encoded is not in it)
-inline constexpr std::uint8_t digit = 16;       ///< DIGIT
-inline constexpr std::uint8_t hexdig = 32;      ///< HEXDIG, either case
-inline constexpr std::uint8_t scheme = 64;      ///< scheme byte after the first ALPHA (RFC 3986 3.1)
-inline constexpr std::uint8_t qdtext = 128;     ///< quoted-string text, RFC 9110 5.6.4
+inline constexpr std::uint8_t tchar = 1; ///< token byte, RFC 9110 5.6.2
+inline constexpr std::uint8_t target = 2; ///< request-target byte: VCHAR except '#'
+inline constexpr std::uint8_t field_value = 4; ///< field-value byte: HTAB, SP, VCHAR, obs-text
+inline constexpr std::uint8_t reg_name = 8; ///< unreserved, sub-delims except ',' (RFC 3986
+    ///< 3.2.2; '%' of pct-encoded is not in it)
+inline constexpr std::uint8_t digit = 16; ///< DIGIT
+inline constexpr std::uint8_t hexdig = 32; ///< HEXDIG, either case
+inline constexpr std::uint8_t scheme = 64; ///< scheme byte after the first ALPHA (RFC 3986 3.1)
+inline constexpr std::uint8_t qdtext = 128; ///< quoted-string text, RFC 9110 5.6.4
 } // namespace char_class
 
-constexpr std::array<std::uint8_t, 256> make_char_classes() noexcept
-{
+constexpr std::array<std::uint8_t, 256> make_char_classes() noexcept {
     using namespace char_class;
     std::array<std::uint8_t, 256> t{};
     auto add = [&t](const char* s, std::uint8_t k) {
-        for (; *s; ++s)
-            t[static_cast<unsigned char>(*s)] |= k;
+        for (; *s; ++s) t[static_cast<unsigned char>(*s)] |= k;
     };
     for (std::size_t c = 'a'; c <= 'z'; ++c) t[c] |= tchar | reg_name | scheme;
     for (std::size_t c = 'A'; c <= 'Z'; ++c) t[c] |= tchar | reg_name | scheme;
@@ -52,69 +50,55 @@ constexpr std::array<std::uint8_t, 256> make_char_classes() noexcept
 inline constexpr std::array<std::uint8_t, 256> char_classes = make_char_classes();
 
 /// True when `c` is in any of the classes `k` (char_class bits).
-constexpr bool in_class(char c, std::uint8_t k) noexcept
-{
+constexpr bool in_class(char c, std::uint8_t k) noexcept {
     return (char_classes[static_cast<unsigned char>(c)] & k) != 0;
 }
 
 /// True when every byte of `s` is in the classes `k`; true for an empty `s`.
-constexpr bool all_in_class(std::string_view s, std::uint8_t k) noexcept
-{
+constexpr bool all_in_class(std::string_view s, std::uint8_t k) noexcept {
     for (char c : s)
-        if (!in_class(c, k))
-            return false;
+        if (!in_class(c, k)) return false;
     return true;
 }
 
 constexpr bool is_tchar(char c) noexcept { return in_class(c, char_class::tchar); }
 
 /// `token = 1*tchar` (RFC 9110 5.6.2): methods, field names, list elements.
-constexpr bool is_token(std::string_view s) noexcept
-{
+constexpr bool is_token(std::string_view s) noexcept {
     return !s.empty() && all_in_class(s, char_class::tchar);
 }
 
 /// OWS byte (RFC 9110 5.6.3): SP or HTAB.
 constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
-constexpr std::string_view trim_ows(std::string_view s) noexcept
-{
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
     return s;
 }
 
 /// ASCII case-insensitive equality (field names, tokens); other bytes compare exactly.
 /// Used instead of boost::beast::iequals, which in Boost 1.81 reads one byte past the end
 /// of both strings when they differ only in case.
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size())
-        return false;
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
         const auto diff = static_cast<unsigned char>(a[i] ^ b[i]);
-        if (diff == 0)
-            continue;
+        if (diff == 0) continue;
         // Equal but for case: only the 0x20 bit differs, and the byte is a letter.
         const auto lower = static_cast<unsigned char>(a[i] | 0x20);
-        if (diff != 0x20 || lower < 'a' || lower > 'z')
-            return false;
+        if (diff != 0x20 || lower < 'a' || lower > 'z') return false;
     }
     return true;
 }
 
 /// Whether the comma-separated list `list` (RFC 9110 5.6.1, e.g. a Connection value) holds
 /// `token`, compared case-insensitively; empty elements and OWS around them are skipped.
-constexpr bool list_has_token(std::string_view list, std::string_view token) noexcept
-{
+constexpr bool list_has_token(std::string_view list, std::string_view token) noexcept {
     while (true) {
         const auto comma = list.find(',');
-        if (iequals(trim_ows(list.substr(0, comma)), token))
-            return true;
-        if (comma == std::string_view::npos)
-            return false;
+        if (iequals(trim_ows(list.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) return false;
         list.remove_prefix(comma + 1);
     }
 }

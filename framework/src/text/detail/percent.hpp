@@ -22,10 +22,8 @@ std::size_t percent_decode(std::string_view in, char* out, bool plus_as_space) n
 /// `raw` itself when nothing needs decoding; otherwise the decoded bytes, handed to
 /// `store(std::string_view) -> std::string_view` to be kept (e.g. detail::keep).
 template <class Store>
-std::string_view decode_component(std::string_view raw, bool plus_as_space, Store&& store)
-{
-    if (!needs_decoding(raw, plus_as_space))
-        return raw;
+std::string_view decode_component(std::string_view raw, bool plus_as_space, Store&& store) {
+    if (!needs_decoding(raw, plus_as_space)) return raw;
     // Most components are short: decode on the stack, spill to the heap past that.
     constexpr std::size_t stack_size = 1024;
     if (raw.size() <= stack_size) {

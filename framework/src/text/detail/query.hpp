@@ -13,19 +13,15 @@ namespace nodus::detail {
 /// in order. Pairs are separated by '&' only; empty pairs are skipped; a pair without '='
 /// has an empty value; the value keeps any further '='. Nothing is decoded.
 template <class F>
-void split_query(std::string_view qs, F&& f)
-{
+void split_query(std::string_view qs, F&& f) {
     while (!qs.empty()) {
         auto const amp = qs.find('&');
         auto const pair = qs.substr(0, amp);
         qs = amp == std::string_view::npos ? std::string_view{} : qs.substr(amp + 1);
-        if (pair.empty())
-            continue;
+        if (pair.empty()) continue;
         auto const eq = pair.find('=');
-        if (eq == std::string_view::npos)
-            f(pair, std::string_view{});
-        else
-            f(pair.substr(0, eq), pair.substr(eq + 1));
+        if (eq == std::string_view::npos) f(pair, std::string_view{});
+        else f(pair.substr(0, eq), pair.substr(eq + 1));
     }
 }
 

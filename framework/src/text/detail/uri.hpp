@@ -16,7 +16,7 @@ bool valid_host(std::string_view host, bool port_required = false) noexcept;
 /// `scheme "://" authority [ path-abempty ] [ "?" query ]`.
 struct absolute_form {
     std::string_view authority;
-    std::string_view path_and_query;   ///< from the '/' or '?' after the authority; may be empty
+    std::string_view path_and_query; ///< from the '/' or '?' after the authority; may be empty
 };
 
 /// Splits `target` when it starts as an absolute-form one does (ALPHA *scheme-byte "://");
