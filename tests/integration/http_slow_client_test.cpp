@@ -26,12 +26,14 @@ void handler(request req, response res) {
         req.on_data([](std::string_view) {});
         req.on_end([res] { res.end("done\n"); });
     } else if (req.path() == "/stream") {
+        // The pump holds itself only weakly: the pending on_drain callback (the exchange's,
+        // dropped when the connection goes) is what keeps it alive.
         auto pump = std::make_shared<std::function<void()>>();
-        *pump = [res, pump] {
+        *pump = [res, weak = std::weak_ptr<std::function<void()>>(pump)] {
             static const std::string block(65536, 'x');
             while (res.write(block)) {}
-            if (res.finished()) *pump = nullptr; // aborted: break the cycle
-            else res.on_drain([pump] { (*pump)(); });
+            if (res.finished()) return;   // aborted
+            if (auto self = weak.lock()) res.on_drain([self] { (*self)(); });
         };
         (*pump)();
     } else {
