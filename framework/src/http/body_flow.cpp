@@ -94,27 +94,20 @@ void body_flow::finish() {
 void body_flow::fail(std::error_code ec) {
     if (settled()) return;
     state_ = body_state::failed;
-    data_fn data;
-    end_fn end;
-    error_fn err;
-    collect_fn collected;
-    data.swap(on_data_);
-    end.swap(on_end_);
-    err.swap(on_error_);
-    collected.swap(on_collected_);
-    if (err) err(ec);
-    if (collected) collected(ec, std::string{});
+    auto taken = take_callbacks();
+    if (taken.err) taken.err(ec);
+    if (taken.collected) taken.collected(ec, std::string{});
 }
 
-void body_flow::drop_callbacks() noexcept {
-    data_fn data;
-    end_fn end;
-    error_fn err;
-    collect_fn collected;
-    data.swap(on_data_);
-    end.swap(on_end_);
-    err.swap(on_error_);
-    collected.swap(on_collected_);
+body_flow::callbacks body_flow::take_callbacks() noexcept {
+    callbacks taken;
+    taken.data.swap(on_data_);
+    taken.end.swap(on_end_);
+    taken.err.swap(on_error_);
+    taken.collected.swap(on_collected_);
+    return taken;
 }
+
+void body_flow::drop_callbacks() noexcept { take_callbacks(); }
 
 } // namespace nodus::detail

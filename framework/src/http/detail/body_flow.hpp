@@ -76,6 +76,13 @@ public:
     void reset() noexcept;
 
 private:
+    struct callbacks {
+        data_fn data;
+        end_fn end;
+        error_fn err;
+        collect_fn collected;
+    };
+    callbacks take_callbacks() noexcept; // every callback, moved out before any runs
     bool start();
 
     body_state state_ = body_state::unread;
