@@ -2,6 +2,7 @@
 // accepting worker over that worker's IPC channel (SCM_RIGHTS). Real processes
 // (apps/cluster_demo) and sockets. Descriptor passing itself: tests/unit/channel_test.cpp.
 #include "support/process_harness.hpp"
+#include "support/request_load.hpp"
 
 #include <algorithm>
 #include <map>
@@ -44,70 +45,6 @@ std::vector<int> wait_workers(const process& p, std::size_t n, const std::set<in
     }
     return w;
 }
-
-// Client threads each requesting GET / on a new connection (Connection: close) until
-// stopped; every response's pid is counted, every request that got no 200 is a failure.
-class new_connection_load {
-public:
-    new_connection_load(std::uint16_t port, int threads) {
-        for (int i = 0; i < threads; ++i)
-            threads_.emplace_back([this, port] {
-                while (!stop_) {
-                    client c;
-                    if (!c.connect(port)) {
-                        fail("connect");
-                        std::this_thread::sleep_for(1ms);
-                        continue;
-                    }
-                    auto r = c.get("/", false);
-                    if (r && r->status == 200) {
-                        std::lock_guard lock{mu_};
-                        ++served_[std::atoi(r->body.c_str())];
-                        ++ok_;
-                    } else {
-                        fail(r ? "status" : "no response");
-                    }
-                }
-            });
-    }
-    ~new_connection_load() { stop(); }
-
-    void stop() {
-        stop_ = true;
-        for (auto& t : threads_)
-            if (t.joinable()) t.join();
-    }
-    int ok() {
-        std::lock_guard lock{mu_};
-        return ok_;
-    }
-    int failed() {
-        std::lock_guard lock{mu_};
-        return failed_;
-    }
-    std::map<int, int> served() {
-        std::lock_guard lock{mu_};
-        return served_;
-    }
-    std::string failures() {
-        std::lock_guard lock{mu_};
-        return reasons_;
-    }
-
-private:
-    void fail(const char* why) {
-        std::lock_guard lock{mu_};
-        ++failed_;
-        if (reasons_.size() < 400) reasons_ += std::string{why} + "; ";
-    }
-
-    std::atomic<bool> stop_{false};
-    std::mutex mu_;
-    int ok_ = 0, failed_ = 0;
-    std::map<int, int> served_;
-    std::string reasons_;
-    std::vector<std::thread> threads_;
-};
 
 } // namespace
 
@@ -256,7 +193,7 @@ TEST(cluster_rr, kill_9_worker_under_load_is_replaced_and_served_again) {
     ASSERT_EQ(before.size(), 2u);
     int victim = before[0], survivor = before[1];
 
-    new_connection_load l{port, 2};
+    request_load l{port, 0, 2};
     ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
     ::kill(victim, SIGKILL);
     ASSERT_TRUE(p.wait_for("was killed by signal SIGKILL", 5s)) << p.log();
@@ -343,7 +280,7 @@ TEST(cluster_rr, sighup_reload_under_new_connection_load_loses_nothing) {
     ASSERT_EQ(old.size(), 2u);
     std::set<int> current;
     {
-        new_connection_load l{port, 2};
+        request_load l{port, 0, 2};
         ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
         for (int i = 1; i <= 2; ++i) {
             p.signal(SIGHUP);

@@ -2,7 +2,7 @@
 // Connection: close load: the other worker keeps serving at the speed the cluster had,
 // and the watchdog ([cluster] watchdog_ms) replaces the stuck one. Real processes
 // (apps/cluster_demo), real signals and sockets.
-#include "support/close_load.hpp"
+#include "support/request_load.hpp"
 #include "support/process_harness.hpp"
 
 #include <algorithm>
@@ -45,7 +45,7 @@ run_result stop_one_worker(const std::string& balance) {
     if (port == 0 || workers.size() != 2) return res;
     const int victim = workers[0];
 
-    close_load l{port, client_threads, request_timeout};
+    request_load l{port, 0, client_threads, request_timeout};
     // Past the start, where the fairness rule is still levelling the two workers.
     EXPECT_TRUE(wait_until([&] { return l.ok() >= 2000; }, 10s)) << "the load is being served";
     res.before = l.answered_during(window);

@@ -2,6 +2,7 @@
 // real signals, every wait bounded, and no process of the tree left behind.
 #include "support/process_harness.hpp"
 #include "support/http_client.hpp"
+#include "support/request_load.hpp"
 
 #include <algorithm>
 #include <map>
@@ -16,92 +17,6 @@ std::vector<std::string> args(int workers, std::vector<std::string> more = {}) {
     a.insert(a.end(), more.begin(), more.end());
     return a;
 }
-
-// Client threads that keep requesting until stopped: keep-alive loops and
-// new-connection loops. A request that fails on a reused keep-alive connection before
-// any byte of its response arrived is retried once on a new connection, as HTTP
-// clients do (RFC 9110 9.2.2): the server may close an idle connection just as a
-// request is sent on it. Anything else that fails counts as a failure.
-class load {
-public:
-    load(std::uint16_t port, int keep_alive_threads, int new_conn_threads) {
-        for (int i = 0; i < keep_alive_threads; ++i)
-            threads_.emplace_back([this, port] { keep_alive_loop(port); });
-        for (int i = 0; i < new_conn_threads; ++i)
-            threads_.emplace_back([this, port] { new_conn_loop(port); });
-    }
-    ~load() { stop(); }
-
-    void stop() {
-        stop_ = true;
-        for (auto& t : threads_)
-            if (t.joinable()) t.join();
-    }
-
-    int ok() const { return ok_; }
-    int failed() const { return failed_; }
-    int retried() const { return retried_; }
-    std::set<int> pids() {
-        std::lock_guard lock{mu_};
-        return pids_;
-    }
-    std::string failures() {
-        std::lock_guard lock{mu_};
-        return reasons_;
-    }
-
-private:
-    void record(int pid) {
-        ++ok_;
-        std::lock_guard lock{mu_};
-        pids_.insert(pid);
-    }
-    void fail(const char* why) {
-        ++failed_;
-        std::lock_guard lock{mu_};
-        if (reasons_.size() < 400) reasons_ += std::string{why} + "; ";
-    }
-
-    void keep_alive_loop(std::uint16_t port) {
-        client c;
-        while (!stop_) {
-            if (!c.is_open() && !c.connect(port)) {
-                fail("keep-alive connect");
-                std::this_thread::sleep_for(1ms);
-                continue;
-            }
-            bool reused = c.requests_sent() > 0;
-            auto r = c.get("/", true);
-            if (!r && reused && !c.response_started()) {
-                ++retried_;
-                if (c.connect(port)) r = c.get("/", true);
-            }
-            if (r && r->status == 200) record(std::atoi(r->body.c_str()));
-            else fail(r ? "keep-alive status" : "keep-alive no response");
-        }
-    }
-
-    void new_conn_loop(std::uint16_t port) {
-        while (!stop_) {
-            client c;
-            if (!c.connect(port)) {
-                fail("connect");
-                std::this_thread::sleep_for(1ms);
-                continue;
-            }
-            auto r = c.get("/", false);
-            if (r && r->status == 200) record(std::atoi(r->body.c_str()));
-            else fail(r ? "status" : "no response");
-        }
-    }
-
-    std::atomic<bool> stop_{false};
-    std::atomic<int> ok_{0}, failed_{0}, retried_{0};
-    std::mutex mu_;
-    std::set<int> pids_;
-    std::string reasons_;
-    std::vector<std::thread> threads_;
-};
 
 void expect_tree_gone(int pgid, std::chrono::milliseconds within) {
     auto end = clock::now() + within;
@@ -157,7 +72,7 @@ TEST(cluster, kill_9_worker_is_replaced) {
     ASSERT_EQ(before.size(), 2u);
     int victim = before[0], survivor = before[1];
 
-    load l{port, 0, 2};
+    request_load l{port, 0, 2};
     ASSERT_TRUE(wait_until([&] { return l.ok() >= 20; }, 5s)) << "the load is being served";
     ::kill(victim, SIGKILL);
     ASSERT_TRUE(p.wait_for("was killed by signal SIGKILL", 5s)) << p.log();
@@ -203,7 +118,7 @@ reload_result reload_under_load(std::string bin = demo_binary()) {
         return res;
     }
     {
-        load l{port, 2, 2};
+        request_load l{port, 2, 2};
         wait_until([&] { return l.ok() >= 50; }, 5s);
         for (int i = 1; i <= 4; ++i) {
             p.signal(SIGHUP);
@@ -495,7 +410,7 @@ TEST(cluster, workers_finish_in_flight_requests_when_the_master_is_killed) {
         auto port = p.port();
         ASSERT_NE(port, 0) << p.log();
         ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
-        load background{port, 0, 4};
+        request_load background{port, 0, 4};
         ASSERT_TRUE(wait_until([&] { return background.ok() >= 50; }, 5s));
 
         std::atomic<int> sent{0};
