@@ -224,7 +224,9 @@ public:
         });
         on_end([sink] { sink.end(); });
         on_error([sink](const error& e) {
-            sink.fail(std::make_exception_ptr(std::system_error(e.code, e.message())));
+            // system_error's what() adds the code's message itself.
+            auto where = (*e.op ? std::string(e.op) + " '" : std::string("'")) + e.path + "'";
+            sink.fail(std::make_exception_ptr(std::system_error(e.code, where)));
         });
         sink.on_close([self] { self.close(); });
     }
