@@ -440,3 +440,49 @@ TEST_F(fs_test, a_throwing_data_callback_closes_the_stream_and_leaves_run) {
     EXPECT_EQ(chunks, 2);
     EXPECT_EQ(ends, 0);
 }
+
+TEST_F(fs_test, a_path_with_a_nul_byte_is_refused_not_cut_short) {
+    put("a", "secret");
+    std::string path = at("a") + std::string("\0.txt", 5);
+    auto e = run_one([&](auto cb) { fs::write_file(path, "x", cb); });
+    EXPECT_EQ(e.code, std::errc::invalid_argument);
+    EXPECT_EQ(e.path, path);
+    fs::error read_err;
+    fs::read_file(path, [&](const fs::error& err, std::string) { read_err = err; });
+    stream_log log;
+    watch(fs::read_stream::open(path), log);
+    nodus::run();
+    EXPECT_EQ(read_err.code, std::errc::invalid_argument);
+    EXPECT_EQ(log.err.code, std::errc::invalid_argument);
+    EXPECT_EQ(log.data, "");
+    std::ifstream in(at("a"));
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "secret")
+        << "the file before the NUL was written";
+}
+
+TEST_F(fs_test, many_streams_at_once_each_get_their_file) {
+    auto data = pattern(200000);
+    put("f", data);
+    constexpr int n = 40;
+    std::vector<stream_log> logs(n);
+    for (int i = 0; i < n; ++i)
+        watch(fs::read_stream::open(at("f"), {.chunk_size = 4096u + static_cast<std::size_t>(i)}), logs[i]);
+    nodus::run();
+    for (auto& l : logs) {
+        EXPECT_EQ(l.data, data);
+        EXPECT_EQ(l.ends, 1);
+    }
+    // And empty files and data.
+    EXPECT_FALSE(run_one([&](auto cb) { fs::write_file(at("empty"), "", cb); }));
+    std::string got = "x";
+    fs::read_file(at("empty"), [&](const fs::error& e, std::string d) {
+        EXPECT_FALSE(e);
+        got = std::move(d);
+    });
+    stream_log empty;
+    watch(fs::read_stream::open(at("empty")), empty);
+    nodus::run();
+    EXPECT_EQ(got, "");
+    EXPECT_EQ(empty.chunks, 0);
+    EXPECT_EQ(empty.ends, 1);
+}

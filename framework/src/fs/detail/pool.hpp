@@ -55,16 +55,24 @@ inline file_info info_of(const struct ::stat& st) noexcept {
 }
 
 /// Runs `work(result&)` on the pool, then `done(result&)` on the loop. `Result` has an
-/// `error err` member, set from an exception `work` throws.
+/// `error err` member, set from an exception `work` throws, or to EINVAL (without calling
+/// `work`) for a path with a NUL byte.
 template <class Result, class Work, class Done>
 void on_pool(std::string path, Work work, Done done) {
     auto r = std::make_shared<Result>();
     r->err.path = std::move(path);
-    queue_work([r, work = std::move(work)] { work(*r); },
-               [r, done = std::move(done)](std::exception_ptr e) {
-                   if (e) r->err.code = code_of(e);
-                   done(*r);
-               });
+    // The system calls would stop at a NUL byte and act on another path (a request's
+    // "%00" decodes to one): such a path is refused, as Node does.
+    bool nul = r->err.path.find('\0') != std::string::npos;
+    queue_work(
+        [r, nul, work = std::move(work)] {
+            if (nul) return void(r->err.code = std::make_error_code(std::errc::invalid_argument));
+            work(*r);
+        },
+        [r, done = std::move(done)](std::exception_ptr e) {
+            if (e) r->err.code = code_of(e);
+            done(*r);
+        });
 }
 
 } // namespace nodus::fs::detail
