@@ -15,6 +15,7 @@ if (!existsSync(join(root, "tests/node/node_modules/kubernetes-models"))) {
     process.exit(77);
 }
 const yaml = (await import("js-yaml")).default;
+const { unknownFields } = await import("./fields.mjs");
 
 const dir = join(deployDir, "kubernetes");
 const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
@@ -59,6 +60,23 @@ test("a broken copy of a manifest fails validation", async () => {
     const hpa = structuredClone(byKind("HorizontalPodAutoscaler"));
     hpa.spec.minReplicas = "two";
     await assert.rejects(validate(hpa));
+});
+
+test("no manifest has a field its API type lacks (the schema alone lets misspellings pass)", async () => {
+    for (const { file, obj } of manifests) assert.deepEqual(unknownFields(obj), [], file);
+    const d = structuredClone(byKind("Deployment"));
+    d.spec.template.spec.terminationGracePeriodSecond = 20;
+    d.spec.template.spec.containers[0].lifecycle.preStop.exec.comand = ["sleep", "5"];
+    d.spec.template.spec.containers[0].securityContext.capabilities.dropp = ["ALL"];
+    await assert.doesNotReject(validate(d), "the schema itself does reject unknown fields now");
+    assert.deepEqual(unknownFields(d).sort(), [
+        "Deployment.spec.template.spec.containers[0].lifecycle.preStop.exec.comand: no such field",
+        "Deployment.spec.template.spec.containers[0].securityContext.capabilities.dropp: no such field",
+        "Deployment.spec.template.spec.terminationGracePeriodSecond: no such field",
+    ]);
+    const hpa = structuredClone(byKind("HorizontalPodAutoscaler"));
+    hpa.spec.metrics[0].resource.target.averageUtilisation = 70;
+    assert.deepEqual(unknownFields(hpa), ["HorizontalPodAutoscaler.spec.metrics[0].resource.target.averageUtilisation: no such field"]);
 });
 
 const deployment = () => byKind("Deployment");
