@@ -1,10 +1,11 @@
 // deploy/systemd: the units pass `systemd-analyze verify`, their timeouts fit the drain
 // timeouts of the configuration they ship with, and the service's own command line, started
-// the way hello.socket starts it (systemd-socket-activate), serves, reloads and stops cleanly.
+// the way hello.socket starts it (systemd-socket-activate) as the unprivileged user the
+// hardening leaves it (setpriv), serves, reloads and stops cleanly.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
-import { writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
@@ -47,13 +48,13 @@ const last = (unit, section, key) => unit[section]?.filter(([k]) => k === key).a
 const service = parseUnit(serviceText);
 const socket = parseUnit(socketText);
 
-/** The ExecStart command line with installed paths mapped to this tree's. */
-function execStart() {
+/** The ExecStart command line with installed paths mapped to `paths`. */
+function execStart(paths = installed) {
     const words = last(service, "Service", "ExecStart").split(/\s+/);
     return words.map((w) => {
         if (!w.startsWith("/")) return w;
-        assert.ok(installed[w], `ExecStart names ${w}, which docs/deployment.md does not install`);
-        return installed[w];
+        assert.ok(paths[w], `ExecStart names ${w}, which docs/deployment.md does not install`);
+        return paths[w];
     });
 }
 
@@ -111,6 +112,20 @@ test("the shipped configuration is valid", () => {
     assert.equal(checkConfig(iniText).complaint, "");
 });
 
+/** Pids whose parent is `pid`, from /proc. */
+function childrenOf(pid) {
+    const out = [];
+    for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+        try {
+            const stat = readText(`/proc/${name}/stat`);
+            if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(name);
+        } catch {
+            // gone meanwhile
+        }
+    }
+    return out;
+}
+
 function freePort() {
     return new Promise((res, rej) => {
         const s = createServer().listen(0, "127.0.0.1", () => {
@@ -120,12 +135,31 @@ function freePort() {
     });
 }
 
-test("ExecStart under socket activation serves, reloads with ExecReload and stops with 0", async () => {
+/**
+ * What DynamicUser=, NoNewPrivileges= and an empty CapabilityBoundingSet= leave the program:
+ * an unprivileged user without capabilities that cannot gain any (setpriv execs in place, so
+ * LISTEN_PID still names the program). Its files are copied where that user can read them.
+ */
+function unprivileged() {
+    const dir = scratchDir();
+    chmodSync(dir, 0o755);
+    const bin = join(dir, "hello");
+    copyFileSync(helloBin, bin);
+    chmodSync(bin, 0o755);
+    const ini = join(dir, "hello.ini");
+    copyFileSync(installed["/etc/hello/hello.ini"], ini);
+    chmodSync(ini, 0o644);
+    const setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs",
+        "--inh-caps=-all", "--bounding-set=-all"];
+    return [...setpriv, ...execStart({ "/usr/local/bin/hello": bin, "/etc/hello/hello.ini": ini })];
+}
+
+test("ExecStart, socket-activated and unprivileged, serves, reloads with ExecReload and stops with 0", async () => {
     assert.ok(helloBin, "DEPLOY_TEST_HELLO is not set");
     const port = await freePort();
     // systemd-socket-activate binds as hello.socket would and, on the first connection,
     // execs the command with LISTEN_FDS=1 and LISTEN_PID set to its own pid.
-    const p = await startAndWait("systemd-socket-activate", ["-l", `127.0.0.1:${port}`, ...execStart()], {
+    const p = await startAndWait("systemd-socket-activate", ["-l", `127.0.0.1:${port}`, ...unprivileged()], {
         env: cleanEnv(),
         marker: /Listening on/,
     });
@@ -140,6 +174,9 @@ test("ExecStart under socket activation serves, reloads with ExecReload and stop
         assert.equal(r.status, 0, "ExecReload failed");
         await waitForOutput(p, /reload complete/);
         assert.equal(curl(`http://127.0.0.1:${port}/`).status, 200);
+        // The workers run as the unprivileged user too.
+        const uids = new Set(childrenOf(p.child.pid).map((pid) => /^Uid:\s+(\d+)/m.exec(readText(`/proc/${pid}/status`))[1]));
+        assert.deepEqual([...uids], ["65534"]);
     } finally {
         const e = await stop(p, last(service, "Service", "KillSignal"),
             Number(last(service, "Service", "TimeoutStopSec")) * 1000);
