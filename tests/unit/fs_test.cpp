@@ -486,3 +486,27 @@ TEST_F(fs_test, many_streams_at_once_each_get_their_file) {
     EXPECT_EQ(empty.chunks, 0);
     EXPECT_EQ(empty.ends, 1);
 }
+
+TEST_F(fs_test, streams_of_files_without_a_size_read_to_their_end_or_length) {
+    ASSERT_EQ(::mkfifo(at("fifo").c_str(), 0600), 0);
+    auto data = pattern(300000); // more than a pipe holds: the writer waits for the stream
+    std::thread writer([&] { std::ofstream(at("fifo"), std::ios::binary) << data; });
+    stream_log fifo, zero, offset;
+    watch(fs::read_stream::open(at("fifo"), {.chunk_size = 10000}), fifo);
+    watch(fs::read_stream::open("/dev/zero", {.length = 100000}), zero);
+    // A pipe cannot start at an offset: ESPIPE.
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    ASSERT_EQ(::write(p[1], "abc", 3), 3);
+    ::close(p[1]);
+    watch(fs::read_stream::open("/proc/self/fd/" + std::to_string(p[0]), {.start = 1}), offset);
+    nodus::run();
+    writer.join();
+    ::close(p[0]);
+    EXPECT_EQ(offset.err.code, std::errc::invalid_seek) << offset.err.message();
+    EXPECT_EQ(offset.data, "");
+    EXPECT_EQ(fifo.data, data);
+    EXPECT_EQ(fifo.ends, 1);
+    EXPECT_EQ(zero.data, std::string(100000, '\0'));
+    EXPECT_EQ(zero.ends, 1);
+}

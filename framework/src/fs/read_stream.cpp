@@ -1,4 +1,5 @@
-// nodus::fs::read_stream: one pread per chunk on the thread pool, one buffer per stream.
+// nodus::fs::read_stream: one pread (read for pipes) per chunk on the thread pool, one buffer
+// per stream.
 //
 // The buffer is written by a pool thread only while a read is in flight, and read by the
 // loop only between that read's completion and the next read, so it needs no lock: a read
@@ -142,9 +143,12 @@ void read_stream_state::read_next() {
     };
     detail::on_pool<result>(
         path,
-        [fd = fd, data = buffer.data(), want, at = offset](result& r) {
+        // Pipes and sockets (a FIFO, /dev/stdin) cannot be read at an offset: from the start
+        // they are read in order; asked for another start, they fail with ESPIPE.
+        [fd = fd, data = buffer.data(), want, at = offset,
+         positional = sized || options.start > 0](result& r) {
             ssize_t n;
-            do n = ::pread(fd, data, want, static_cast<off_t>(at));
+            do n = positional ? ::pread(fd, data, want, static_cast<off_t>(at)) : ::read(fd, data, want);
             while (n < 0 && errno == EINTR);
             r.n = n;
             if (n < 0) r.err = errno_error(r.err.path, "read");
