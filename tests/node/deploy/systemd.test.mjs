@@ -86,6 +86,23 @@ test("systemd-analyze verify accepts the units, and rejects a broken copy", (t) 
     assert.match(bad.output, /soon/);
 });
 
+/** `systemd-analyze security --offline`'s overall exposure (0 = sealed, 10 = unprotected). */
+function exposure(file) {
+    const r = spawnSync("systemd-analyze", ["security", "--offline=true", "--no-pager", file], { encoding: "utf8" });
+    const m = /Overall exposure level for [^:]+: (\d+\.\d+)/.exec(r.stdout);
+    assert.ok(m, `systemd-analyze security said: ${r.stdout}${r.stderr}`);
+    return Number(m[1]);
+}
+
+test("systemd-analyze security rates the hardening OK, and a bare copy unsafe", (t) => {
+    const probe = spawnSync("systemd-analyze", ["--version"], { encoding: "utf8" });
+    if (probe.error) return t.skip(`systemd-analyze cannot run here: ${probe.error.message}`);
+    const [unit] = unitCopies();
+    assert.ok(exposure(unit) <= 2.0, `exposure ${exposure(unit)} is above 2.0 ("OK" ends at 3.9)`);
+    const [bare] = unitCopies((s) => s.split("\n").filter((l) => !/^(DynamicUser|NoNewPrivileges|Protect|Private|Restrict|Capability|SystemCall|LockPersonality|MemoryDeny|UMask|ProcSubset|RemoveIPC)/.test(l)).join("\n"));
+    assert.ok(exposure(bare) > 8, "the negative control is not rated unsafe");
+});
+
 test("the stop timeout covers the configuration's drain, and the hardening is on", () => {
     const stopSec = Number(last(service, "Service", "TimeoutStopSec"));
     const drain = Math.max(durationMs(ini, "http", "drain_timeout_ms", 10000),
