@@ -23,10 +23,11 @@ done
 
 # Build and test: compiler, CMake + Ninja, ccache, Boost 1.81 (Asio, Beast, URL headers and
 # ProgramOptions), fmt, spdlog, GoogleTest; curl to talk to the running examples; python3 for
-# the docs tests (tests/docs), which compile and run every snippet of the documentation.
+# the docs tests (tests/docs), which compile and run every snippet of the documentation;
+# systemd for `systemd-analyze verify` and `systemd-socket-activate` in the deploy.systemd test.
 packages=(g++ cmake ninja-build ccache
           libboost1.81-dev libboost-program-options1.81-dev
-          libfmt-dev libspdlog-dev libgtest-dev curl python3)
+          libfmt-dev libspdlog-dev libgtest-dev curl python3 systemd)
 optional=()
 if [[ $want_fuzz == 1 ]]; then
     packages+=(clang libclang-rt-14-dev)
@@ -36,6 +37,21 @@ if [[ $want_bench == 1 ]]; then
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     optional+=(linux-perf valgrind)
 fi
+
+# npm packages of the tests (tests/node: kubernetes-models and js-yaml check deploy/kubernetes),
+# installed from the lock file when they are missing or older than it.
+npm_packages() {
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "setup: npm not found: the deploy.kubernetes test will be skipped" >&2
+        return 0
+    fi
+    if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+        echo "setup: npm ci in tests/node"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
 
 installed() {
     [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
@@ -48,6 +64,7 @@ for p in "${optional[@]}"; do installed "$p" || missing_optional+=("$p"); done
 
 if [[ ${#missing[@]} -eq 0 && ${#missing_optional[@]} -eq 0 ]]; then
     echo "setup: all packages present"
+    npm_packages
     exit 0
 fi
 
@@ -82,4 +99,5 @@ if [[ ${#still[@]} -gt 0 ]]; then
     echo "setup: still missing after apt-get: ${still[*]}" >&2
     exit 1
 fi
+npm_packages
 echo "setup: done"

@@ -212,3 +212,23 @@ TEST(threadpool, a_child_forked_with_the_loop_starts_with_an_empty_pool) {
     ASSERT_TRUE(WIFEXITED(status)) << "the child was killed (signal " << WTERMSIG(status) << ")";
     EXPECT_EQ(WEXITSTATUS(status), 0);
 }
+
+TEST(threadpool, a_done_that_throws_leaves_run_and_the_others_still_run) {
+    // Every job finishes before the loop runs, so their `done`s come in one batch; the others
+    // finish after the throwing one (they wait for it, then a little more), so they follow it.
+    std::atomic<int> finished{0};
+    int later = 0;
+    nodus::queue_work([&] { ++finished; }, [](std::exception_ptr) { throw std::runtime_error("from done"); });
+    for (int i = 0; i < 3; ++i)
+        nodus::queue_work(
+            [&] {
+                while (finished.load() == 0) std::this_thread::yield();
+                std::this_thread::sleep_for(20ms);
+                ++finished;
+            },
+            [&](std::exception_ptr) { ++later; });
+    while (finished.load() < 4) std::this_thread::yield();
+    EXPECT_THROW(nodus::run(), std::runtime_error);
+    nodus::run();
+    EXPECT_EQ(later, 3) << "a done queued behind the throwing one was lost";
+}

@@ -103,6 +103,24 @@ void start_pool(loop_side& s) {
 
 void arm(loop_side& s);
 
+// A `done` threw: the exception leaves run(), and the jobs taken with it go back to the
+// front of the list, so a later run() calls them as if nothing had happened.
+void put_back(loop_side& s, std::deque<std::unique_ptr<job>>& rest) noexcept {
+    if (rest.empty()) return;
+    s.pending += rest.size();
+    {
+        std::lock_guard lock(s.p->m);
+        while (!rest.empty()) {
+            s.p->finished.push_front(std::move(rest.back()));
+            rest.pop_back();
+        }
+    }
+    // A pool thread writes only when it finds the list empty, which it no longer is.
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(s.p->wake_fd, &one, sizeof one);
+    arm(s);
+}
+
 void on_wake(std::uint64_t generation) {
     auto& s = side();
     if (generation != s.generation) return; // the pool this wait was for is gone
@@ -121,7 +139,12 @@ void on_wake(std::uint64_t generation) {
         auto fn = std::move(j->done);
         auto error = j->error;
         j.reset();
-        if (fn) fn(error);
+        try {
+            if (fn) fn(error);
+        } catch (...) {
+            put_back(s, done);
+            throw;
+        }
     }
 }
 
