@@ -54,6 +54,7 @@ struct websocket_state : std::enable_shared_from_this<websocket_state> {
     beast::flat_buffer in;
     std::deque<message> queue;
     std::size_t queued = 0; // bytes in `queue`
+    std::vector<std::string> spare; // sent messages' strings, reused: steady sending does not allocate
     std::string protocol, remote;
     std::function<void(std::string_view, bool)> on_message;
     std::function<void(std::uint16_t, std::string_view)> on_close;
@@ -235,7 +236,13 @@ bool websocket_state::enqueue(std::string_view data, bool binary) {
         }
         return false;
     }
-    queue.push_back({std::string(data), binary});
+    std::string bytes;
+    if (!spare.empty()) {
+        bytes = std::move(spare.back());
+        spare.pop_back();
+    }
+    bytes.assign(data);
+    queue.push_back({std::move(bytes), binary});
     queued += data.size();
     do_write();
     if (queued > o.high_water_mark) {
@@ -265,6 +272,8 @@ void websocket_state::on_write(const beast::error_code& ec, std::size_t) {
         return;
     }
     queued -= queue.front().data.size();
+    if (spare.size() < 2 && queue.front().data.capacity() <= 16 * 1024)
+        spare.push_back(std::move(queue.front().data));
     queue.pop_front();
     if (need_drain && queued <= route->opts.high_water_mark) {
         need_drain = false;
