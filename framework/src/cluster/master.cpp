@@ -256,6 +256,7 @@ void master::on_control(const worker_ptr& w, std::string_view msg) {
         w->connections = read_u64(msg, 1);
         w->requests = read_u64(msg, 9);
         break;
+    case control::publish: publish(msg); break;
     default: lg().error("cluster: unknown control message {} from worker {}", int(msg[0]), w->slot + 1);
     }
 }

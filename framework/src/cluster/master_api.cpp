@@ -1,5 +1,6 @@
 // What the application (cluster::send, broadcast, workers) and SIGUSR1 see of the master.
 #include "cluster/detail/master.hpp"
+#include "ipc/detail/control.hpp"
 
 #include <nodus/log/log.hpp>
 
@@ -54,6 +55,14 @@ std::size_t master::broadcast(std::string_view msg) {
     return sent;
 }
 
+std::size_t master::publish(std::string_view payload) {
+    std::size_t sent = 0;
+    for (auto& s : slots_)
+        if (s.current && s.current->ph != phase::retiring && ipc::detail::send_control(s.current->chan, payload))
+            ++sent;
+    return sent;
+}
+
 std::vector<worker_info> master::list() const {
     std::vector<worker_info> out;
     auto now = clock::now();
@@ -80,6 +89,11 @@ bool master_send(int id, std::string_view msg) {
 std::size_t master_broadcast(std::string_view msg) {
     auto& m = the_master();
     return m ? m->broadcast(msg) : 0;
+}
+
+std::size_t master_publish(std::string_view payload) {
+    auto& m = the_master();
+    return m ? m->publish(payload) : 0;
 }
 
 std::vector<worker_info> master_workers() {

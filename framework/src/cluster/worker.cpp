@@ -125,6 +125,7 @@ void on_master_control(std::string_view msg) {
     switch (static_cast<control>(msg[0])) {
     case control::shutdown: begin_close("the master asked"); break;
     case control::retire: begin_close("replaced by a reload"); break;
+    case control::publish: deliver_published(msg.substr(1)); break;
     default: nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
     }
 }
@@ -197,5 +198,7 @@ bool worker_send(std::string_view msg) {
     auto& w = ws();
     return w.chan.send(msg);
 }
+
+bool worker_publish(std::string_view payload) { return ipc::detail::send_control(ws().chan, payload); }
 
 } // namespace nodus::cluster::detail

@@ -46,6 +46,18 @@ std::size_t broadcast(std::string_view msg);
     `listen()`; callbacks run on the worker's loop. */
 void on_message(std::function<void(std::string_view msg)> fn);
 
+/** Publish `msg` on `topic` to every process that serves: in a cluster, every worker
+    (the publishing one included) receives it through the master; in a single process, this
+    process does. Subscribers run on each loop, after this call returns, in the order each
+    publisher published. Works in a worker and in the master (after `listen()`); at most
+    64 KiB for topic and message together. Returns false when the message is too large, the
+    topic contains a NUL byte, or the master is gone. A WebSocket chat shares its messages
+    across workers this way (docs/websocket.md). */
+bool publish(std::string_view topic, std::string_view msg);
+/** Receive what is published on `topic` (see `publish`). Register before or after
+    `listen()`; an exception from `fn` is logged and the other subscribers still run. */
+void subscribe(std::string_view topic, std::function<void(std::string_view msg)> fn);
+
 /** In the master: receive workers' application messages with the sender's id.
     Register before `app.listen()`. */
 void on_master_message(std::function<void(int worker_id, std::string_view msg)> fn);

@@ -49,6 +49,7 @@ public:
 
     bool send_to(int id, std::string_view msg);
     std::size_t broadcast(std::string_view msg);
+    std::size_t publish(std::string_view payload); // a control message to every worker
     std::vector<worker_info> list() const;
 
 private:

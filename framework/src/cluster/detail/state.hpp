@@ -26,6 +26,7 @@ enum class control : std::uint8_t {
     retire = 5, // master → worker: replaced by a reload, stop gracefully
     connection = 6, // master → worker (balance = round_robin): an accepted connection,
     // its descriptor attached (SCM_RIGHTS)
+    publish = 20, // worker → master → every worker: `cluster::publish`, "topic\0message"
 };
 
 /// One row of the table the master maps MAP_SHARED before forking.
@@ -92,6 +93,12 @@ bool worker_send(std::string_view msg);
 /// Master side of the public API.
 bool master_send(int id, std::string_view msg);
 std::size_t master_broadcast(std::string_view msg);
+
+/// `cluster::publish` (pubsub.cpp): a worker's publication goes to the master, which relays
+/// it (the control byte included) to every worker; each delivers it to its subscribers.
+bool worker_publish(std::string_view payload);
+std::size_t master_publish(std::string_view payload);
+void deliver_published(std::string_view topic_and_message);
 std::vector<worker_info> master_workers();
 
 } // namespace nodus::cluster::detail

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -54,6 +55,8 @@ public:
     void start(bool fresh = true); // fresh: a new connection, not one back from parking
     void close_now(); // abort: no more I/O
     int release_for_park(); // hand the socket over for parking; -1 on failure
+    // hand the socket over to another protocol after `ex` (connection_upgrade.cpp); -1 on failure
+    int release_for_upgrade(nodus::detail::exchange& ex, std::string& rest);
     void retire(); // finish the current exchange, then close
     bool idle() const noexcept;
     void on_timeout(wait_kind k);
