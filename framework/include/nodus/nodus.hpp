@@ -13,3 +13,5 @@
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 #include <nodus/router/router.hpp>
+#include <nodus/sse/event_stream.hpp>
+#include <nodus/ws/websocket.hpp>
