@@ -46,18 +46,22 @@ struct ws_client {
     std::uint16_t local_port() { return ws.next_layer().local_endpoint().port(); }
 };
 
-// The pid among `pids` whose descriptors hold the server side of the connection from
-// 127.0.0.1:`client_port` (from /proc/net/tcp and /proc/PID/fd); 0 when none does.
-int owner_of(std::uint16_t client_port, const std::vector<int>& pids) {
+// The pid among `pids` whose descriptors hold the server side (:`server_port`) of the
+// established connection from 127.0.0.1:`client_port` (from /proc/net/tcp and
+// /proc/PID/fd); 0 when none does.
+int owner_of(std::uint16_t server_port, std::uint16_t client_port, const std::vector<int>& pids) {
     std::ifstream tcp("/proc/net/tcp");
     std::string line, inode;
-    char want[16];
+    char want[16], local_want[16];
     std::snprintf(want, sizeof want, ":%04X", client_port);
+    std::snprintf(local_want, sizeof local_want, ":%04X", server_port);
     while (std::getline(tcp, line)) {
         std::istringstream in(line);
         std::string sl, local, remote, st, queues, tr, retr, uid, timeout;
         in >> sl >> local >> remote >> st >> queues >> tr >> retr >> uid >> timeout >> inode;
-        if (remote.size() > 5 && remote.substr(remote.size() - 5) == want) break;
+        if (st == "01" && remote.size() > 5 && remote.substr(remote.size() - 5) == want && local.size() > 5 &&
+            local.substr(local.size() - 5) == local_want)
+            break;
         inode.clear();
     }
     if (inode.empty()) return 0;
@@ -118,7 +122,7 @@ TEST(chat_process, messages_reach_every_client_of_every_worker) {
     ws_client b{port, "/chat"};
     auto workers = p.workers();
     ASSERT_EQ(workers.size(), 2u);
-    int wa = owner_of(a.local_port(), workers), wb = owner_of(b.local_port(), workers);
+    int wa = owner_of(port, a.local_port(), workers), wb = owner_of(port, b.local_port(), workers);
     ASSERT_NE(wa, 0);
     ASSERT_NE(wb, 0);
     EXPECT_NE(wa, wb) << "both clients are on worker " << wa << ": the test proves nothing across workers";
