@@ -22,6 +22,10 @@ inline constexpr std::size_t max_route_params = 16;
 /// Names and values must stay valid for the exchange (router strings, or `keep`).
 void set_params(const request& r, std::span<const param> p);
 
+/// Record the route parameters as they appear in the path, before decoding
+/// (`request::raw_param`); same rules as set_params.
+void set_raw_params(const request& r, std::span<const param> p);
+
 /// Copy `bytes` into storage owned by the exchange; the view lives as long as it does.
 std::string_view keep(const request& r, std::string_view bytes);
 
