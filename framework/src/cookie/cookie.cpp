@@ -72,7 +72,8 @@ bool each_pair(std::string_view header, F&& f) {
         auto name = trim_ows(pair.substr(0, eq));
         auto value = trim_ows(pair.substr(eq + 1));
         if (!is_token(name)) continue;
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
         if (f(cookie_pair{name, value})) return true;
     }
     return false;
@@ -115,7 +116,9 @@ const char* refusal(std::string_view name, std::string_view value, const cookie_
         return "an attribute is over 1024 bytes";
     if (o.same_site == same_site_policy::none && !o.secure) return "SameSite=None needs Secure";
     if (o.partitioned && !o.secure) return "Partitioned needs Secure";
-    auto prefix = [&](std::string_view p) { return name.size() >= p.size() && iequals(name.substr(0, p.size()), p); };
+    auto prefix = [&](std::string_view p) {
+        return name.size() >= p.size() && iequals(name.substr(0, p.size()), p);
+    };
     if (prefix("__Secure-") && !o.secure) return "a __Secure- cookie needs Secure";
     if (prefix("__Host-") && (!o.secure || !o.domain.empty() || o.path != "/"))
         return "a __Host- cookie needs Secure, Path=/ and no Domain";
@@ -142,12 +145,14 @@ std::vector<cookie_pair> cookies(const request& req) {
     return out;
 }
 
-std::string_view cookie(const request& req, std::string_view name) { return find(req, name).value_or(std::string_view{}); }
+std::string_view cookie(const request& req, std::string_view name) {
+    return find(req, name).value_or(std::string_view{});
+}
 
 bool has_cookie(const request& req, std::string_view name) { return find(req, name).has_value(); }
 
-std::optional<std::string> format_set_cookie(std::string_view name, std::string_view value, const cookie_options& o,
-                                             std::string* why) {
+std::optional<std::string> format_set_cookie(std::string_view name, std::string_view value,
+                                             const cookie_options& o, std::string* why) {
     if (const char* r = refusal(name, value, o)) {
         if (why) *why = r;
         return std::nullopt;
@@ -175,7 +180,8 @@ std::optional<std::string> format_set_cookie(std::string_view name, std::string_
     return out;
 }
 
-bool set_cookie(const response& res, std::string_view name, std::string_view value, const cookie_options& opts) {
+bool set_cookie(const response& res, std::string_view name, std::string_view value,
+                const cookie_options& opts) {
     std::string why;
     auto line = format_set_cookie(name, value, opts, &why);
     if (!line) {
