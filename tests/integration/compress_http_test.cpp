@@ -165,6 +165,7 @@ TEST_F(compress_http, what_stays_uncompressed) {
     r = ask("HEAD", "/json?n=5000", "Accept-Encoding: gzip\r\n");
     EXPECT_FALSE(r.has_header("Content-Encoding"));
     EXPECT_EQ(r.header("Content-Length"), "5000");
+    EXPECT_EQ(r.header("Vary"), "Accept-Encoding");
     r = ask("GET", "/png", "Accept-Encoding: gzip\r\n");
     EXPECT_FALSE(r.has_header("Content-Encoding"));
     EXPECT_FALSE(r.has_header("Vary"));
