@@ -224,6 +224,17 @@ TEST_F(compress_http, gzip_request_bodies) {
     auto b = post("gzip", bomb);
     EXPECT_EQ(b.status, 413);
     EXPECT_TRUE(b.closes());
+    {
+        // Sent slowly enough that the server refuses mid-body: it answers, then closes.
+        nodus::test::client c{port_};
+        c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: " +
+               std::to_string(bomb.size()) + "\r\n\r\n");
+        c.send(std::string_view{bomb}.substr(0, bomb.size() / 2));
+        auto r = c.read_response();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 413);
+        EXPECT_TRUE(c.closed_within(std::chrono::seconds(3)));
+    }
 
     auto good = gzip(json_text(5000));
     auto corrupt = good;

@@ -68,8 +68,9 @@ middleware compression(compression_options opts) {
     auto o = std::make_shared<const shared_options>(shared_options{std::move(opts)});
     return [o](request req, response res, next_fn next) {
         // HEAD is never compressed, but says Vary as its GET would.
-        auto choice = req.method() == "HEAD" ? encoding_choice{}
-                                             : negotiate_encoding(req.header("Accept-Encoding"), o->opts.deflate);
+        auto choice = req.method() == "HEAD"
+            ? encoding_choice{}
+            : negotiate_encoding(req.header("Accept-Encoding"), o->opts.deflate);
         res.set_body_filter(std::make_unique<compress_filter>(o, choice));
         next();
     };

@@ -4,6 +4,7 @@
 #include <nodus/http/error.hpp>
 
 #include "compress/detail/zstream.hpp"
+#include "http/detail/access.hpp"
 #include "text/detail/char_class.hpp"
 
 #include <memory>
@@ -47,10 +48,11 @@ struct decoding {
         settled = true;
         out.clear();
         out.shrink_to_fit();
-        req.pause();
         auto f = std::move(fn);
         f(make_error_code(code), {});
         refuse(res, status);
+        // Reading the rest would only feed a body nobody takes (a bomb's, maybe): stop.
+        detail::refuse_body(req);
     }
 };
 

@@ -18,6 +18,11 @@ std::string_view keep(const request& r, std::string_view bytes) {
     return ex ? ex->req().keep(bytes) : std::string_view{};
 }
 
+void refuse_body(const request& r) {
+    auto* ex = handle_access::get(r);
+    if (ex && ex->conn()) ex->conn()->refuse_body(*ex);
+}
+
 void abort_connection(const response& r) {
     auto* ex = handle_access::get(r);
     if (ex && ex->conn()) ex->conn()->res_abort(*ex);

@@ -87,6 +87,13 @@ void connection::callback_failed(exchange& ex) {
     if (!in_process_) schedule();
 }
 
+void connection::refuse_body(exchange& ex) {
+    if (&ex != cur_) return;
+    ex.body().abandon();
+    if (state_ == conn_state::body) stop_input();
+    if (!in_process_) schedule();
+}
+
 // Answer `status` through the exchange (the application had not started a response).
 void connection::error_response(exchange& ex, int status) {
     auto a = make_answer(status);
