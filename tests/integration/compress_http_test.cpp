@@ -92,6 +92,12 @@ protected:
             res.on_drain([pump] { (*pump)(); });
             (*pump)();
         });
+        web_.router.get("/head-first", [](nodus::request, nodus::response res) {
+            res.set("Content-Type", "application/json");
+            res.write_head(200);
+            for (int i = 0; i < 10; ++i) res.write(json_text(300));
+            res.end("]");
+        });
         web_.router.post("/upload", [](nodus::request req, nodus::response res) {
             nodus::read_body(req, res, 1 << 20, [res](std::error_code ec, std::string body) {
                 if (ec) return;
@@ -194,6 +200,15 @@ TEST_F(compress_http, streamed_chunked_with_backpressure) {
     ASSERT_EQ(plain.size(), stream_pieces * noisy_piece_.size());
     EXPECT_EQ(plain.substr(0, noisy_piece_.size()), noisy_piece_);
     EXPECT_GT(pushed_back_, 0);
+}
+
+TEST_F(compress_http, write_head_first_then_pieces) {
+    auto r = ask("GET", "/head-first", "Accept-Encoding: gzip\r\n");
+    EXPECT_TRUE(r.chunked);
+    EXPECT_EQ(r.header("Content-Encoding"), "gzip");
+    std::string want;
+    for (int i = 0; i < 10; ++i) want += json_text(300);
+    EXPECT_EQ(gunzip(r.body), want + "]");
 }
 
 TEST_F(compress_http, gzip_request_bodies) {

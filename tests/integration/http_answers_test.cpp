@@ -6,11 +6,13 @@
 #include "support/web_server.hpp"
 
 #include <nodus/http/answers.hpp>
+#include <nodus/http/body_filter.hpp>
 #include <nodus/loop/loop.hpp>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -233,6 +235,49 @@ TEST_F(answers, raw_params_keep_escapes) {
     auto port = web_.start();
     auto r = nodus::test::exchange(port, get("GET", "/files/a%2Fb/%2e%2e/x%20y"));
     EXPECT_EQ(r.body, "a/b|a%2Fb|../x y|%2e%2e/x%20y");
+}
+
+// Reverses each piece and counts the calls: a filter sees every write and the end.
+class reverse_filter final : public nodus::body_filter {
+public:
+    bool filter(const nodus::body_sink& out, std::string_view chunk, bool last) override {
+        if (calls_++ == 0) out.response().set("X-Filtered", "yes");
+        std::string r{chunk.rbegin(), chunk.rend()};
+        return last ? out.end(r + "|" + std::to_string(calls_)) : out.write(r);
+    }
+
+private:
+    int calls_ = 0;
+};
+
+TEST_F(answers, body_filters_see_writes_head_and_end) {
+    web_.router.use([](nodus::request req, nodus::response res, nodus::next_fn next) {
+        if (req.has_query("filter")) {
+            EXPECT_TRUE(res.set_body_filter(std::make_unique<reverse_filter>()));
+            EXPECT_FALSE(res.set_body_filter(std::make_unique<reverse_filter>())); // one per response
+        }
+        next();
+    });
+    web_.router.get("/whole", [](nodus::request, nodus::response res) { res.end("abc"); });
+    web_.router.get("/stream", [](nodus::request, nodus::response res) {
+        res.write_head(200);
+        EXPECT_FALSE(res.set_body_filter(std::make_unique<reverse_filter>())); // the head is out
+        res.write("123");
+        res.write("45");
+        res.end();
+    });
+    auto port = web_.start();
+    auto r = nodus::test::exchange(port, get("GET", "/whole?filter"));
+    EXPECT_EQ(r.body, "cba|1");
+    EXPECT_EQ(r.header("X-Filtered"), "yes");
+    EXPECT_EQ(r.header("Content-Length"), "5");
+    r = nodus::test::exchange(port, get("GET", "/stream?filter"));
+    EXPECT_TRUE(r.chunked);
+    EXPECT_EQ(r.header("X-Filtered"), "yes"); // set by the write_head call, before the head left
+    EXPECT_EQ(r.body, "32154|4");
+    r = nodus::test::exchange(port, get("GET", "/stream"));
+    EXPECT_EQ(r.body, "12345");
+    EXPECT_FALSE(r.has_header("X-Filtered"));
 }
 
 } // namespace
