@@ -33,9 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(a.coding == b.coding && a.identity_refused == b.identity_refused, "deterministic");
     bool star = in.find('*') != std::string_view::npos;
     if (a.coding == nodus::content_coding::gzip) check(star || mentions(in, "gzip"), "gzip only when named");
-    if (a.coding == nodus::content_coding::deflate) check(star || mentions(in, "deflate"), "deflate only when named");
+    if (a.coding == nodus::content_coding::deflate)
+        check(star || mentions(in, "deflate"), "deflate only when named");
     if (a.identity_refused) check(star || mentions(in, "identity"), "identity refused only when named");
-    check(nodus::negotiate_encoding(in, false).coding != nodus::content_coding::deflate, "deflate not offered");
+    check(nodus::negotiate_encoding(in, false).coding != nodus::content_coding::deflate,
+          "deflate not offered");
     (void)nodus::compressible_type(in);
     return 0;
 }

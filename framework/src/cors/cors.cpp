@@ -45,7 +45,8 @@ struct cors_policy {
 
     // The origin the response names: "*" only when any origin may read it without credentials.
     void allow(const response& res, std::string_view origin) const {
-        res.set_sticky("Access-Control-Allow-Origin", any_origin && !opts.credentials ? std::string_view{"*"} : origin);
+        res.set_sticky("Access-Control-Allow-Origin",
+                       any_origin && !opts.credentials ? std::string_view{"*"} : origin);
         if (opts.credentials) res.set_sticky("Access-Control-Allow-Credentials", "true");
     }
 

@@ -21,7 +21,8 @@ struct id_source {
 
     void seed() {
         std::uint64_t r = 0;
-        if (getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) r = std::random_device{}() * 0x9e3779b97f4a7c15ULL;
+        if (getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+            r = std::random_device{}() * 0x9e3779b97f4a7c15ULL;
         static constexpr char hex[] = "0123456789abcdef";
         for (int i = 15; i >= 0; --i, r >>= 4) prefix[i] = hex[r & 0xf];
         counter = 0;
@@ -45,8 +46,8 @@ struct stored_id {
 };
 
 bool safe_byte(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == ':' || c == '+' || c == '=' || c == '/' || c == '@';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == ':' || c == '+' || c == '=' || c == '/' || c == '@';
 }
 
 } // namespace

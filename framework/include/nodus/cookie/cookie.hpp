@@ -70,7 +70,8 @@ std::optional<std::string> format_set_cookie(std::string_view name, std::string_
     nodus::set_cookie(res, "sid", token, {.path = "/", .secure = true, .http_only = true,
                                           .same_site = nodus::same_site_policy::lax});
     @endcode */
-bool set_cookie(const response& res, std::string_view name, std::string_view value, const cookie_options& opts = {});
+bool set_cookie(const response& res, std::string_view name, std::string_view value,
+                const cookie_options& opts = {});
 
 /** Tell the client to delete cookie `name`: an empty value with `Max-Age=0` and an
     `Expires` in 1970. `opts.path` and `opts.domain` must match the ones the cookie was
