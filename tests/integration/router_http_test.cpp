@@ -85,7 +85,7 @@ TEST_F(router_http, method_not_allowed) {
     router_.post("/r", [](nodus::request, nodus::response res) { res.end("post"); });
     auto const r = fetch("DELETE", "/r");
     EXPECT_EQ(r.status, 405);
-    EXPECT_EQ(r.header("Allow"), "GET, HEAD, POST");
+    EXPECT_EQ(r.header("Allow"), "GET, HEAD, POST, OPTIONS");
     EXPECT_EQ(r.body, "Method Not Allowed\n");
     EXPECT_EQ(fetch("POST", "/r/").body, "post");
 }

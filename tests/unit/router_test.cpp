@@ -123,7 +123,7 @@ TEST(route_trie, backtracking_by_method) {
     EXPECT_EQ(found(t, "POST", "/a/b"), 1u);
     auto const r = find(t, "DELETE", "/a/b");
     EXPECT_EQ(r.kind, outcome::method_not_allowed);
-    EXPECT_EQ(r.allow, "GET, HEAD, POST");
+    EXPECT_EQ(r.allow, "GET, HEAD, POST, OPTIONS");
 }
 
 TEST(route_trie, method_not_allowed_lists_methods) {
@@ -134,14 +134,14 @@ TEST(route_trie, method_not_allowed_lists_methods) {
     t.add("DELETE", "/x", 3);
     auto const r = find(t, "PUT", "/x");
     EXPECT_EQ(r.kind, outcome::method_not_allowed);
-    EXPECT_EQ(r.allow, "GET, HEAD, POST, DELETE, PROPFIND");
+    EXPECT_EQ(r.allow, "GET, HEAD, POST, DELETE, OPTIONS, PROPFIND");
     EXPECT_EQ(found(t, "PROPFIND", "/x"), 2u);
     EXPECT_EQ(find(t, "MKCOL", "/x").kind, outcome::method_not_allowed);
 
     route_trie only_post;
     only_post.add("POST", "/p", 0);
-    EXPECT_EQ(find(only_post, "GET", "/p").allow, "POST");
-    EXPECT_EQ(find(only_post, "HEAD", "/p").allow, "POST");
+    EXPECT_EQ(find(only_post, "GET", "/p").allow, "POST, OPTIONS");
+    EXPECT_EQ(find(only_post, "HEAD", "/p").allow, "POST, OPTIONS");
 }
 
 TEST(route_trie, head_falls_back_to_get) {
@@ -152,7 +152,7 @@ TEST(route_trie, head_falls_back_to_get) {
     EXPECT_EQ(found(t, "HEAD", "/g"), 0u);
     EXPECT_EQ(found(t, "HEAD", "/h"), 2u);
     EXPECT_EQ(found(t, "GET", "/h"), 1u);
-    EXPECT_EQ(find(t, "POST", "/g").allow, "GET, HEAD");
+    EXPECT_EQ(find(t, "POST", "/g").allow, "GET, HEAD, OPTIONS");
 }
 
 TEST(route_trie, all_methods) {
@@ -223,7 +223,7 @@ TEST(route_trie, many_routes_with_distinct_prefixes) {
         EXPECT_EQ(r.handler, i);
         EXPECT_EQ(r.params.at("id"), s);
         EXPECT_EQ(found(t, "POST", "/r" + s + "/items"), 1000 + i);
-        EXPECT_EQ(find(t, "GET", "/r" + s + "/items").allow, "POST");
+        EXPECT_EQ(find(t, "GET", "/r" + s + "/items").allow, "POST, OPTIONS");
     }
     EXPECT_EQ(find(t, "GET", "/r1000/items/1").kind, outcome::not_found);
 }

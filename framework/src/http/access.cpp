@@ -9,9 +9,18 @@ void set_params(const request& r, std::span<const param> p) {
     if (auto* ex = handle_access::get(r)) ex->req().set_params(p);
 }
 
+void set_raw_params(const request& r, std::span<const param> p) {
+    if (auto* ex = handle_access::get(r)) ex->req().set_raw_params(p);
+}
+
 std::string_view keep(const request& r, std::string_view bytes) {
     auto* ex = handle_access::get(r);
     return ex ? ex->req().keep(bytes) : std::string_view{};
+}
+
+void refuse_body(const request& r) {
+    auto* ex = handle_access::get(r);
+    if (ex && ex->conn()) ex->conn()->refuse_body(*ex);
 }
 
 void abort_connection(const response& r) {

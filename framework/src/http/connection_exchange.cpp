@@ -5,6 +5,7 @@
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 
+#include <nodus/http/answers.hpp>
 #include <nodus/http/error.hpp>
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
@@ -86,11 +87,20 @@ void connection::callback_failed(exchange& ex) {
     if (!in_process_) schedule();
 }
 
+void connection::refuse_body(exchange& ex) {
+    if (&ex != cur_) return;
+    ex.body().abandon();
+    if (state_ == conn_state::body) stop_input();
+    if (!in_process_) schedule();
+}
+
 // Answer `status` through the exchange (the application had not started a response).
 void connection::error_response(exchange& ex, int status) {
-    ex.res().prepare_error(status);
-    auto text = std::string(reason(status)) + "\n";
-    res_write(ex, text, true);
+    auto a = make_answer(status);
+    ex.res().prepare_error(status, a.content_type);
+    if (auto* x = ex.extras())
+        x->each_sticky([&](const std::string& n, const std::string& v) { ex.res().set(n, v); });
+    res_write(ex, a.body, true);
 }
 
 std::size_t connection::feed_body(std::string_view data, bool& more) {
@@ -259,8 +269,8 @@ void connection::body_flow_changed(exchange& ex) {
 
 void connection::reject(int status, const char* why, std::string_view head) {
     log::get().debug("rejecting request with {}: {}", status, why ? why : "");
-    out_.reject(status, fields());
-    if (log::access_enabled()) log_refused(remote_, head, status, reason(status).size() + 1);
+    auto bytes = out_.reject(status, fields());
+    if (log::access_enabled()) log_refused(remote_, head, status, bytes);
     keep_alive_ = false;
     break_input();
     state_ = conn_state::closing;

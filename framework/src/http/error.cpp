@@ -14,6 +14,8 @@ public:
         case errc::body_too_large: return "the request body is too large";
         case errc::timeout: return "the request body timed out";
         case errc::bad_body: return "the request body is malformed";
+        case errc::unsupported_media_type:
+            return "the request body's media type or encoding is not supported";
         }
         return "unknown nodus error";
     }

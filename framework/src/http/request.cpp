@@ -2,6 +2,7 @@
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 
+#include <nodus/http/answers.hpp>
 #include <nodus/http/error.hpp>
 
 namespace nodus {
@@ -13,10 +14,8 @@ namespace {
 void answer_too_large(exchange* ex) {
     auto res = detail::handle_access::response_of(ex);
     if (!res.headers_sent() && !res.finished()) {
-        res.status(413);
         res.set("Connection", "close");
-        res.set("Content-Type", "text/plain");
-        res.end("Payload Too Large\n");
+        send_answer(res, 413);
     }
 }
 
@@ -75,6 +74,9 @@ std::uint16_t request::remote_port() const noexcept { return ex_ ? ex_->req().re
 std::string_view request::param(std::string_view name) const noexcept {
     auto* p = ex_ ? ex_->req().find_param(name) : nullptr;
     return p ? p->value : std::string_view{};
+}
+std::string_view request::raw_param(std::string_view name) const noexcept {
+    return ex_ ? ex_->req().raw_param(name) : std::string_view{};
 }
 bool request::has_param(std::string_view name) const noexcept { return ex_ && ex_->req().find_param(name); }
 std::span<const nodus::param> request::params() const noexcept {

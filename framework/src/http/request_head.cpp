@@ -57,6 +57,16 @@ const param* request_head::find_param(std::string_view name) const noexcept {
     return nullptr;
 }
 
+void request_head::set_raw_params(std::span<const param> p) noexcept {
+    auto n = std::min(p.size(), max_route_params);
+    for (std::size_t i = 0; i < n; ++i) raw_params_[i] = p[i].value;
+}
+
+std::string_view request_head::raw_param(std::string_view name) const noexcept {
+    auto* p = find_param(name);
+    return p ? raw_params_[static_cast<std::size_t>(p - params_.data())] : std::string_view{};
+}
+
 std::span<const param> request_head::query_params() {
     if (!query_parsed_) {
         query_parsed_ = true;

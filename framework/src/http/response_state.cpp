@@ -125,9 +125,9 @@ void response_state::retract(bool head_request) noexcept {
     body_bytes_ = 0;
 }
 
-void response_state::prepare_error(int code) {
+void response_state::prepare_error(int code, std::string_view content_type) {
     status_ = code;
-    lines_.assign("Content-Type: text/plain\r\n");
+    lines_.assign("Content-Type: ").append(content_type).append("\r\n");
     user_date_ = user_server_ = false;
     declared_length_.reset();
     wants_close_ = wants_close_ || code >= 500 || code == 408 || code == 413 || code == 400;

@@ -1,6 +1,7 @@
 #include "http/detail/response_writer.hpp"
 #include "http/detail/exchange.hpp"
 
+#include <nodus/http/answers.hpp>
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
 
@@ -184,19 +185,21 @@ bool response_writer::body(exchange& ex, std::string_view chunk, bool last) {
     return keep_alive;
 }
 
-void response_writer::reject(int status, const server_fields& srv) {
+std::size_t response_writer::reject(int status, const server_fields& srv) {
     auto text = reason(status);
+    auto a = make_answer(status);
     char head[256];
-    int n = std::snprintf(head, sizeof head,
-                          "HTTP/1.1 %d %.*s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                          "Connection: close\r\nDate: %.*s\r\n",
-                          status, static_cast<int>(text.size()), text.data(), text.size() + 1,
-                          static_cast<int>(srv.date.size()), srv.date.data());
+    int n = std::snprintf(head, sizeof head, "HTTP/1.1 %d %.*s\r\nContent-Type: ", status,
+                          static_cast<int>(text.size()), text.data());
+    append({head, static_cast<std::size_t>(n)});
+    append(a.content_type);
+    n = std::snprintf(head, sizeof head, "\r\nContent-Length: %zu\r\nConnection: close\r\nDate: %.*s\r\n",
+                      a.body.size(), static_cast<int>(srv.date.size()), srv.date.data());
     append({head, static_cast<std::size_t>(n)});
     append(srv.server_line);
     append("\r\n");
-    append(text);
-    append("\n");
+    append(a.body);
+    return a.body.size();
 }
 
 } // namespace nodus::http::detail

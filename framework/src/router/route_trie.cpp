@@ -32,7 +32,8 @@ std::string_view strip_slashes(std::string_view path) noexcept {
 }
 
 // The union of the methods of `nodes`, in a fixed order (known methods, then others as
-// registered); HEAD is listed wherever GET is.
+// registered); HEAD is listed wherever GET is, and OPTIONS everywhere: the router answers
+// it for any route that has no OPTIONS handler of its own.
 std::string build_allow(std::span<const route_methods* const> nodes) {
     std::string out;
     auto add = [&out](std::string_view name) {
@@ -45,7 +46,8 @@ std::string build_allow(std::span<const route_methods* const> nodes) {
     };
     for (std::size_t i = 0; i < known_count; ++i) {
         auto const m = static_cast<known_method>(i);
-        if (has(m) || (m == known_method::head && has(known_method::get))) add(known_names[i]);
+        if (has(m) || (m == known_method::head && has(known_method::get)) || m == known_method::options)
+            add(known_names[i]);
     }
     std::vector<std::string_view> seen;
     for (const route_methods* n : nodes)

@@ -7,6 +7,7 @@
 
 #include <spdlog/logger.h>
 
+#include <nodus/http/answers.hpp>
 #include <nodus/log/log.hpp>
 
 #include "http/detail/access.hpp"
@@ -50,11 +51,7 @@ std::string describe(const std::exception_ptr& e) {
     }
 }
 
-void answer(response& res, int status, std::string_view body) {
-    res.status(status);
-    res.set("Content-Type", "text/plain");
-    res.end(body);
-}
+void answer(response& res, int status) { send_answer(res, status); }
 
 } // namespace
 
@@ -95,6 +92,7 @@ void router_impl::dispatch(request& req, response& res) const {
     case route_match::outcome::found:
         if (m.param_count > 0) {
             std::span<param> p{params.data(), m.param_count};
+            set_raw_params(req, p);
             decode_params(p, [&req](std::string_view bytes) { return keep(req, bytes); });
             set_params(req, p);
         }
@@ -102,11 +100,16 @@ void router_impl::dispatch(request& req, response& res) const {
         return;
     case route_match::outcome::method_not_allowed:
         res.set("Allow", m.allow());
-        answer(res, 405, "Method Not Allowed\n");
+        // The route exists and has no OPTIONS handler of its own: say what it accepts.
+        if (req.method() == "OPTIONS") {
+            res.status(204).end();
+            return;
+        }
+        answer(res, 405);
         return;
     case route_match::outcome::not_found:
         if (not_found) not_found(req, res);
-        else answer(res, 404, "Not Found\n");
+        else answer(res, 404);
         return;
     }
 }
@@ -134,7 +137,7 @@ void router_impl::fail(request& req, response& res, std::exception_ptr e) const 
         // Headers the handler set for its own body would misdescribe ours.
         res.remove("Content-Length");
         res.remove("Content-Encoding");
-        answer(res, 500, "Internal Server Error\n");
+        answer(res, 500);
     } catch (...) {
         try {
             abort_connection(res);

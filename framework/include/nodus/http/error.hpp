@@ -15,6 +15,10 @@ enum class errc {
     timeout,
     /** The request body was malformed (bad chunk size, extension or trailer). */
     bad_body,
+    /** The request body's media type or content coding is not one the reader accepts
+        (`read_form` on a body that is not a form, `read_body` on a `Content-Encoding`
+        other than gzip, deflate or identity): answered 415. */
+    unsupported_media_type,
 };
 
 const std::error_category& error_category() noexcept;

@@ -95,8 +95,14 @@ public:
     std::string_view remote_address() const noexcept;
     std::uint16_t remote_port() const noexcept;
 
-    /** The value of route parameter `name` (":name" or "*"), percent-decoded; empty when absent. */
+    /** The value of route parameter `name` (":name" or "*"), percent-decoded; empty when
+        absent. Decoding happens after matching, so `%2F` arrives as '/' and `%2e%2e` as
+        "..": never join a decoded parameter into a file path unchecked (`raw_param` tells
+        an escaped slash from a real one). */
     std::string_view param(std::string_view name) const noexcept;
+    /** The value of route parameter `name` exactly as it appears in the path, not decoded
+        ("a%2Fb" where `param` gives "a/b"); empty when absent. */
+    std::string_view raw_param(std::string_view name) const noexcept;
     /** True when the matched route has a parameter `name`. */
     bool has_param(std::string_view name) const noexcept;
     /** Every route parameter of the matched route. */

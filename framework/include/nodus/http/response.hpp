@@ -2,15 +2,39 @@
 /** @file
     `nodus::response`: a copyable handle to the response half of one HTTP exchange.
 */
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <utility>
 
 #include <nodus/http/detail/exchange_ptr.hpp>
 
 namespace nodus {
+
+class body_filter;
+
+/** How an exchange ended, for `response::on_finish`. */
+struct finish_info {
+    /** The status sent; 499 when the connection closed before any head went out. */
+    int status = 0;
+    /** Body bytes handed to the connection (after any body filter, e.g. compressed). */
+    std::uint64_t bytes = 0;
+    /** From the end of the request head (or, when the access log is off, from the first
+        `on_finish` call) to the end of the exchange. */
+    std::chrono::nanoseconds duration{0};
+    /** The connection closed before the response was completely sent. */
+    bool aborted = false;
+};
+
+namespace detail {
+// One object per type: its address is the key of a response's local of that type.
+template <class T>
+inline constexpr char local_key = 0;
+} // namespace detail
 
 /** The response of one exchange.
 
@@ -38,6 +62,11 @@ public:
     bool set(std::string_view name, std::string_view value) const;
     /** Add another `name: value` line. Same rules as `set`. */
     bool append(std::string_view name, std::string_view value) const;
+    /** `set(name, value)`, and keep the field on every answer of this exchange, also the
+        ones the framework writes itself (a 500 after an exception, a 413 for a body over
+        the limit...), which otherwise replace the application's headers. For fields that
+        describe the exchange rather than the body: `X-Request-Id`, CORS fields, `Vary`. */
+    bool set_sticky(std::string_view name, std::string_view value) const;
     /** Remove every `name` header. */
     bool remove(std::string_view name) const;
     /** The first value set for `name` (case-insensitive), empty when none. */
@@ -97,11 +126,54 @@ public:
         the client went away, it is only logged. */
     void fail(std::exception_ptr e) const noexcept;
 
+    /** Call `fn` once when the exchange ends: after its response was completely handed to
+        the socket, or when the connection closed first (`aborted`), also for handlers that
+        answer later. Several calls register several callbacks, run in the order registered.
+        An exception from `fn` is logged. Ignored on an empty handle or an exchange that has
+        already ended.
+        @code
+        res.on_finish([](const nodus::finish_info& f) { record(f.status, f.duration); });
+        @endcode */
+    void on_finish(std::function<void(const finish_info&)> fn) const;
+
+    /** A value of type `T` kept with this exchange (Express's `res.locals`), created
+        (value-initialised) on first use; one per type, so define a type for each thing to
+        keep. Storage is allocated only when a local is used.
+        @throws std::logic_error on an empty handle.
+        @par Lifetime
+        Lives until the exchange is recycled (after every handle is gone). Do not store
+        request or response handles in a local: that keeps the exchange alive forever.
+        @code
+        struct user { std::string name; };
+        res.local<user>().name = "ada";
+        @endcode */
+    template <class T>
+    T& local() const {
+        return *static_cast<T*>(local_slot(
+            &detail::local_key<T>, [] { return static_cast<void*>(new T()); },
+            [](void* p) { delete static_cast<T*>(p); }));
+    }
+    /** The local of type `T` if one was created, else null. */
+    template <class T>
+    T* find_local() const noexcept {
+        return static_cast<T*>(find_local_slot(&detail::local_key<T>));
+    }
+
+    /** Install `f` to transform the body written from now on (see `body_filter`). Returns
+        false (and drops `f`) once the head was sent, when a filter is installed already, or
+        after the client went away. */
+    bool set_body_filter(std::unique_ptr<body_filter> f) const;
+
     explicit operator bool() const noexcept { return ex_ != nullptr; }
 
 private:
     friend class detail::handle_access;
+    friend class body_sink;
     explicit response(detail::exchange* ex) noexcept : ex_(ex) {}
+
+    void* local_slot(const void* key, void* (*make)(), void (*destroy)(void*)) const;
+    void* find_local_slot(const void* key) const noexcept;
+    bool write_through(std::string_view chunk, bool last) const;
 
     detail::exchange_ptr ex_;
 };

@@ -1,8 +1,8 @@
 #pragma once
 // The http module's internal interface to an exchange, for the modules built on http.
 //
-// Who may include it: http itself, router/ and app/. It is the only http/detail header the
-// router includes (route parameters, storage for decoded values, aborting after a failed
+// Who may include it: http itself, router/, app/ and the middleware modules (compress/). It
+// is the only http/detail header they include (route parameters, storage for decoded values, aborting after a failed
 // handler); what else it needs comes from the public nodus/http headers and the shared text/
 // helpers. (app/ also includes http/detail/hooks.hpp, the server's interface to the cluster
 // glue.) A new need of those modules is a new declaration here, not an include of another
@@ -22,8 +22,16 @@ inline constexpr std::size_t max_route_params = 16;
 /// Names and values must stay valid for the exchange (router strings, or `keep`).
 void set_params(const request& r, std::span<const param> p);
 
+/// Record the route parameters as they appear in the path, before decoding
+/// (`request::raw_param`); same rules as set_params.
+void set_raw_params(const request& r, std::span<const param> p);
+
 /// Copy `bytes` into storage owned by the exchange; the view lives as long as it does.
 std::string_view keep(const request& r, std::string_view bytes);
+
+/// Read and deliver no more of the request body (the application refused it, e.g. over a
+/// limit, after answering): the connection closes once the response is sent.
+void refuse_body(const request& r);
 
 /// Close the connection without a response (a handler failed after the headers went out).
 void abort_connection(const response& r);

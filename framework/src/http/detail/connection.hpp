@@ -70,6 +70,9 @@ public:
     /// An application callback of `ex` threw (already logged): answer 500, or close once
     /// the head went out; its body is not read any further.
     void callback_failed(nodus::detail::exchange& ex);
+    /// The application refused the body mid-way (a decoded size over its limit): no more
+    /// of it is read or delivered, and the connection closes after the response.
+    void refuse_body(nodus::detail::exchange& ex);
     std::size_t buffered() const noexcept { return out_.buffered(); }
     std::uint32_t served() const noexcept { return served_; }
     bool hot() const noexcept { return hot_; }

@@ -6,11 +6,13 @@
 #include <nodus/http/response.hpp>
 
 #include "http/detail/body_flow.hpp"
+#include "http/detail/exchange_extras.hpp"
 #include "http/detail/request_head.hpp"
 #include "http/detail/request_parser.hpp"
 #include "http/detail/response_state.hpp"
 
 #include <exception>
+#include <memory>
 #include <optional>
 
 namespace nodus::http::detail {
@@ -39,9 +41,18 @@ public:
     request_parser& start_parsing() { return parser_.emplace(*this); }
     request_parser* parser() noexcept { return parser_ ? &*parser_ : nullptr; }
 
+    /// Finish callbacks, locals and the body filter: null until one is used.
+    exchange_extras* extras() const noexcept { return extras_.get(); }
+    exchange_extras& make_extras();
+    /// The filter the application's writes go through, if any.
+    body_filter* filter() const noexcept { return extras_ ? extras_->filter() : nullptr; }
+
     void reset() noexcept; // blank, capacity kept
 
 private:
+    void run_finish(bool aborted) noexcept;
+    void log_threw(const char* where, std::exception_ptr e) const noexcept;
+
     friend void intrusive_ptr_add_ref(exchange* ex) noexcept;
     friend void intrusive_ptr_release(exchange* ex) noexcept;
 
@@ -51,6 +62,7 @@ private:
     body_flow body_;
     response_state res_;
     std::optional<request_parser> parser_;
+    std::unique_ptr<exchange_extras> extras_;
 };
 
 /// The way from a handle to its exchange and back, for the framework only.

@@ -51,6 +51,9 @@ public:
     void set_params(std::span<const param> p) noexcept;
     std::span<const param> params() const noexcept { return {params_.data(), nparams_}; }
     const param* find_param(std::string_view name) const noexcept;
+    /// The values as they appear in the path; the names are set_params'.
+    void set_raw_params(std::span<const param> p) noexcept;
+    std::string_view raw_param(std::string_view name) const noexcept;
 
     /// Decoded on first use; decoded strings are kept by the head.
     std::span<const param> query_params();
@@ -80,6 +83,7 @@ private:
     http::detail::head_info info_;
     std::array<param, max_route_params> params_{};
     std::size_t nparams_ = 0;
+    std::array<std::string_view, max_route_params> raw_params_{};
     std::vector<param> query_params_;
     bool query_parsed_ = false;
     std::vector<std::unique_ptr<char[]>> kept_;

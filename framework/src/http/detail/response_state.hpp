@@ -49,7 +49,7 @@ public:
     std::string_view lines() const noexcept { return lines_; }
 
     /// An error answer replaces whatever the application had set.
-    void prepare_error(int code);
+    void prepare_error(int code, std::string_view content_type = "text/plain");
     /// The head and body queued so far were taken back before any of it left: the
     /// response is open again (for an error answer). `head_request`: a HEAD has no body.
     void retract(bool head_request) noexcept;

@@ -48,8 +48,9 @@ public:
     /// Queue a body piece, framed; with `last`, the end of the body. Returns false when
     /// the framing forces a close after this response.
     bool body(nodus::detail::exchange& ex, std::string_view chunk, bool last);
-    /// A canned error answer of the connection itself, with Connection: close.
-    void reject(int status, const server_fields& srv);
+    /// A canned error answer of the connection itself, with Connection: close; its body is
+    /// the application's (set_answer_builder). Returns the body's size.
+    std::size_t reject(int status, const server_fields& srv);
     void interim_continue() { append("HTTP/1.1 100 Continue\r\n\r\n"); }
 
     void append(std::string_view bytes);
