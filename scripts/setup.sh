@@ -29,6 +29,10 @@ done
 packages=(g++ cmake ninja-build ccache
           libboost1.81-dev libboost-program-options1.81-dev
           libfmt-dev libspdlog-dev libgtest-dev curl python3 systemd zlib1g-dev)
+# Node.js and npm run the tests in tests/node (deploy manifests, the browser tests); the
+# machine's own node is used when there is one.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 optional=()
 if [[ $want_fuzz == 1 ]]; then
     packages+=(clang libclang-rt-14-dev)
@@ -45,8 +49,8 @@ npm_packages() {
     local dir
     dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
     if ! command -v npm >/dev/null 2>&1; then
-        echo "setup: npm not found: the deploy.kubernetes test will be skipped" >&2
-        return 0
+        echo "setup: npm not found (the tests in tests/node need it)" >&2
+        exit 1
     fi
     if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
         echo "setup: npm ci in tests/node"
