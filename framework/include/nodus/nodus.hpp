@@ -4,6 +4,7 @@
 #include <nodus/process/child_process.hpp>
 #include <nodus/cluster/cluster.hpp>
 #include <nodus/config/config.hpp>
+#include <nodus/config/setting.hpp>
 #include <nodus/http/error.hpp>
 #include <nodus/http/handler.hpp>
 #include <nodus/http/request.hpp>
