@@ -5,10 +5,25 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace nodus::json::detail {
 
 namespace {
+
+// Boost.JSON reads a number beyond the range of double (1e999) as infinity, and would write
+// it back as "Infinity", which is not JSON: such a body is refused instead.
+bool all_finite(const boost::json::value& v) {
+    switch (v.kind()) {
+    case boost::json::kind::double_: return std::isfinite(v.get_double());
+    case boost::json::kind::array: return std::all_of(v.get_array().begin(), v.get_array().end(), all_finite);
+    case boost::json::kind::object:
+        return std::all_of(v.get_object().begin(), v.get_object().end(),
+                           [](const boost::json::key_value_pair& kv) { return all_finite(kv.value()); });
+    default: return true;
+    }
+}
+
 boost::json::parse_options parse_options_of(const read_options& opts) {
     boost::json::parse_options po;
     po.max_depth = std::min(opts.max_depth, max_depth_limit);
@@ -46,6 +61,13 @@ bool body_parser::finish() {
     if (ec) {
         fail_parse(ec);
         error_.body_unread = false;
+        return false;
+    }
+    value_ = parser_.release();
+    if (!all_finite(value_)) {
+        error_.status = 400;
+        error_.code = boost::json::error::exponent_overflow;
+        error_.message = "malformed JSON: a number is beyond the range of a double (about 1.8e308)";
         return false;
     }
     return true;

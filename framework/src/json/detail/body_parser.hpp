@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 namespace nodus::json::detail {
 
@@ -22,7 +23,7 @@ public:
     /// The body ended: check the document is complete. False on error.
     bool finish();
     /// The value, after `finish()` returned true.
-    boost::json::value release() { return parser_.release(); }
+    boost::json::value release() { return std::move(value_); }
     const read_error& error() const noexcept { return error_; }
 
 private:
@@ -35,6 +36,7 @@ private:
     std::uint64_t line_ = 1;
     std::uint64_t line_start_ = 0; // offset of the first byte of the current line
     read_error error_;
+    boost::json::value value_;
 };
 
 } // namespace nodus::json::detail
