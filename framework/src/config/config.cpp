@@ -2,6 +2,7 @@
 #include <nodus/config/setting.hpp>
 
 #include "config/detail/declared.hpp"
+#include "config/detail/ini_places.hpp"
 
 #include <boost/program_options.hpp>
 #include <boost/program_options/environment_iterator.hpp>
@@ -35,6 +36,10 @@ namespace nodus {
 namespace {
 
 namespace po = boost::program_options;
+using detail::file_where;
+using detail::find_key;
+using detail::find_malformed;
+using detail::ini_place;
 
 // One entry per key (nodus's own and the application's declared settings). `set` returns why `text` is not acceptable, or "" once stored;
 // `show` is the text form of the current value, so `set(show(c))` round-trips and
@@ -376,66 +381,6 @@ const schema& the_schema() {
         generation = detail::declared_generation();
     }
     return *s;
-}
-
-// ProgramOptions reports no line numbers, so errors find theirs by reading the file the
-// way its config_file_iterator does: '#' starts a comment, whitespace is trimmed,
-// "[x]" makes x the prefix of the keys that follow.
-struct ini_place {
-    std::size_t line = 0;
-    std::string section; // as written, without brackets; empty before any section
-    std::string name; // the key as written
-};
-
-std::string_view trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-template <class Match>
-ini_place scan_ini(std::string_view content, Match match) {
-    std::string prefix;
-    std::string section;
-    std::size_t number = 0;
-    while (!content.empty()) {
-        ++number;
-        const auto nl = content.find('\n');
-        std::string_view line = content.substr(0, nl);
-        content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
-        line = trim(line.substr(0, line.find('#')));
-        if (line.empty()) continue;
-        if (line.front() == '[' && line.back() == ']') {
-            section = std::string(line.substr(1, line.size() - 2));
-            prefix = section.empty() || section.back() != '.' ? section + "." : section;
-            continue;
-        }
-        const auto eq = line.find('=');
-        const std::string name =
-            eq == std::string_view::npos ? std::string{} : std::string(trim(line.substr(0, eq)));
-        const std::string full = eq == std::string_view::npos ? std::string{} : prefix + name;
-        if (match(line, eq != std::string_view::npos, full)) return {number, section, name};
-    }
-    return {};
-}
-
-ini_place find_key(std::string_view content, std::string_view key, int occurrence = 1) {
-    return scan_ini(content, [&](std::string_view, bool is_key, const std::string& full) {
-        return is_key && full == key && --occurrence == 0;
-    });
-}
-
-ini_place find_malformed(std::string_view content, std::string_view text) {
-    return scan_ini(content, [&](std::string_view line, bool is_key, const std::string&) {
-        return !is_key && line == text;
-    });
-}
-
-std::string file_where(const std::string& file, const ini_place& p, std::string_view key) {
-    const std::string at = p.line ? fmt::format("{}:{}: ", file, p.line) : fmt::format("{}: ", file);
-    if (!p.line) return at + std::string(key);
-    if (p.section.empty()) return at + p.name;
-    return fmt::format("{}[{}] {}", at, p.section, p.name);
 }
 
 std::string read_file(const std::string& path) {
