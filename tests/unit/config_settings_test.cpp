@@ -154,6 +154,14 @@ TEST_F(config_settings, declaration_mistakes_are_config_errors_at_startup) {
         EXPECT_EQ(error_of([] { parse({}); }),
                   "application setting todo.n: default \"0\": must be from 1 to 10");
     }
+    {
+        nodus::setting<int> a{"my_app", "key", 1, "first"};
+        nodus::setting<int> b{"my", "app_key", 2, "second"};
+        EXPECT_EQ(
+            error_of([] { parse({}); }),
+            "application setting my.app_key: its environment variable NODUS_MY_APP_KEY is already that of "
+            "my_app.key");
+    }
     EXPECT_EQ(error_of([] { parse({}); }), ""); // gone with their scope
 }
 

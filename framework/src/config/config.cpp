@@ -338,6 +338,13 @@ struct schema {
                     fmt::format("application setting '{}': section and key must be non-empty "
                                 "names without spaces, '=', '#' or brackets",
                                 d->key()));
+            const std::string env = env_name(d->key());
+            for (const auto& s : settings)
+                if (s.env == env)
+                    throw config_error(
+                        fmt::format("application setting {}: its environment variable {} is "
+                                    "already that of {}",
+                                    d->key(), env, s.key));
             if (std::string why = d->check(d->default_text()); !why.empty())
                 throw config_error(fmt::format("application setting {}: default \"{}\": {}", d->key(),
                                                d->default_text(), why));

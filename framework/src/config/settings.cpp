@@ -140,7 +140,7 @@ std::string show_list(const std::vector<std::string>& v) { return fmt::format("{
 } // namespace detail
 
 void apply_settings(const config& cfg) {
-    for (auto* s : detail::declared_settings()) {
+    for (const auto* s : detail::declared_settings()) {
         auto it = cfg.app_settings.find(s->key());
         s->take(it == cfg.app_settings.end() ? std::string_view{s->default_text()}
                                              : std::string_view{it->second});

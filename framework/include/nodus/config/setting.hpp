@@ -62,8 +62,9 @@ public:
     const std::string& default_text() const noexcept { return default_; }
     /** Why `text` is not acceptable, or "" when it is. */
     virtual std::string check(std::string_view text) const = 0;
-    /** Take `text` (already checked) as the current value. */
-    virtual void take(std::string_view text) = 0;
+    /** Take `text` (already checked) as the current value. Const: a setting declared `const`
+        still takes the values a `SIGHUP` re-read (its value is `mutable`). */
+    virtual void take(std::string_view text) const = 0;
 
 protected:
     setting_base(std::string_view section, std::string_view name, std::string_view help,
@@ -151,7 +152,7 @@ public:
         T scratch{};
         return parse(text, scratch);
     }
-    void take(std::string_view text) override { parse(text, value_); }
+    void take(std::string_view text) const override { parse(text, value_); }
 
 private:
     static const char* value_name() {
@@ -201,7 +202,7 @@ private:
     struct no_range {
         int min = 0, max = 0;
     };
-    T value_;
+    mutable T value_;
     [[no_unique_address]] std::conditional_t<detail::setting_number<T>, range<T>, no_range> range_{};
     std::vector<std::string> choices_;
 };
