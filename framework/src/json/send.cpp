@@ -47,8 +47,7 @@ void pump(const std::shared_ptr<streaming>& st) {
 
 bool send(const response& res, boost::json::value v) {
     if (res.headers_sent() || res.finished()) return false;
-    if (res.get("Content-Type").empty() || res.get("Content-Type") == "text/plain")
-        res.set("Content-Type", "application/json");
+    if (res.get("Content-Type").empty()) res.set("Content-Type", "application/json");
     boost::json::serializer ser;
     ser.reset(&v);
     const auto piece = ser.read(scratch(), single_write_bytes);
