@@ -7,8 +7,10 @@
 // Invariants: no crash; the reader accepts exactly what a one-shot parse of the whole body
 // with the same options accepts, and yields the same value; an error within the size limit is
 // a 400 whose offset lies within the body and whose line and column are those of that offset;
-// a body over the limit is a 413 and nothing else; a number beyond a double (read as infinity
-// by Boost.JSON) is refused; the value survives a serialize/parse round trip.
+// a body over the limit is a 413 (or a 400 for malformed bytes within the limit); a number
+// beyond a double (read as infinity by Boost.JSON) is refused; the value survives a
+// serialize/parse round trip (doubles to 1e-15: Boost.JSON 1.81 does not round long numbers
+// correctly).
 #include "json/detail/body_parser.hpp"
 
 #include <boost/json/parse.hpp>
@@ -40,6 +42,27 @@ bool all_finite(const boost::json::value& v) {
     return true;
 }
 
+// Equal, but for doubles within a relative 1e-15: Boost.JSON 1.81 reads long numbers without
+// correct rounding, so the shortest text of a double may read back one ulp away.
+bool close(const boost::json::value& a, const boost::json::value& b) {
+    if (a.is_double() && b.is_double()) {
+        const double x = a.get_double(), y = b.get_double();
+        return x == y || std::fabs(x - y) <= 1e-15 * std::max(std::fabs(x), std::fabs(y));
+    }
+    if (a.is_array() && b.is_array())
+        return a.get_array().size() == b.get_array().size() &&
+            std::equal(a.get_array().begin(), a.get_array().end(), b.get_array().begin(), close);
+    if (a.is_object() && b.is_object()) {
+        if (a.get_object().size() != b.get_object().size()) return false;
+        for (const auto& kv : a.get_object()) {
+            const auto* other = b.get_object().if_contains(kv.key());
+            if (!other || !close(kv.value(), *other)) return false;
+        }
+        return true;
+    }
+    return a == b;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -58,7 +81,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ok) ok = p.finish();
 
     if (body.size() > opts.max_bytes) {
-        check(!ok && p.error().status == 413, "a body over the limit is a 413");
+        // Malformed bytes before the limit are refused first.
+        check(
+            !ok &&
+                (p.error().status == 413 || (p.error().status == 400 && p.error().offset <= opts.max_bytes)),
+            "a body over the limit is a 413, or malformed within the limit");
         return 0;
     }
 
@@ -86,7 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const boost::json::value v = p.release();
     check(v == whole, "the value equals the one-shot parse");
-    check(boost::json::parse(boost::json::serialize(v), ec, {}, po) == v && !ec,
-          "serialize/parse round trip");
+    const boost::json::value again = boost::json::parse(boost::json::serialize(v), ec, {}, po);
+    check(!ec && close(again, v), "serialize/parse round trip");
     return 0;
 }
