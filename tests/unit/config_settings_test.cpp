@@ -133,7 +133,8 @@ TEST_F(config_settings, help_lists_the_application_settings_apart) {
     ASSERT_NE(app, std::string::npos) << help;
     const auto key = help.find("--todo.max_items");
     EXPECT_GT(key, app) << help;
-    EXPECT_NE(help.find("items kept at most [env NODUS_TODO_MAX_ITEMS]"), std::string::npos) << help;
+    EXPECT_NE(help.find("items kept at most (1 to 1000) [env NODUS_TODO_MAX_ITEMS]"), std::string::npos)
+        << help;
     EXPECT_NE(help.find("(=100)"), std::string::npos) << help;
 }
 

@@ -57,6 +57,7 @@ public:
 
     const std::string& section() const noexcept { return section_; }
     const std::string& key() const noexcept { return key_; } ///< "section.key"
+    /** The help text as `--help` shows it: with the range or the choices, when declared. */
     const std::string& help() const noexcept { return help_; }
     const char* value_name() const noexcept { return value_name_; }
     const std::string& default_text() const noexcept { return default_; }
@@ -71,6 +72,7 @@ protected:
                  const char* value_name);
     ~setting_base();
     void set_default_text(std::string text) { default_ = std::move(text); }
+    void add_rule(const std::string& rule) { help_ += " (" + rule + ")"; }
 
 private:
     std::string section_, key_, help_, default_;
@@ -136,12 +138,14 @@ public:
             one_of choices) requires std::same_as<T, std::string>
         : setting_base(section, key, help, "NAME"), value_(def), choices_(std::move(choices.names)) {
         set_default_text(value_);
+        add_rule("one of: " + detail::show_list(choices_));
     }
     /** A number within `r` (inclusive). */
     setting(std::string_view section, std::string_view key, T def, std::string_view help,
             range<T> r) requires detail::setting_number<T>
         : setting_base(section, key, help, value_name()), value_(def), range_(r) {
         set_default_text(show(value_));
+        add_rule(show(r.min) + " to " + show(r.max));
     }
 
     const T& get() const noexcept { return value_; }
