@@ -9,8 +9,8 @@
 // a 400 whose offset lies within the body and whose line and column are those of that offset;
 // a body over the limit is a 413 (or a 400 for malformed bytes within the limit); a number
 // beyond a double (read as infinity by Boost.JSON) is refused; the value survives a
-// serialize/parse round trip (doubles to 1e-15: Boost.JSON 1.81 does not round long numbers
-// correctly).
+// serialize/parse round trip. Doubles compare to a relative 1e-15: Boost.JSON 1.81 does not
+// round long numbers correctly, and rounds a number split across chunks differently.
 #include "json/detail/body_parser.hpp"
 
 #include <boost/json/parse.hpp>
@@ -112,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const boost::json::value v = p.release();
-    check(v == whole, "the value equals the one-shot parse");
+    check(close(v, whole), "the value equals the one-shot parse");
     const boost::json::value again = boost::json::parse(boost::json::serialize(v), ec, {}, po);
     check(!ec && close(again, v), "serialize/parse round trip");
     return 0;
