@@ -14,7 +14,9 @@
 namespace nodus::testing {
 
 server::server(const router& routes, http_config cfg)
-    : server(handler{[r = &routes](nodus::request req, nodus::response res) { (*r)(std::move(req), std::move(res)); }},
+    : server(handler{[r = &routes](nodus::request req, nodus::response res) {
+                 (*r)(std::move(req), std::move(res));
+             }},
              std::move(cfg)) {}
 
 server::server(handler h, http_config cfg) {
