@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ protected:
                 res.status(201);
                 nodus::json::send(res, t);
             });
+        });
+        routes_.post("/throws", [](nodus::request req, nodus::response res) {
+            nodus::json::read_as<todo>(req, res,
+                                       [](todo) { throw std::runtime_error("the application's bug"); });
         });
         routes_.post("/own-errors", [](nodus::request req, nodus::response res) {
             nodus::json::read(req, [res](nodus::json::read_error err, boost::json::value) {
@@ -140,6 +145,27 @@ TEST_F(json_http, read_as_converts_to_the_users_type_or_answers_422) {
     EXPECT_EQ(c.post("/todos").send(boost::json::value{{"title", 5}}).status, 422);
     EXPECT_EQ(c.post("/todos").send(boost::json::value{1, 2}).status, 422);
     EXPECT_EQ(c.post("/todos").set("Content-Type", "application/json").send("{\"title\":").status, 400);
+}
+
+TEST_F(json_http, hostile_bodies_are_refused_without_harm) {
+    nodus::testing::server srv{routes_};
+    auto c = srv.client();
+    // 60,000 levels of nesting: refused at level 65, the rest of the body is not read.
+    auto deep = c.post("/echo").set("Content-Type", "application/json").send(std::string(60000, '['));
+    EXPECT_EQ(deep.status, 400);
+    EXPECT_EQ(deep.json().at("offset"), 64);
+    EXPECT_TRUE(deep.closes());
+    auto utf8 = c.post("/echo").set("Content-Type", "application/json").send("[\"\xc3\x28\"]");
+    EXPECT_EQ(utf8.status, 400);
+    auto huge = c.post("/echo").set("Content-Type", "application/json").send("[1e400]");
+    EXPECT_EQ(huge.status, 400);
+    EXPECT_EQ(c.post("/echo").send(boost::json::value{{"still", "serving"}}).status, 200);
+}
+
+TEST_F(json_http, an_exception_from_the_applications_callback_is_a_500_not_a_422) {
+    nodus::testing::server srv{routes_};
+    auto r = srv.client().post("/throws").send(boost::json::value{{"title", "milk"}});
+    EXPECT_EQ(r.status, 500);
 }
 
 TEST_F(json_http, an_application_may_answer_the_errors_itself) {
