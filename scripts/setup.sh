@@ -21,13 +21,14 @@ for arg in "$@"; do
     esac
 done
 
-# Build and test: compiler, CMake + Ninja, ccache, Boost 1.81 (Asio, Beast, URL headers and
-# ProgramOptions), fmt, spdlog, GoogleTest; curl to talk to the running examples; python3 for
-# the docs tests (tests/docs), which compile and run every snippet of the documentation;
-# systemd for `systemd-analyze verify` and `systemd-socket-activate` in the deploy.systemd test;
-# zlib for the compression middleware (gzip/deflate responses, gzip request bodies).
+# Build and test: compiler, CMake + Ninja, ccache, Boost 1.81 (Asio, Beast, URL headers,
+# ProgramOptions, and JSON for nodus/json: request bodies and responses as JSON), fmt, spdlog,
+# GoogleTest; curl to talk to the running examples; python3 for the docs tests (tests/docs),
+# which compile and run every snippet of the documentation; systemd for `systemd-analyze verify`
+# and `systemd-socket-activate` in the deploy.systemd test; zlib for the compression middleware
+# (gzip/deflate responses, gzip request bodies).
 packages=(g++ cmake ninja-build ccache
-          libboost1.81-dev libboost-program-options1.81-dev
+          libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
           libfmt-dev libspdlog-dev libgtest-dev curl python3 systemd zlib1g-dev)
 # Node.js and npm run the tests in tests/node (deploy manifests, the browser tests); the
 # machine's own node is used when there is one.

@@ -1,7 +1,6 @@
 // The router over real HTTP: 404/405 answers, HEAD, decoded params, middleware order,
-// asynchronous next(), exceptions. Each request is a fresh `Connection: close` exchange.
-#include "support/http_client.hpp"
-#include "support/test_server.hpp"
+// asynchronous next(), exceptions. Each request is a fresh `Connection: close` exchange, sent
+// with the test kit (nodus::testing) as an application's own tests would.
 
 #include <chrono>
 #include <cstdint>
@@ -15,28 +14,21 @@
 
 #include <nodus/loop/loop.hpp>
 #include <nodus/router/router.hpp>
+#include <nodus/testing/server.hpp>
 
 namespace {
 
-struct reply {
-    int status = 0;
-    std::string body;
-    std::optional<nodus::test::parsed_response> parsed;
+using reply = nodus::testing::response;
 
-    std::string header(std::string_view name) const { return parsed ? parsed->header(name) : std::string{}; }
-};
-
+// One request on a connection of its own, with the test kit's client; status 0 when no
+// complete response came (the server cut the connection).
 reply fetch(std::uint16_t port, std::string_view method, std::string_view target) {
-    nodus::test::client c{port};
-    c.send(std::string{method} + " " + std::string{target} +
-           " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    reply r;
-    r.parsed = c.read_response(method == "HEAD");
-    if (r.parsed) {
-        r.status = r.parsed->status;
-        r.body = r.parsed->body;
+    nodus::testing::client c{port};
+    try {
+        return c.method(method, target).set("Connection", "close").send();
+    } catch (const std::runtime_error&) {
+        return {};
     }
-    return r;
 }
 
 class router_http : public ::testing::Test {
@@ -56,12 +48,12 @@ protected:
     }
 
     reply fetch(std::string_view method, std::string_view target) {
-        if (!server_) server_.emplace([this](nodus::request q, nodus::response s) { router_(q, s); });
+        if (!server_) server_.emplace(router_);
         return ::fetch(server_->port(), method, target);
     }
 
 private:
-    std::optional<nodus::test::test_server> server_;
+    std::optional<nodus::testing::server> server_;
 };
 
 TEST_F(router_http, not_found_default) {
@@ -182,7 +174,7 @@ TEST_F(router_http, exception_after_headers_aborts) {
         throw std::runtime_error("too late for a 500");
     });
     auto const r = fetch("GET", "/partial");
-    EXPECT_FALSE(r.parsed) << "the connection is closed before the response completes";
+    EXPECT_EQ(r.status, 0) << "the connection is closed before the response completes";
     EXPECT_EQ(fetch("GET", "/missing").status, 404) << "the server keeps serving";
 }
 

@@ -1,5 +1,6 @@
 # Installs the nodus build in BUILD_DIR to a temporary prefix, builds tests/package against it
-# with find_package(nodus 0.1), and runs the result with --help (nodus::main, exit 0).
+# with find_package(nodus 0.1), and runs the result with --help (nodus::main, exit 0) and the
+# test kit's consumer (nodus::testing: a JSON echo served in-process and asked once).
 #   cmake -DBUILD_DIR=... -DWORK_DIR=... -DGENERATOR=... [-DBUILD_TYPE=... -DCXX_COMPILER=... -DCXX_LAUNCHER=...
 #         -DSANITIZE=ON] -P check.cmake
 foreach(var BUILD_DIR WORK_DIR GENERATOR)
@@ -43,5 +44,9 @@ run_step("run the consumer" ${consumer_build}/consumer --help)
 if(NOT step_output MATCHES "server\\.port")
   message(FATAL_ERROR "consumer --help did not list the configuration keys:\n${step_output}")
 endif()
+run_step("run the test kit consumer" ${consumer_build}/consumer_kit)
+if(NOT step_output MATCHES "^ok 200")
+  message(FATAL_ERROR "consumer_kit did not get its JSON echoed:\n${step_output}")
+endif()
 file(REMOVE_RECURSE ${WORK_DIR})
-message(STATUS "an installed nodus 0.1 was found, linked through nodus::main and ran")
+message(STATUS "an installed nodus 0.1 was found, linked through nodus::main and nodus::testing, and ran")

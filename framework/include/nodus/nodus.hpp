@@ -5,6 +5,7 @@
 #include <nodus/cluster/cluster.hpp>
 #include <nodus/compress/compression.hpp>
 #include <nodus/config/config.hpp>
+#include <nodus/config/setting.hpp>
 #include <nodus/fs/fs.hpp>
 #include <nodus/cookie/cookie.hpp>
 #include <nodus/cors/cors.hpp>

@@ -1,4 +1,5 @@
 #include <nodus/app.hpp>
+#include <nodus/config/setting.hpp>
 #include <nodus/http/server.hpp>
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
@@ -6,6 +7,7 @@
 #include "app/detail/cluster_glue.hpp"
 #include "app/detail/process_signals.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/logger.h>
 
 #include <optional>
@@ -42,15 +44,22 @@ app::app(int argc, char** argv, std::string default_config) : st_(std::make_uniq
     auto r = parse_config(argc, argv, nullptr, std::move(default_config));
     if (r.action != config_action::run) throw help_requested(std::move(r.text));
     validate(r.cfg);
+    apply_settings(r.cfg);
     st_->cfg = std::move(r.cfg);
     st_->args.assign(argv, argv + argc);
     log::init(st_->cfg.log);
+    if (!r.unknown_environment.empty())
+        log::get().warn(
+            "ignoring environment variable(s) that name no setting: {} (settings are listed by "
+            "--help)",
+            fmt::join(r.unknown_environment, ", "));
     apply_log_wait(st_->cfg);
     apply_loop(st_->cfg);
 }
 
 app::app(config cfg) : st_(std::make_unique<state>()) {
     st_->cfg = std::move(cfg);
+    apply_settings(st_->cfg);
     log::init(st_->cfg.log);
     apply_log_wait(st_->cfg);
     apply_loop(st_->cfg);

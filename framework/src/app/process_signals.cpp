@@ -4,6 +4,7 @@
 
 #include "http/detail/hooks.hpp"
 
+#include <nodus/config/setting.hpp>
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
 
@@ -78,6 +79,8 @@ void process_signals::on_hangup() {
         return;
     }
     cfg_.log = next.log;
+    apply_settings(next);
+    cfg_.app_settings = std::move(next.app_settings);
     keep(apply_http(cfg_.http, next.http), "[http] timeouts or server_header");
     http::detail::reconfigure(srv_, cfg_.http);
     keep(next.server.host != cfg_.server.host || next.server.port != cfg_.server.port ||
@@ -85,8 +88,9 @@ void process_signals::on_hangup() {
          "[server] host/port/backlog");
     keep(next.cluster.workers != cfg_.cluster.workers, "[cluster] workers");
     keep(next.loop.threadpool_size != cfg_.loop.threadpool_size, "[loop] threadpool_size");
-    log::get().info("SIGHUP: configuration re-read{}{}; [log] and [http] limits applied",
-                    cfg_.file.empty() ? "" : " from ", cfg_.file);
+    log::get().info(
+        "SIGHUP: configuration re-read{}{}; [log], [http] limits and application settings applied",
+        cfg_.file.empty() ? "" : " from ", cfg_.file);
 }
 
 } // namespace nodus::detail

@@ -2,6 +2,7 @@
 // with master_options::reload_reopens the naive reload the tests compare it with.
 #include "cluster/detail/master.hpp"
 
+#include <nodus/config/setting.hpp>
 #include <nodus/log/log.hpp>
 
 #include <spdlog/spdlog.h>
@@ -32,6 +33,8 @@ void master::reload() {
         return;
     }
     cfg_ = std::move(*next);
+    // The workers forked from now on start with the application settings read just now.
+    nodus::apply_settings(cfg_);
     const bool begun = reload_.begin();
     if (opts_.reload_reopens) {
         reload_.finish();

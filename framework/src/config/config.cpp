@@ -1,4 +1,8 @@
 #include <nodus/config/config.hpp>
+#include <nodus/config/setting.hpp>
+
+#include "config/detail/declared.hpp"
+#include "config/detail/ini_places.hpp"
 
 #include <boost/program_options.hpp>
 #include <boost/program_options/environment_iterator.hpp>
@@ -15,6 +19,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -31,11 +36,15 @@ namespace nodus {
 namespace {
 
 namespace po = boost::program_options;
+using detail::file_where;
+using detail::find_key;
+using detail::find_malformed;
+using detail::ini_place;
 
-// One entry per key. `set` returns why `text` is not acceptable, or "" once stored;
+// One entry per key (nodus's own and the application's declared settings). `set` returns why `text` is not acceptable, or "" once stored;
 // `show` is the text form of the current value, so `set(show(c))` round-trips and
 // validate() reuses the very rules the parsers apply.
-struct setting {
+struct entry {
     std::string key;
     std::string env;
     const char* value_name;
@@ -51,16 +60,16 @@ std::string env_name(std::string_view key) {
     return name;
 }
 
-setting make(const char* key, const char* value_name, const char* help,
-             std::function<std::string(config&, const std::string&)> set,
-             std::function<std::string(const config&)> show) {
+entry make(const char* key, const char* value_name, const char* help,
+           std::function<std::string(config&, const std::string&)> set,
+           std::function<std::string(const config&)> show) {
     return {key, env_name(key), value_name, help, std::move(set), std::move(show)};
 }
 
 // Field is a generic lambda returning a reference to the member for config& and const config&.
 template <class Field>
-setting number(const char* key, const char* value_name, const char* help, Field field, long long min,
-               const char* bad = nullptr) {
+entry number(const char* key, const char* value_name, const char* help, Field field, long long min,
+             const char* bad = nullptr) {
     using T = std::remove_cvref_t<decltype(field(std::declval<config&>()))>;
     // 64-bit settings stop at 2^63 - 1: room for the arithmetic done with them.
     const auto max =
@@ -87,7 +96,7 @@ setting number(const char* key, const char* value_name, const char* help, Field 
 }
 
 template <class Field>
-setting boolean(const char* key, const char* help, Field field) {
+entry boolean(const char* key, const char* help, Field field) {
     auto set = [field](config& c, const std::string& text) -> std::string {
         std::string t = text;
         std::transform(t.begin(), t.end(), t.begin(),
@@ -107,8 +116,8 @@ setting boolean(const char* key, const char* help, Field field) {
 }
 
 template <class Field>
-setting choice(const char* key, const char* value_name, const char* help, Field field,
-               std::vector<std::string> allowed) {
+entry choice(const char* key, const char* value_name, const char* help, Field field,
+             std::vector<std::string> allowed) {
     auto set = [field, allowed](config& c, const std::string& text) -> std::string {
         if (std::find(allowed.begin(), allowed.end(), text) == allowed.end())
             return fmt::format("must be one of: {}", fmt::join(allowed, ", "));
@@ -122,7 +131,7 @@ setting choice(const char* key, const char* value_name, const char* help, Field 
 enum class text_rule { any, non_empty };
 
 template <class Field>
-setting text(const char* key, const char* value_name, const char* help, Field field, text_rule rule) {
+entry text(const char* key, const char* value_name, const char* help, Field field, text_rule rule) {
     auto set = [field, rule](config& c, const std::string& t) -> std::string {
         if (rule == text_rule::non_empty && t.empty()) return "must not be empty";
         // A CR or LF here would end up inside a response header or split a log line.
@@ -135,7 +144,7 @@ setting text(const char* key, const char* value_name, const char* help, Field fi
     return make(key, value_name, help, set, show);
 }
 
-setting workers_setting() {
+entry workers_setting() {
     auto set = [](config& c, const std::string& t) -> std::string {
         if (t == "auto") {
             c.cluster.workers = workers_auto;
@@ -160,7 +169,7 @@ setting workers_setting() {
 
 constexpr balance balance_modes[] = {balance::shared, balance::reuseport, balance::round_robin};
 
-setting balance_setting() {
+entry balance_setting() {
     auto set = [](config& c, const std::string& t) -> std::string {
         for (balance b : balance_modes) {
             if (t == to_string(b)) {
@@ -174,7 +183,7 @@ setting balance_setting() {
     return make("cluster.balance", "MODE", "how connections reach workers", set, show);
 }
 
-setting threadpool_setting() {
+entry threadpool_setting() {
     auto set = [](config& c, const std::string& t) -> std::string {
         std::uint32_t v = 0;
         auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -190,8 +199,8 @@ setting threadpool_setting() {
 #define NODUS_FIELD(member) \
     [](auto& c) -> auto& { return c.member; }
 
-std::vector<setting> make_settings() {
-    std::vector<setting> s;
+std::vector<entry> make_settings() {
+    std::vector<entry> s;
     s.push_back(
         text("server.host", "HOST", "address to listen on", NODUS_FIELD(server.host), text_rule::non_empty));
     s.push_back(number("server.port", "PORT", "TCP port; 0 = any free port", NODUS_FIELD(server.port), 0,
@@ -262,25 +271,47 @@ std::vector<setting> make_settings() {
 #undef NODUS_FIELD
 
 // The settings table and the ProgramOptions descriptions built from it, once.
+// A declared application setting as the schema sees it: its text lives in cfg.app_settings.
+entry app_setting(const detail::setting_base& d) {
+    const std::string key = d.key();
+    auto set = [&d, key](config& c, const std::string& text) -> std::string {
+        if (std::string why = d.check(text); !why.empty()) return why;
+        c.app_settings.insert_or_assign(key, text);
+        return {};
+    };
+    auto show = [&d, key](const config& c) {
+        auto it = c.app_settings.find(key);
+        return it == c.app_settings.end() ? d.default_text() : it->second;
+    };
+    return make(key.c_str(), d.value_name(), d.help().c_str(), set, show);
+}
+
 struct schema {
-    std::vector<setting> settings = make_settings();
-    std::map<std::string, const setting*, std::less<>> by_key;
-    std::map<std::string, const setting*, std::less<>> by_env;
-    po::options_description keys{"Settings", 120, 60};
+    std::vector<entry> settings = make_settings();
+    std::size_t own_count = settings.size(); // nodus's own keys come first, then the application's
+    std::map<std::string, const entry*, std::less<>> by_key;
+    std::map<std::string, const entry*, std::less<>> by_env;
+    po::options_description own_keys{"Settings", 120, 60};
+    po::options_description app_keys{"Application settings", 120, 60};
+    po::options_description keys; // both: what files, the environment and flags may set
     po::options_description generic{"Options", 120, 60};
     po::options_description hidden;
     po::options_description command_line;
 
     schema() {
+        add_declared();
         const config defaults;
-        for (const auto& s : settings) {
+        for (std::size_t i = 0; i < settings.size(); ++i) {
+            const auto& s = settings[i];
             by_key[s.key] = &s;
             by_env[s.env] = &s;
             const std::string def = s.show(defaults);
-            keys.add_options()(s.key.c_str(),
+            (i < own_count ? own_keys : app_keys)
+                .add_options()(s.key.c_str(),
                                po::value<std::string>()->value_name(s.value_name)->default_value(def, def),
                                fmt::format("{} [env {}]", s.help, s.env).c_str());
         }
+        keys.add(own_keys).add(app_keys);
         generic.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
             "config,c", po::value<std::string>()->value_name("FILE"), "read settings from this INI file");
         // Collects stray arguments so the error can name them.
@@ -288,7 +319,40 @@ struct schema {
         command_line.add(generic).add(keys).add(hidden);
     }
 
-    const setting* find(std::string_view key) const {
+    // A mistake in a declaration is the program's, found before any value is read.
+    void add_declared() {
+        for (const auto* d : detail::declared_settings()) {
+            const auto is_section = [&](const entry& s) { return s.key.rfind(d->section() + ".", 0) == 0; };
+            if (std::any_of(settings.begin(), settings.begin() + static_cast<std::ptrdiff_t>(own_count),
+                            is_section))
+                throw config_error(
+                    fmt::format("application setting {}: [{}] is a nodus section; declare it in "
+                                "a section of the application's own",
+                                d->key(), d->section()));
+            if (std::any_of(settings.begin(), settings.end(),
+                            [&](const entry& s) { return s.key == d->key(); }))
+                throw config_error(fmt::format("application setting {}: declared twice", d->key()));
+            if (d->section().empty() || d->key().size() == d->section().size() + 1 ||
+                d->key().find_first_of(" \t=#[]") != std::string::npos)
+                throw config_error(
+                    fmt::format("application setting '{}': section and key must be non-empty "
+                                "names without spaces, '=', '#' or brackets",
+                                d->key()));
+            const std::string env = env_name(d->key());
+            for (const auto& s : settings)
+                if (s.env == env)
+                    throw config_error(
+                        fmt::format("application setting {}: its environment variable {} is "
+                                    "already that of {}",
+                                    d->key(), env, s.key));
+            if (std::string why = d->check(d->default_text()); !why.empty())
+                throw config_error(fmt::format("application setting {}: default \"{}\": {}", d->key(),
+                                               d->default_text(), why));
+            settings.push_back(app_setting(*d));
+        }
+    }
+
+    const entry* find(std::string_view key) const {
         auto it = by_key.find(key);
         return it == by_key.end() ? nullptr : it->second;
     }
@@ -314,69 +378,16 @@ struct schema {
     }
 };
 
+// Rebuilt when a setting was declared or destroyed since: declarations normally all happen
+// before main(), but a test or a plug-in may declare one later.
 const schema& the_schema() {
-    static const schema s;
-    return s;
-}
-
-// ProgramOptions reports no line numbers, so errors find theirs by reading the file the
-// way its config_file_iterator does: '#' starts a comment, whitespace is trimmed,
-// "[x]" makes x the prefix of the keys that follow.
-struct ini_place {
-    std::size_t line = 0;
-    std::string section; // as written, without brackets; empty before any section
-    std::string name; // the key as written
-};
-
-std::string_view trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-template <class Match>
-ini_place scan_ini(std::string_view content, Match match) {
-    std::string prefix;
-    std::string section;
-    std::size_t number = 0;
-    while (!content.empty()) {
-        ++number;
-        const auto nl = content.find('\n');
-        std::string_view line = content.substr(0, nl);
-        content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
-        line = trim(line.substr(0, line.find('#')));
-        if (line.empty()) continue;
-        if (line.front() == '[' && line.back() == ']') {
-            section = std::string(line.substr(1, line.size() - 2));
-            prefix = section.empty() || section.back() != '.' ? section + "." : section;
-            continue;
-        }
-        const auto eq = line.find('=');
-        const std::string name =
-            eq == std::string_view::npos ? std::string{} : std::string(trim(line.substr(0, eq)));
-        const std::string full = eq == std::string_view::npos ? std::string{} : prefix + name;
-        if (match(line, eq != std::string_view::npos, full)) return {number, section, name};
+    static std::unique_ptr<const schema> s;
+    static std::uint64_t generation = 0;
+    if (!s || generation != detail::declared_generation()) {
+        s = std::make_unique<const schema>();
+        generation = detail::declared_generation();
     }
-    return {};
-}
-
-ini_place find_key(std::string_view content, std::string_view key, int occurrence = 1) {
-    return scan_ini(content, [&](std::string_view, bool is_key, const std::string& full) {
-        return is_key && full == key && --occurrence == 0;
-    });
-}
-
-ini_place find_malformed(std::string_view content, std::string_view text) {
-    return scan_ini(content, [&](std::string_view line, bool is_key, const std::string&) {
-        return !is_key && line == text;
-    });
-}
-
-std::string file_where(const std::string& file, const ini_place& p, std::string_view key) {
-    const std::string at = p.line ? fmt::format("{}:{}: ", file, p.line) : fmt::format("{}: ", file);
-    if (!p.line) return at + std::string(key);
-    if (p.section.empty()) return at + p.name;
-    return fmt::format("{}[{}] {}", at, p.section, p.name);
+    return *s;
 }
 
 std::string read_file(const std::string& path) {
@@ -431,7 +442,7 @@ void apply_file(config& cfg, const std::string& path) {
 
     std::map<std::string, int> seen;
     for (const auto& opt : parsed.options) {
-        const setting* s = sc.find(opt.string_key);
+        const entry* s = sc.find(opt.string_key);
         const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
         const int n = ++seen[opt.string_key];
         const ini_place p = find_key(content, opt.string_key, n);
@@ -471,18 +482,22 @@ po::parsed_options parse_env(const char* const* envp) {
     return parsed;
 }
 
-void apply_environment(config& cfg, const char* const* envp) {
+// An unknown NODUS_* name is not ours to refuse: platforms inject such names (Kubernetes sets
+// NODUS_SERVICE_HOST, NODUS_PORT_80_TCP_ADDR, ... for a Service called "nodus"). Only its
+// name is kept, for one warning: its value may be anything, a secret included.
+void apply_environment(config& cfg, const char* const* envp, std::vector<std::string>& unknown) {
     const schema& sc = the_schema();
     for (const auto& opt : parse_env(envp).options) {
         const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
-        const setting* s = sc.find(opt.string_key);
-        if (!s)
-            throw config_error(
-                fmt::format("{}={}: not a nodus setting (NODUS_SECTION_KEY names are listed by --help)",
-                            opt.string_key, value));
+        const entry* s = sc.find(opt.string_key);
+        if (!s) {
+            unknown.push_back(opt.string_key);
+            continue;
+        }
         if (const std::string why = s->set(cfg, value); !why.empty())
             throw config_error(fmt::format("{}={}: {}", s->env, value, why));
     }
+    std::sort(unknown.begin(), unknown.end());
 }
 
 po::parsed_options parse_flags(int argc, const char* const* argv) {
@@ -559,10 +574,10 @@ config_result parse_config(int argc, const char* const* argv, const char* const*
     }
     if (!file.empty()) apply_file(result.cfg, file);
 
-    apply_environment(result.cfg, envp);
+    apply_environment(result.cfg, envp, result.unknown_environment);
 
     for (const auto& opt : flags.options) {
-        const setting* s = sc.find(opt.string_key);
+        const entry* s = sc.find(opt.string_key);
         if (!s) continue;
         const std::string value = opt.value.empty() ? std::string{} : opt.value.front();
         if (const std::string why = s->set(result.cfg, value); !why.empty())
@@ -580,7 +595,8 @@ std::string config_help(const char* program) {
            "environment (NODUS_SECTION_KEY=VALUE), then flags (--section.key=VALUE or\n"
            "--section.key VALUE); a later source overrides an earlier one.\n\n"
         << sc.generic << '\n'
-        << sc.keys;
+        << sc.own_keys;
+    if (sc.settings.size() > sc.own_count) out << '\n' << sc.app_keys;
     return out.str();
 }
 

@@ -6,8 +6,11 @@
 */
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace nodus {
 
@@ -86,6 +89,9 @@ struct config {
     log_config log;
     cluster_config cluster;
     loop_config loop;
+    /// The application's declared settings (nodus/config/setting.hpp) as read, by
+    /// "section.key"; a key absent here has its declared default.
+    std::map<std::string, std::string, std::less<>> app_settings;
     std::string file; ///< the INI file read, empty when none
 };
 
@@ -102,14 +108,21 @@ struct config_result {
     config cfg;
     config_action action = config_action::run;
     std::string text; ///< the help or version text when action != run
+    /// NODUS_* environment variables that name no setting (ignored; `nodus::app` logs one
+    /// warning naming them). A platform may set such names: Kubernetes injects
+    /// NODUS_SERVICE_HOST, NODUS_PORT, ... for a Service called "nodus".
+    std::vector<std::string> unknown_environment;
 };
 
 /** Read `--config FILE` (or `default_file` when given, it exists and no --config), then the
     environment (`envp`, NODUS_* names; nullptr = the process environment), then flags.
     On `--help` or `--version` returns at once with the text, without reading the file.
-    An unknown NODUS_* variable is an error.
-    @throws config_error for a missing file, an unknown section, key, variable or flag, a
-    malformed line, or a bad value, even one that a later source overrides.
+    The application's declared settings (nodus/config/setting.hpp) are read with nodus's own.
+    An unknown NODUS_* variable is not an error: its name is listed in
+    `unknown_environment`. A bad value in a known variable is.
+    @throws config_error for a missing file, an unknown section, key or flag, a malformed
+    line, or a bad value, even one that a later source overrides; for an application setting
+    declared twice, in one of nodus's sections, or with a default outside its range.
 */
 config_result parse_config(int argc, const char* const* argv, const char* const* envp = nullptr,
                            std::string default_file = {});

@@ -1,4 +1,8 @@
-#include "support/http_client.hpp"
+// The raw connection of the test kit: blocking POSIX sockets on 127.0.0.1, the exact bytes
+// a test gives it out, and what comes back parsed as HTTP/1.1 responses.
+#include <nodus/testing/connection.hpp>
+
+#include <boost/json/parse.hpp>
 
 #include <arpa/inet.h>
 #include <linux/sockios.h>
@@ -17,33 +21,35 @@
 #include <stdexcept>
 #include <thread>
 
-namespace nodus::test {
+namespace nodus::testing {
 
-std::string parsed_response::header(std::string_view name) const {
+std::string response::header(std::string_view name) const {
     for (auto& [n, v] : headers)
         if (n.size() == name.size() && ::strncasecmp(n.data(), name.data(), n.size()) == 0) return v;
     return {};
 }
-bool parsed_response::has_header(std::string_view name) const {
+bool response::has_header(std::string_view name) const {
     for (auto& [n, v] : headers)
         if (n.size() == name.size() && ::strncasecmp(n.data(), name.data(), n.size()) == 0) return true;
     return false;
 }
 
-bool parsed_response::closes() const { return ::strcasecmp(header("Connection").c_str(), "close") == 0; }
+bool response::closes() const { return ::strcasecmp(header("Connection").c_str(), "close") == 0; }
 
-client::client(std::uint16_t port, std::chrono::milliseconds timeout) {
+boost::json::value response::json() const { return boost::json::parse(body); }
+
+connection::connection(std::uint16_t port, std::chrono::milliseconds timeout) {
     if (!connect(port, timeout))
         throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
 }
 
-client::client(client&& o) noexcept
+connection::connection(connection&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)),
       buf_(std::move(o.buf_)),
       requests_(o.requests_),
       received_(o.received_) {}
 
-client& client::operator=(client&& o) noexcept {
+connection& connection::operator=(connection&& o) noexcept {
     if (this != &o) {
         close();
         fd_ = std::exchange(o.fd_, -1);
@@ -54,9 +60,9 @@ client& client::operator=(client&& o) noexcept {
     return *this;
 }
 
-client::~client() { close(); }
+connection::~connection() { close(); }
 
-bool client::connect(std::uint16_t port, std::chrono::milliseconds timeout) {
+bool connection::connect(std::uint16_t port, std::chrono::milliseconds timeout) {
     close();
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;
@@ -78,7 +84,7 @@ bool client::connect(std::uint16_t port, std::chrono::milliseconds timeout) {
     return true;
 }
 
-void client::set_timeout(std::chrono::milliseconds t) {
+void connection::set_timeout(std::chrono::milliseconds t) {
     timeval tv{};
     tv.tv_sec = t.count() / 1000;
     tv.tv_usec = (t.count() % 1000) * 1000;
@@ -86,7 +92,7 @@ void client::set_timeout(std::chrono::milliseconds t) {
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-void client::send(std::string_view bytes) {
+void connection::send(std::string_view bytes) {
     received_ = false;
     while (!bytes.empty()) {
         auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -98,7 +104,7 @@ void client::send(std::string_view bytes) {
     }
 }
 
-bool client::fill() {
+bool connection::fill() {
     char tmp[65536];
     for (;;) {
         auto n = ::recv(fd_, tmp, sizeof tmp, 0);
@@ -112,11 +118,11 @@ bool client::fill() {
     }
 }
 
-std::optional<parsed_response> client::read_response(bool head) {
+std::optional<response> connection::read_response(bool head) {
     std::size_t end;
     while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
         if (!fill()) return std::nullopt;
-    parsed_response r;
+    response r;
     std::string_view h(buf_.data(), end + 2);
     auto eol = h.find("\r\n");
     auto line = h.substr(0, eol);
@@ -142,7 +148,7 @@ std::optional<parsed_response> client::read_response(bool head) {
     return r;
 }
 
-bool client::read_body(parsed_response& r) {
+bool connection::read_body(response& r) {
     if (!r.header("Transfer-Encoding").empty()) {
         r.chunked = true;
         for (;;) {
@@ -171,19 +177,19 @@ bool client::read_body(parsed_response& r) {
     return true;
 }
 
-parsed_response client::exchange(std::string_view request, bool head) {
+response connection::exchange(std::string_view request, bool head) {
     try {
         send(request);
     } catch (const std::runtime_error&) {
         return {};
     }
     auto r = read_response(head);
-    return r ? std::move(*r) : parsed_response{};
+    return r ? std::move(*r) : response{};
 }
 
-std::optional<parsed_response> client::get(std::string_view path, bool keep_alive) {
+std::optional<response> connection::get(std::string_view path, bool keep_alive) {
     if (!send_get(path, keep_alive)) return std::nullopt;
-    std::optional<parsed_response> r;
+    std::optional<response> r;
     try {
         r = read_response();
     } catch (const std::runtime_error&) {}
@@ -191,7 +197,7 @@ std::optional<parsed_response> client::get(std::string_view path, bool keep_aliv
     return r;
 }
 
-bool client::send_get(std::string_view path, bool keep_alive) {
+bool connection::send_get(std::string_view path, bool keep_alive) {
     if (fd_ < 0) return false;
     std::string req = "GET ";
     req.append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
@@ -207,14 +213,14 @@ bool client::send_get(std::string_view path, bool keep_alive) {
     return true;
 }
 
-std::string client::read_until_close() {
+std::string connection::read_until_close() {
     while (fill()) {}
     auto out = std::move(buf_);
     buf_.clear();
     return out;
 }
 
-bool client::closed_within(std::chrono::milliseconds wait) {
+bool connection::closed_within(std::chrono::milliseconds wait) {
     auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
@@ -259,7 +265,7 @@ long receive_queue(std::uint16_t local, std::uint16_t remote) {
 
 } // namespace
 
-bool client::wait_read_by_server(std::chrono::milliseconds wait) {
+bool connection::wait_read_by_server(std::chrono::milliseconds wait) {
     sockaddr_in self{}, peer{};
     socklen_t len = sizeof self;
     if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&self), &len) != 0) return false;
@@ -276,21 +282,21 @@ bool client::wait_read_by_server(std::chrono::milliseconds wait) {
     }
 }
 
-void client::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+void connection::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
-void client::close() {
+void connection::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     buf_.clear();
 }
 
-parsed_response exchange(std::uint16_t port, std::string_view request, bool head) {
-    client c{port};
+response exchange(std::uint16_t port, std::string_view request, bool head) {
+    connection c{port};
     return c.exchange(request, head);
 }
 
 std::string roundtrip(std::uint16_t port, std::string_view request, std::chrono::milliseconds timeout) {
-    client c{port, timeout};
+    connection c{port, timeout};
     c.send(request);
     return c.read_until_close();
 }
@@ -300,4 +306,4 @@ int status_of(std::string_view raw) {
     return std::atoi(std::string(raw.substr(9, 3)).c_str());
 }
 
-} // namespace nodus::test
+} // namespace nodus::testing
