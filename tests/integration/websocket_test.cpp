@@ -99,7 +99,7 @@ TEST(websocket, echo_text_binary_and_fragments) {
     nodus::router r;
     auto route = echo_route();
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     {
         ws_client c{srv.port()};
         c.ws.text(true);
@@ -136,7 +136,7 @@ TEST(websocket, close_codes_both_ways) {
     });
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     {
         ws_client c{srv.port()};
         c.ws.write(asio::buffer(std::string("bye")));
@@ -156,7 +156,7 @@ TEST(websocket, too_big_and_invalid_utf8_are_closed_with_their_codes) {
     auto route = echo_route({.max_message_bytes = 1024});
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     {
         ws_client c{srv.port()};
         c.ws.write(asio::buffer(std::string(1000, 'a')));
@@ -177,7 +177,7 @@ TEST(websocket, protocol_errors_close_with_1002) {
     auto route = echo_route();
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     const std::string masked_hi = std::string("\x81\x82\x01\x02\x03\x04", 6) + char('h' ^ 1) + char('i' ^ 2);
     for (std::string frame :
          {std::string("\x81\x02hi", 4), // unmasked
@@ -209,7 +209,7 @@ TEST(websocket, bad_handshakes_get_http_answers) {
         {.allow_origin = [](std::string_view o) { return o.empty() || o == "https://ok.example"; }});
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     auto ask = [&](const std::string& req) { return client{srv.port()}.exchange(req); };
     auto missing_key =
         ask("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -239,7 +239,7 @@ TEST(websocket, subprotocol_negotiation) {
     route.on_open([&](nodus::websocket ws, const nodus::request&) { chosen = std::string(ws.protocol()); });
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     bws::response_type res;
     {
         ws_client c{srv.port(), "/ws", [](bws::request_type& req) {
@@ -264,7 +264,7 @@ TEST(websocket, pings_keep_live_peers_and_idle_ones_are_closed) {
     });
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     client silent{srv.port()};
     silent.send(upgrade_request());
     ASSERT_EQ(silent.read_response(true)->status, 101);
@@ -315,7 +315,7 @@ TEST(websocket, send_backpressure_and_overflow) {
         });
         nodus::router r;
         r.get("/ws", route.upgrade());
-        test_server srv{std::ref(r)};
+        test_server srv{r};
         client raw{srv.port()};
         raw.send(upgrade_request());
         ASSERT_EQ(raw.read_response(true)->status, 101);
@@ -349,7 +349,7 @@ TEST(websocket, pause_and_resume_receiving) {
     });
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     ws_client c{srv.port()};
     for (auto m : {"pause", "a", "b"}) c.ws.write(asio::buffer(std::string(m)));
     ASSERT_TRUE(wait_until([&] { return count.load() >= 1; }));
@@ -372,7 +372,7 @@ TEST(websocket, broadcast_reaches_every_connection) {
     });
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     ws_client a{srv.port()}, b{srv.port()}, c{srv.port()};
     ASSERT_TRUE(wait_until([&] { return route.size() == 3; }));
     b.ws.write(asio::buffer(std::string("to all")));
@@ -392,7 +392,7 @@ TEST(websocket, throwing_callback_closes_with_1011) {
     nodus::router r;
     r.get("/ws", route.upgrade());
     r.get("/", [](nodus::request, nodus::response res) { res.end("still here\n"); });
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     {
         ws_client c{srv.port()};
         c.ws.write(asio::buffer(std::string("x")));
@@ -408,7 +408,7 @@ TEST(websocket, permessage_deflate) {
     auto route = echo_route({.permessage_deflate = true});
     nodus::router r;
     r.get("/ws", route.upgrade());
-    test_server srv{std::ref(r)};
+    test_server srv{r};
     asio::io_context ioc;
     bws::stream<asio::ip::tcp::socket> ws{ioc};
     bws::permessage_deflate pmd;
