@@ -4,6 +4,8 @@
 # runs only when something is missing.
 set -euo pipefail
 
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
 usage() {
     echo "usage: $0 [--bench] [--fuzz]" >&2
     echo "  --bench   also install wrk, nginx-light, python3, liburing-dev, apache2-utils (ab), valgrind and Node.js (if 'node' is absent)" >&2
@@ -26,7 +28,12 @@ done
 # the docs tests (tests/docs), which compile and run every snippet of the documentation.
 packages=(g++ cmake ninja-build ccache
           libboost1.81-dev libboost-program-options1.81-dev
-          libfmt-dev libspdlog-dev libgtest-dev curl python3)
+          libfmt-dev libspdlog-dev libgtest-dev curl python3
+          python3-prometheus-client chromium)
+# python3-prometheus-client: the metrics tests read /metrics with Prometheus's own text-format
+# parser. chromium: the status page is tested in headless Chromium, driven by puppeteer-core
+# from tests/node (npm, below).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 optional=()
 if [[ $want_fuzz == 1 ]]; then
     packages+=(clang libclang-rt-14-dev)
@@ -46,8 +53,20 @@ for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
 missing_optional=()
 for p in "${optional[@]}"; do installed "$p" || missing_optional+=("$p"); done
 
+# The tests' npm packages (tests/node): installed from the lock file, again only when it changed.
+npm_test_packages() {
+    local dir="$root/tests/node"
+    [[ -f "$dir/package-lock.json" ]] || return 0
+    if [[ -f "$dir/node_modules/.package-lock.json" && "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+        return 0
+    fi
+    echo "setup: npm ci in tests/node"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 if [[ ${#missing[@]} -eq 0 && ${#missing_optional[@]} -eq 0 ]]; then
     echo "setup: all packages present"
+    npm_test_packages
     exit 0
 fi
 
@@ -82,4 +101,5 @@ if [[ ${#still[@]} -gt 0 ]]; then
     echo "setup: still missing after apt-get: ${still[*]}" >&2
     exit 1
 fi
+npm_test_packages
 echo "setup: done"

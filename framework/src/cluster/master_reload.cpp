@@ -32,6 +32,7 @@ void master::reload() {
         return;
     }
     cfg_ = std::move(*next);
+    ++reloads_total_;
     const bool begun = reload_.begin();
     if (opts_.reload_reopens) {
         reload_.finish();

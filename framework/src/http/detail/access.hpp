@@ -22,6 +22,10 @@ inline constexpr std::size_t max_route_params = 16;
 /// Names and values must stay valid for the exchange (router strings, or `keep`).
 void set_params(const request& r, std::span<const param> p);
 
+/// Record the matched route: its pattern (router storage, lives as long as the router)
+/// and its metrics id (metrics::detail::intern_route).
+void set_route(const request& r, std::string_view pattern, std::uint32_t id) noexcept;
+
 /// Copy `bytes` into storage owned by the exchange; the view lives as long as it does.
 std::string_view keep(const request& r, std::string_view bytes);
 

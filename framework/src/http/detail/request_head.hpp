@@ -52,6 +52,15 @@ public:
     std::span<const param> params() const noexcept { return {params_.data(), nparams_}; }
     const param* find_param(std::string_view name) const noexcept;
 
+    /// The matched route's pattern (router storage) and its metrics id; empty and 0 when
+    /// no route matched.
+    void set_route(std::string_view pattern, std::uint32_t id) noexcept {
+        route_ = pattern;
+        route_id_ = id;
+    }
+    std::string_view route() const noexcept { return route_; }
+    std::uint32_t route_id() const noexcept { return route_id_; }
+
     /// Decoded on first use; decoded strings are kept by the head.
     std::span<const param> query_params();
     const param* find_query(std::string_view name);
@@ -80,6 +89,8 @@ private:
     http::detail::head_info info_;
     std::array<param, max_route_params> params_{};
     std::size_t nparams_ = 0;
+    std::string_view route_;
+    std::uint32_t route_id_ = 0;
     std::vector<param> query_params_;
     bool query_parsed_ = false;
     std::vector<std::unique_ptr<char[]>> kept_;
@@ -118,6 +129,8 @@ inline void request_head::reset() noexcept {
     trailers_.clear();
     info_ = {};
     nparams_ = 0;
+    route_ = {};
+    route_id_ = 0;
     query_params_.clear();
     query_parsed_ = false;
     kept_.clear();
