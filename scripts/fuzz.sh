@@ -24,13 +24,13 @@ while [[ $# -gt 0 ]]; do
         --regress) mode=regress ;;
         --build-only) mode=build ;;
         -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-        router|request_head|request_pipeline) targets+=("$1") ;;
-        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline]..." >&2
+        router|request_head|request_pipeline|metrics_snapshot) targets+=("$1") ;;
+        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline|metrics_snapshot]..." >&2
            exit 2 ;;
     esac
     shift
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline)
+[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline metrics_snapshot)
 
 bash "$root/scripts/setup.sh" --fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$dir" \

@@ -201,6 +201,9 @@ TEST(cluster_ops, health_of_a_single_process) {
     EXPECT_EQ(status_of(port, "/ready-main"), 200);
     EXPECT_EQ(status_of(admin, "/metrics"), 200);
     EXPECT_EQ(status_of(port, "/metrics"), 404) << "metrics are on the admin listener only";
+    auto user = fetch(port, "/users/42");
+    ASSERT_TRUE(user);
+    EXPECT_EQ(user->body, "user 42 /users/:id\n") << "request::route() is the matched pattern";
 
     EXPECT_EQ(status_of(port, "/not-ready"), 200);
     auto r = fetch(admin, "/readyz");
