@@ -1,5 +1,6 @@
 #pragma once
 /** @file  Everything an application needs. */
+#include <nodus/admin/health.hpp>
 #include <nodus/app.hpp>
 #include <nodus/process/child_process.hpp>
 #include <nodus/cluster/cluster.hpp>
@@ -11,4 +12,5 @@
 #include <nodus/http/server.hpp>
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
+#include <nodus/metrics/metrics.hpp>
 #include <nodus/router/router.hpp>
