@@ -103,6 +103,32 @@ double requests_in(const mdetail::snapshot& s) {
     return n;
 }
 
+// The master's own series, then each worker's, merged; each worker's load apart.
+void merge_cluster(cluster::detail::scrape_result got, const std::function<void(mdetail::snapshot)>& fn) {
+    mdetail::snapshot all;
+    mdetail::merge(all, mdetail::collect(), "master");
+    mdetail::family_snapshot load{"nodus_cluster_worker_requests",
+                                  "HTTP requests answered, by worker.",
+                                  mdetail::kind::counter,
+                                  {"worker"},
+                                  {},
+                                  {}};
+    for (auto& [id, bytes] : got) {
+        mdetail::snapshot one;
+        if (!mdetail::decode(bytes, one)) {
+            nodus::log::get().error("admin: malformed metrics from worker {}", id);
+            continue;
+        }
+        load.rows.push_back({{std::to_string(id)}, requests_in(one), {}, 0});
+        mdetail::merge(all, one, std::to_string(id));
+    }
+    all.push_back(std::move(load));
+    family_of(all, "nodus_cluster_workers_scraped", "Workers that answered this scrape in time.",
+              mdetail::kind::gauge)
+        .rows.push_back({{}, static_cast<double>(got.size()), {}, 0});
+    fn(std::move(all));
+}
+
 // Everything the process (single) or the cluster (master) counts, then `fn` with it.
 void gather(std::function<void(mdetail::snapshot)> fn) {
     if (!cluster::is_master()) {
@@ -111,28 +137,11 @@ void gather(std::function<void(mdetail::snapshot)> fn) {
     }
     auto timeout = std::chrono::milliseconds(as()->cfg.admin.scrape_timeout_ms);
     cluster::detail::master_scrape(timeout, [fn = std::move(fn)](cluster::detail::scrape_result got) {
-        mdetail::snapshot all;
-        mdetail::merge(all, mdetail::collect(), "master");
-        mdetail::family_snapshot load{"nodus_cluster_worker_requests",
-                                      "HTTP requests answered, by worker.",
-                                      mdetail::kind::counter,
-                                      {"worker"},
-                                      {},
-                                      {}};
-        for (auto& [id, bytes] : got) {
-            mdetail::snapshot one;
-            if (!mdetail::decode(bytes, one)) {
-                nodus::log::get().error("admin: malformed metrics from worker {}", id);
-                continue;
-            }
-            load.rows.push_back({{std::to_string(id)}, requests_in(one), {}, 0});
-            mdetail::merge(all, one, std::to_string(id));
+        try {
+            merge_cluster(std::move(got), fn);
+        } catch (const std::exception& e) {
+            nodus::log::get().error("admin: scrape failed: {}", e.what());
         }
-        all.push_back(std::move(load));
-        family_of(all, "nodus_cluster_workers_scraped", "Workers that answered this scrape in time.",
-                  mdetail::kind::gauge)
-            .rows.push_back({{}, static_cast<double>(got.size()), {}, 0});
-        fn(std::move(all));
     });
 }
 

@@ -65,7 +65,14 @@ void send_readiness() {
 void send_metrics(std::string_view request) {
     auto& w = ws();
     if (request.size() != 5 || !w.chan.is_open()) return;
-    std::string bytes = w.hooks.metrics ? w.hooks.metrics() : std::string();
+    std::string bytes;
+    try {
+        if (w.hooks.metrics) bytes = w.hooks.metrics();
+    } catch (const std::exception& e) {
+        // No answer: the master's scrape leaves this worker out when it times out.
+        nodus::log::get().error("cluster: cannot collect this worker's metrics: {}", e.what());
+        return;
+    }
     constexpr std::size_t part = 60000;
     std::size_t at = 0;
     do {
