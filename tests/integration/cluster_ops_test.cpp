@@ -97,23 +97,26 @@ int get_status(std::uint16_t port, const std::string& path, bool keep_alive_clie
 } // namespace
 
 TEST(cluster_ops, metrics_of_two_workers_in_one_scrape) {
-    process p{args(2), {}, ops_binary()};
+    // A loaded machine must not make a worker miss the scrape.
+    process p{args(2, {"--admin.scrape_timeout_ms=10000"}), {}, ops_binary()};
     auto port = p.port();
     auto admin = admin_port(p);
     ASSERT_NE(port, 0) << p.log();
     ASSERT_NE(admin, 0) << p.log();
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
 
-    // A known mix, over new and reused connections, so both workers serve.
-    constexpr int roots = 120, users = 45, missing = 15, booms = 5;
+    // A known mix, over new and reused connections, until both workers have served.
+    constexpr int users = 45, missing = 15, booms = 5;
+    int roots = 0;
     client ka;
     std::set<int> pids;
-    for (int i = 0; i < roots; ++i) {
+    while (roots < 120 || (pids.size() < 2 && roots < 1000)) {
         client c;
         ASSERT_TRUE(c.connect(port));
         auto r = c.get("/", false);
         ASSERT_TRUE(r && r->status == 200);
         pids.insert(std::atoi(r->body.c_str()));
+        ++roots;
     }
     for (int i = 0; i < users; ++i)
         ASSERT_EQ(get_status(port, "/users/" + std::to_string(i), i % 2, ka), 200);
@@ -279,7 +282,7 @@ TEST(cluster_ops, cluster_readiness_follows_the_workers) {
 // drain_delay_ms (a load balancer's time to notice), then drain. A client that stops sending
 // once readiness says 503 sees no failed request.
 TEST(cluster_ops, readiness_flips_before_the_drain_under_load) {
-    process p{args(2, {"--admin.drain_delay_ms=1500"}), {}, ops_binary()};
+    process p{args(2, {"--admin.drain_delay_ms=3000"}), {}, ops_binary()};
     auto port = p.port();
     auto admin = admin_port(p);
     ASSERT_NE(admin, 0) << p.log();
@@ -290,13 +293,13 @@ TEST(cluster_ops, readiness_flips_before_the_drain_under_load) {
     ASSERT_TRUE(wait_until([&] { return status_of(admin, "/readyz") == 503; }, 2s)) << p.log();
     // Still serving while not ready: the listener has not closed.
     int before = load.ok();
-    EXPECT_TRUE(wait_until([&] { return load.ok() > before + 50; }, 1s)) << load.failures();
+    EXPECT_TRUE(wait_until([&] { return load.ok() > before + 20; }, 2500ms)) << load.failures();
     load.stop();
     EXPECT_EQ(load.failed(), 0) << load.failures();
     auto st = p.wait_exit(10s);
     ASSERT_TRUE(st);
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p.log();
-    EXPECT_LT(p.log().find("not ready; draining in 1500 ms"), p.log().find("cluster: stopping (SIGTERM)"));
+    EXPECT_LT(p.log().find("not ready; draining in 3000 ms"), p.log().find("cluster: stopping (SIGTERM)"));
 }
 
 TEST(cluster_ops, single_process_drain_delay) {

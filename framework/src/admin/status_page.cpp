@@ -28,6 +28,7 @@ canvas{width:100%;height:120px}
 .legend span{margin-right:1em}
 table{border-collapse:collapse;width:100%}td,th{text-align:right;padding:2px 6px}
 #state.bad{color:#b00}
+.bar{background:#1f77b4;height:4px;margin-left:auto}
 </style></head><body>
 <h1>nodus status <span id="state">…</span></h1>
 <div class="grid">
@@ -109,11 +110,12 @@ function update(d) {
     push(hist.codes, codes);
     push(hist.lag, [(lq || 0) * 1000]);
     const before = new Map(prev.d.workers.map(w => [w.id + ":" + w.pid, w.requests]));
-    document.getElementById("workers").innerHTML = d.workers.map(w => {
-      const r = (w.requests - (before.get(w.id + ":" + w.pid) ?? w.requests)) / dt;
-      return `<tr><td>${w.id || "-"}</td><td>${w.pid}</td><td>${r.toFixed(1)}</td><td>${w.requests}</td>` +
-             `<td>${w.connections}</td><td>${w.ready ? "yes" : "no"}</td></tr>`;
-    }).join("");
+    const rates = d.workers.map(w => (w.requests - (before.get(w.id + ":" + w.pid) ?? w.requests)) / dt);
+    const top = Math.max(1, ...rates);
+    document.getElementById("workers").innerHTML = d.workers.map((w, i) =>
+      `<tr><td>${w.id || "-"}</td><td>${w.pid}</td><td>${rates[i].toFixed(1)}` +
+      `<div class="bar" style="width:${(100 * rates[i] / top).toFixed(0)}%"></div></td><td>${w.requests}</td>` +
+      `<td>${w.connections}</td><td>${w.ready ? "yes" : "no"}</td></tr>`).join("");
   }
   push(hist.conn, [d.connections.open, d.connections.active, d.connections.parked]);
   draw("c-rps", hist.rps); draw("c-lat", hist.lat); draw("c-codes", hist.codes);
