@@ -224,9 +224,4 @@ void leave_in_child() noexcept {
     a->srv.reset();
 }
 
-std::uint16_t port() noexcept {
-    auto* a = as();
-    return a && a->srv ? a->srv->port() : 0;
-}
-
 } // namespace nodus::admin::detail

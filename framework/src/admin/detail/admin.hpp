@@ -3,8 +3,6 @@
 #include <nodus/config/config.hpp>
 
 #include <chrono>
-#include <cstdint>
-#include <string>
 
 namespace nodus {
 class server;
@@ -24,9 +22,6 @@ void count_server(server& srv);
 
 /// In a worker just forked from the master: close the master's admin listener here.
 void leave_in_child() noexcept;
-
-/// The port the admin listener is bound to; 0 when off.
-std::uint16_t port() noexcept;
 
 /// health.cpp: this process started serving (readiness can become 200).
 void set_listening(bool on) noexcept;
