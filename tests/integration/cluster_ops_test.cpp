@@ -278,6 +278,44 @@ TEST(cluster_ops, cluster_readiness_follows_the_workers) {
     EXPECT_EQ(sample(s, R"(nodus_cluster_worker_restarts_total{})"), 1);
 }
 
+TEST(cluster_ops, master_is_not_ready_before_its_workers_listen) {
+    process p{args(2), {"OPS_SERVER_WORKER_START_MS=3000"}, ops_binary()};
+    auto admin = admin_port(p);
+    ASSERT_NE(admin, 0) << p.log();
+    auto r = fetch(admin, "/readyz");
+    ASSERT_TRUE(r) << p.log();
+    EXPECT_EQ(r->status, 503);
+    EXPECT_NE(r->body.find("0 of 2 workers ready"), std::string::npos) << r->body;
+    EXPECT_EQ(status_of(admin, "/healthz"), 200) << "the master's own loop is fine";
+    EXPECT_TRUE(wait_until([&] { return status_of(admin, "/readyz") == 200; }, 10s)) << p.log();
+}
+
+TEST(cluster_ops, a_stuck_worker_is_left_out_of_the_scrape) {
+    process p{args(2, {"--admin.scrape_timeout_ms=300"}), {}, ops_binary()};
+    auto admin = admin_port(p);
+    ASSERT_NE(admin, 0) << p.log();
+    ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+    auto w = p.workers();
+    ASSERT_EQ(w.size(), 2u);
+    ::kill(w[0], SIGSTOP);
+    auto start = clock::now();
+    auto r = fetch(admin, "/metrics");
+    auto took = clock::now() - start;
+    ::kill(w[0], SIGCONT);
+    ASSERT_TRUE(r && r->status == 200) << p.log();
+    auto s = parse(r->body);
+    EXPECT_EQ(sample(s, R"(nodus_cluster_workers_scraped{})"), 1);
+    EXPECT_GE(took, 300ms);
+    EXPECT_LT(took, 5s);
+    // Its late answer is dropped; the next scrape has both again.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            auto again = fetch(admin, "/metrics");
+            return again && sample(parse(again->body), R"(nodus_cluster_workers_scraped{})") == 2;
+        },
+        5s));
+}
+
 // SIGTERM under load: readiness answers 503 at once, the workers go on serving for
 // drain_delay_ms (a load balancer's time to notice), then drain. A client that stops sending
 // once readiness says 503 sees no failed request.

@@ -10,6 +10,9 @@
 //   GET /not-ready     this process says it is not ready; /ready undoes it
 //   GET /check-fails   a readiness check of this process fails from now on
 //   /live and /ready-main: liveness and readiness mounted on the main listener
+//
+// OPS_SERVER_WORKER_START_MS=N: each worker blocks its loop for N ms after listen(), so it
+// announces "listening" that much later (readiness before the workers are ready).
 #include <nodus/admin/health.hpp>
 #include <nodus/metrics/metrics.hpp>
 #include <nodus/nodus.hpp>
@@ -65,4 +68,6 @@ void nodus_main(nodus::app& app) {
     });
     nodus::health::mount(app, "/live", "/ready-main");
     app.listen();
+    if (const char* ms = std::getenv("OPS_SERVER_WORKER_START_MS"); ms && nodus::cluster::is_worker())
+        ::usleep(static_cast<useconds_t>(std::atoi(ms)) * 1000);
 }
