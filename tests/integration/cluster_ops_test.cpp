@@ -156,6 +156,17 @@ TEST(cluster_ops, metrics_of_two_workers_in_one_scrape) {
         sample(s, R"(nodus_cluster_worker_requests_total{worker="2"})");
     EXPECT_EQ(per_worker, roots + users + missing + booms);
 
+    // Every series per worker when asked for: nothing summed.
+    auto apart = fetch(admin, "/metrics?per_worker");
+    ASSERT_TRUE(apart && apart->status == 200);
+    auto a = parse(apart->body);
+    double w1 = sample(a, R"(nodus_http_requests_total{method="GET",route="/",status="2xx",worker="1"})");
+    double w2 = sample(a, R"(nodus_http_requests_total{method="GET",route="/",status="2xx",worker="2"})");
+    EXPECT_GT(w1, 0);
+    EXPECT_GT(w2, 0);
+    EXPECT_EQ(w1 + w2, roots);
+    EXPECT_EQ(sample(a, R"(nodus_http_requests_total{method="GET",route="/",status="2xx"})"), -1);
+
     // OpenMetrics when asked for, read by the OpenMetrics parser.
     auto om = fetch(admin, "/metrics", "application/openmetrics-text; version=1.0.0,text/plain;q=0.5");
     ASSERT_TRUE(om && om->status == 200);

@@ -112,6 +112,17 @@ TEST(metrics, merge_sums_counters_and_histograms_and_labels_gauges) {
     EXPECT_DOUBLE_EQ(dur->rows[0].sum, 5);
 }
 
+TEST(metrics, merge_apart_labels_every_series) {
+    md::snapshot all;
+    md::merge(all, sample_snapshot(), "1", true);
+    md::merge(all, sample_snapshot(), "2", true);
+    auto* req = find(all, "req");
+    ASSERT_TRUE(req);
+    EXPECT_EQ(req->label_names, (std::vector<std::string>{"worker", "route"}));
+    EXPECT_EQ(req->rows.size(), 4u);
+    EXPECT_EQ(req->rows[0].value, 3);
+}
+
 TEST(metrics, text_formats) {
     auto s = sample_snapshot();
     s[0].help = "Line\nwith \\ backslash";

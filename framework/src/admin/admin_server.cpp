@@ -104,9 +104,10 @@ double requests_in(const mdetail::snapshot& s) {
 }
 
 // The master's own series, then each worker's, merged; each worker's load apart.
-void merge_cluster(cluster::detail::scrape_result got, const std::function<void(mdetail::snapshot)>& fn) {
+void merge_cluster(cluster::detail::scrape_result got, bool apart,
+                   const std::function<void(mdetail::snapshot)>& fn) {
     mdetail::snapshot all;
-    mdetail::merge(all, mdetail::collect(), "master");
+    mdetail::merge(all, mdetail::collect(), "master", apart);
     mdetail::family_snapshot load{"nodus_cluster_worker_requests",
                                   "HTTP requests answered, by worker.",
                                   mdetail::kind::counter,
@@ -120,7 +121,7 @@ void merge_cluster(cluster::detail::scrape_result got, const std::function<void(
             continue;
         }
         load.rows.push_back({{std::to_string(id)}, requests_in(one), {}, 0});
-        mdetail::merge(all, one, std::to_string(id));
+        mdetail::merge(all, one, std::to_string(id), apart);
     }
     all.push_back(std::move(load));
     family_of(all, "nodus_cluster_workers_scraped", "Workers that answered this scrape in time.",
@@ -130,15 +131,16 @@ void merge_cluster(cluster::detail::scrape_result got, const std::function<void(
 }
 
 // Everything the process (single) or the cluster (master) counts, then `fn` with it.
-void gather(std::function<void(mdetail::snapshot)> fn) {
+// `apart`: in a cluster, every series of every worker with its `worker` label, none summed.
+void gather(std::function<void(mdetail::snapshot)> fn, bool apart = false) {
     if (!cluster::is_master()) {
         fn(mdetail::collect());
         return;
     }
     auto timeout = std::chrono::milliseconds(as()->cfg.admin.scrape_timeout_ms);
-    cluster::detail::master_scrape(timeout, [fn = std::move(fn)](cluster::detail::scrape_result got) {
+    cluster::detail::master_scrape(timeout, [fn = std::move(fn), apart](cluster::detail::scrape_result got) {
         try {
-            merge_cluster(std::move(got), fn);
+            merge_cluster(std::move(got), apart, fn);
         } catch (const std::exception& e) {
             nodus::log::get().error("admin: scrape failed: {}", e.what());
         }
@@ -153,10 +155,11 @@ void reply(response res, std::string_view type, std::string body) {
 
 void serve_metrics(request req, response res) {
     bool om = mdetail::wants_openmetrics(req.header("Accept"));
-    gather([res, om](mdetail::snapshot s) {
+    auto render = [res, om](mdetail::snapshot s) {
         reply(res, om ? mdetail::openmetrics_content_type : mdetail::text_content_type,
               mdetail::render(s, om));
-    });
+    };
+    gather(render, req.has_query("per_worker"));
 }
 
 void serve_status_json(request, response res) {

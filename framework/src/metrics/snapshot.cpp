@@ -137,11 +137,11 @@ bool decode(std::string_view bytes, snapshot& out) {
     return r.empty();
 }
 
-void merge(snapshot& into, const snapshot& in, std::string_view worker) {
+void merge(snapshot& into, const snapshot& in, std::string_view worker, bool apart) {
     for (const auto& f : in) {
         auto it = std::find_if(into.begin(), into.end(), [&](const auto& x) { return x.name == f.name; });
         family_snapshot shaped = f;
-        const bool per_worker = f.k == kind::gauge &&
+        const bool per_worker = (f.k == kind::gauge || apart) &&
             std::find(f.label_names.begin(), f.label_names.end(), "worker") == f.label_names.end();
         if (per_worker) {
             shaped.label_names.insert(shaped.label_names.begin(), "worker");

@@ -36,8 +36,9 @@ bool decode(std::string_view bytes, snapshot& out);
 
 /// Fold `in` into `into`: counters and histograms are summed per label set; gauges
 /// get a leading `worker` label with `worker` as its value (a family that already has one
-/// keeps its rows apart). Families of the same name but another shape are left out.
-void merge(snapshot& into, const snapshot& in, std::string_view worker);
+/// keeps its rows apart). With `apart`, every family gets the label: nothing is summed.
+/// Families of the same name but another shape are left out.
+void merge(snapshot& into, const snapshot& in, std::string_view worker, bool apart = false);
 
 /// The text exposition: Prometheus 0.0.4, or OpenMetrics 1.0 (with "# EOF").
 std::string render(const snapshot& s, bool openmetrics);
