@@ -63,6 +63,8 @@ TEST(metrics, counters_gauges_and_histograms_count) {
 TEST(metrics, declarations_are_checked) {
     EXPECT_THROW(m::add_counter("unit_no_suffix", "x"), std::invalid_argument);
     EXPECT_THROW(m::add_gauge("1bad", "x"), std::invalid_argument);
+    EXPECT_THROW(m::add_counter("nodus_http_requests_total", "x"), std::invalid_argument);
+    EXPECT_THROW(m::add_gauge("process_open_fds", "x"), std::invalid_argument);
     EXPECT_THROW(m::add_gauge("unit_g", "x", {"worker"}), std::invalid_argument);
     EXPECT_THROW(m::add_gauge("unit_g2", "x", {"__x"}), std::invalid_argument);
     EXPECT_THROW(m::add_gauge("unit_g3", "x", {"a", "a"}), std::invalid_argument);

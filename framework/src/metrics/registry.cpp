@@ -45,6 +45,9 @@ void check_name(const std::string& name, const std::vector<std::string>& labels)
         throw std::invalid_argument("metric \"" + name + "\": " + why);
     };
     if (!valid_name(name, false)) bad("not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+    // The framework's own families: a second one of the same name would make the exposition invalid.
+    if (name.starts_with("nodus_") || name.starts_with("process_"))
+        bad("the prefixes nodus_ and process_ are reserved");
     for (const auto& l : labels) {
         if (!valid_name(l, true) || l.starts_with("__")) bad("label \"" + l + "\" is not a valid label name");
         if (l == "worker" || l == "le") bad("label \"" + l + "\" is reserved");

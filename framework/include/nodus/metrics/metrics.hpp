@@ -103,7 +103,8 @@ private:
 };
 
 /** Declare a counter family. `name` must be a valid Prometheus metric name
-    (`[a-zA-Z_:][a-zA-Z0-9_:]*`) ending in `_total`; labels are valid label names, none
+    (`[a-zA-Z_:][a-zA-Z0-9_:]*`) ending in `_total`, not starting with `nodus_` or
+    `process_` (the framework's own); labels are valid label names, none
     starting with `__` nor named `worker` (the cluster's own label).
     Declaring a name twice with the same type and labels returns the same family.
     @throws std::invalid_argument for a bad name or label, or a name already used differently. */
