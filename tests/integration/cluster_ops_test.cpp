@@ -301,6 +301,22 @@ TEST(cluster_ops, master_is_not_ready_before_its_workers_listen) {
     EXPECT_TRUE(wait_until([&] { return status_of(admin, "/readyz") == 200; }, 10s)) << p.log();
 }
 
+TEST(cluster_ops, master_is_not_ready_while_a_worker_restarts) {
+    // Each worker takes 1.5 s to listen, so its restart is a window the probe can see.
+    process p{args(2), {"OPS_SERVER_WORKER_START_MS=1500"}, ops_binary()};
+    auto admin = admin_port(p);
+    ASSERT_NE(admin, 0) << p.log();
+    ASSERT_TRUE(wait_until([&] { return status_of(admin, "/readyz") == 200; }, 10s)) << p.log();
+    auto w = p.workers();
+    ASSERT_EQ(w.size(), 2u);
+    ::kill(w[0], SIGKILL);
+    ASSERT_TRUE(wait_until([&] { return status_of(admin, "/readyz") == 503; }, 2s)) << p.log();
+    auto r = fetch(admin, "/readyz");
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body.find("1 of 2 workers ready"), std::string::npos) << r->body;
+    EXPECT_TRUE(wait_until([&] { return status_of(admin, "/readyz") == 200; }, 10s)) << p.log();
+}
+
 TEST(cluster_ops, a_stuck_worker_is_left_out_of_the_scrape) {
     process p{args(2, {"--admin.scrape_timeout_ms=300"}), {}, ops_binary()};
     auto admin = admin_port(p);
