@@ -317,6 +317,24 @@ TEST(cluster_ops, master_is_not_ready_while_a_worker_restarts) {
     EXPECT_TRUE(wait_until([&] { return status_of(admin, "/readyz") == 200; }, 10s)) << p.log();
 }
 
+TEST(cluster_ops, a_snapshot_larger_than_one_message_arrives_in_parts) {
+    constexpr int n = 4000; // about 120 KB per worker: three parts of at most 60,000 bytes
+    process p{args(2), {"OPS_SERVER_SERIES=" + std::to_string(n)}, ops_binary()};
+    auto admin = admin_port(p);
+    ASSERT_NE(admin, 0) << p.log();
+    ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+    auto r = fetch(admin, "/metrics");
+    ASSERT_TRUE(r && r->status == 200) << p.log();
+    auto s = parse(r->body);
+    EXPECT_EQ(sample(s, R"(nodus_cluster_workers_scraped{})"), 2);
+    for (std::string w : {"1", "2"}) {
+        for (int i : {0, 1234, n - 1}) {
+            std::string key = "app_many{index=\"series_" + std::to_string(i) + "\",worker=\"" + w + "\"}";
+            EXPECT_EQ(sample(s, key), i) << key;
+        }
+    }
+}
+
 TEST(cluster_ops, a_stuck_worker_is_left_out_of_the_scrape) {
     process p{args(2, {"--admin.scrape_timeout_ms=300"}), {}, ops_binary()};
     auto admin = admin_port(p);

@@ -11,6 +11,8 @@
 //   GET /check-fails   a readiness check of this process fails from now on
 //   /live and /ready-main: liveness and readiness mounted on the main listener
 //
+// OPS_SERVER_SERIES=N: a gauge family app_many with N series (value = index), so a worker's
+// snapshot outgrows one IPC message.
 // OPS_SERVER_WORKER_START_MS=N: each worker blocks its loop for N ms after listen(), so it
 // announces "listening" that much later (readiness before the workers are ready).
 #include <nodus/admin/health.hpp>
@@ -33,6 +35,10 @@ void nodus_main(nodus::app& app) {
     static auto id_length =
         nodus::metrics::add_histogram("app_id_length", "Length of looked-up ids.", {1, 2, 4, 8, 16}).with({});
     nodus::health::add_check("test switch", [] { return check_ok; });
+    if (const char* n = std::getenv("OPS_SERVER_SERIES")) {
+        auto many = nodus::metrics::add_gauge("app_many", "Many series.", {"index"});
+        for (int i = 0; i < std::atoi(n); ++i) many.with({"series_" + std::to_string(i)}).set(i);
+    }
 
     app.get("/", [](nodus::request, nodus::response res) {
         res.set("Content-Type", "text/plain");
