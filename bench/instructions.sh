@@ -11,6 +11,8 @@
 #   --out DIR    where to keep the callgrind files and logs (default: a temporary folder)
 #   --config F   the INI file to start it with (default: config/hello.ini; an older build
 #                needs the file of its own tree)
+#   --metrics    measure what metrics cost instead: each keep-alive case with the admin
+#                listener off, then on ([admin] port set, so every request is counted)
 #
 # Needs valgrind, wrk and ab (scripts/setup.sh --bench). Prints one line per case and a
 # markdown table.
@@ -23,11 +25,13 @@ source "$bench/common.sh"
 bin="$root/build/apps/hello/hello"
 out=""
 config="$root/config/hello.ini"
+metrics=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --bin) bin="$2"; shift ;;
         --out) out="$2"; shift ;;
         --config) config="$2"; shift ;;
+        --metrics) metrics=1 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -43,25 +47,35 @@ fi
 mkdir -p "$out"
 trap bench_cleanup EXIT
 
-# name | access log | load command (URL appended)
+# name | access log | admin listener | load command (URL appended)
 cases=(
-    "HTTP/1.1 keep-alive, wrk -c10|false|wrk -t1 -c10 -d3s"
-    "HTTP/1.1 keep-alive, wrk -c10, access log|true|wrk -t1 -c10 -d3s"
-    "HTTP/1.0 keep-alive, ab -k -c50|false|ab -q -k -c50 -n 20000"
-    "HTTP/1.0 keep-alive, ab -k -c50, access log|true|ab -q -k -c50 -n 20000"
+    "HTTP/1.1 keep-alive, wrk -c10|false|off|wrk -t1 -c10 -d3s"
+    "HTTP/1.1 keep-alive, wrk -c10, access log|true|off|wrk -t1 -c10 -d3s"
+    "HTTP/1.0 keep-alive, ab -k -c50|false|off|ab -q -k -c50 -n 20000"
+    "HTTP/1.0 keep-alive, ab -k -c50, access log|true|off|ab -q -k -c50 -n 20000"
 )
+if [[ $metrics == 1 ]]; then
+    cases=(
+        "HTTP/1.1 keep-alive, wrk -c10, metrics off|false|off|wrk -t1 -c10 -d3s"
+        "HTTP/1.1 keep-alive, wrk -c10, metrics on|false|on|wrk -t1 -c10 -d3s"
+        "HTTP/1.0 keep-alive, ab -k -c50, metrics off|false|off|ab -q -k -c50 -n 20000"
+        "HTTP/1.0 keep-alive, ab -k -c50, metrics on|false|on|ab -q -k -c50 -n 20000"
+    )
+fi
 
 printf 'case\trequests\tinstructions\n' >"$out/instructions.tsv"
 n=0
 for c in "${cases[@]}"; do
-    IFS='|' read -r label access load <<<"$c"
+    IFS='|' read -r label access admin load <<<"$c"
     n=$((n + 1))
-    port=$(free_ports 1)
+    read -r port admin_port <<<"$(free_ports 2)"
+    admin_flags=()
+    if [[ $admin == on ]]; then admin_flags=("--admin.port=$admin_port"); fi
     cg="$out/case$n"
     taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$cg.out" \
         "$bin" --config "$config" --log.level=warn "--log.access_log=$access" \
         "--log.destination=$out/access$n.log" "--server.port=$port" --server.host=127.0.0.1 \
-        --cluster.workers=0 --http.keep_alive_timeout_ms=600000 >"$cg.log" 2>&1 </dev/null &
+        --cluster.workers=0 --http.keep_alive_timeout_ms=600000 "${admin_flags[@]}" >"$cg.log" 2>&1 </dev/null &
     vpid=$!
     register_pid "$vpid"
     wait_http "http://127.0.0.1:$port/" "$vpid" "$cg.log" || die "hello under valgrind did not answer (see $cg.log)"

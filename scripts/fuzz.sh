@@ -25,13 +25,13 @@ while [[ $# -gt 0 ]]; do
         --regress) mode=regress ;;
         --build-only) mode=build ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-        router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket) targets+=("$1") ;;
-        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket]..." >&2
+        router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot) targets+=("$1") ;;
+        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot]..." >&2
            exit 2 ;;
     esac
     shift
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline cookie form accept_encoding gzip_body json_reader websocket)
+[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline cookie form accept_encoding gzip_body json_reader websocket metrics_snapshot)
 
 bash "$root/scripts/setup.sh" --fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$dir" \

@@ -4,6 +4,8 @@
 # runs only when something is missing.
 set -euo pipefail
 
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
 usage() {
     echo "usage: $0 [--bench] [--fuzz]" >&2
     echo "  --bench   also install wrk, nginx-light, python3, liburing-dev, apache2-utils (ab), valgrind and Node.js (if 'node' is absent)" >&2
@@ -29,7 +31,11 @@ done
 # (gzip/deflate responses, gzip request bodies).
 packages=(g++ cmake ninja-build ccache
           libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
-          libfmt-dev libspdlog-dev libgtest-dev curl python3 systemd zlib1g-dev)
+          libfmt-dev libspdlog-dev libgtest-dev curl python3 systemd zlib1g-dev
+          python3-prometheus-client chromium)
+# python3-prometheus-client: the metrics tests read /metrics with Prometheus's own text-format
+# parser. chromium: the status page and the chat page are tested in headless Chromium, driven
+# by puppeteer-core from tests/node (npm, below).
 # Node.js and npm run the tests in tests/node (deploy manifests, the browser tests); the
 # machine's own node is used when there is one.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -44,7 +50,8 @@ if [[ $want_bench == 1 ]]; then
     optional+=(linux-perf valgrind)
 fi
 
-# npm packages of the tests (tests/node: kubernetes-models and js-yaml check deploy/kubernetes),
+# npm packages of the tests (tests/node: kubernetes-models and js-yaml check deploy/kubernetes,
+# puppeteer-core drives Chromium),
 # installed from the lock file when they are missing or older than it.
 npm_packages() {
     local dir

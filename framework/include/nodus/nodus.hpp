@@ -1,5 +1,6 @@
 #pragma once
 /** @file  Everything an application needs. */
+#include <nodus/admin/health.hpp>
 #include <nodus/app.hpp>
 #include <nodus/process/child_process.hpp>
 #include <nodus/cluster/cluster.hpp>
@@ -21,6 +22,7 @@
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 #include <nodus/request_id/request_id.hpp>
+#include <nodus/metrics/metrics.hpp>
 #include <nodus/router/router.hpp>
 #include <nodus/sse/event_stream.hpp>
 #include <nodus/ws/websocket.hpp>

@@ -4,7 +4,9 @@
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 
+#include "admin/detail/admin.hpp"
 #include "app/detail/cluster_glue.hpp"
+#include "http/detail/hooks.hpp"
 #include "app/detail/process_signals.hpp"
 
 #include <fmt/format.h>
@@ -83,11 +85,17 @@ void app::listen() {
             return;
         }
         srv.listen(sc.port, sc.host, sc.backlog);
+        if (st_->cfg.admin.port != admin_port_off) {
+            admin::detail::count_server(srv);
+            admin::detail::start(st_->cfg, &srv);
+        }
     } catch (...) {
         st_->srv.reset(); // a failed listen() leaves the app as it was, so it may be retried
         throw;
     }
     srv.handle_signals(true);
+    http::detail::set_close_delay(srv, std::chrono::milliseconds(st_->cfg.admin.drain_delay_ms));
+    admin::detail::set_listening(true);
     st_->signals.emplace(st_->cfg, srv, st_->args);
     bool v6 = sc.host.find(':') != std::string::npos;
     log::get().info("Server running at http://{}{}{}:{}/", v6 ? "[" : "", sc.host, v6 ? "]" : "", srv.port());

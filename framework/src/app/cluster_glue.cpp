@@ -3,9 +3,13 @@
 
 #include <nodus/app.hpp>
 
+#include "admin/detail/admin.hpp"
 #include "cluster/detail/fair_accept.hpp"
 #include "cluster/detail/state.hpp"
 #include "http/detail/hooks.hpp"
+#include "metrics/detail/registry.hpp"
+
+#include <nodus/admin/health.hpp>
 
 namespace nodus::detail {
 
@@ -13,9 +17,14 @@ void listen_clustered(const config& cfg, server& srv) {
     // In the master, run_master returns once the cluster has stopped: the process is done,
     // and the exception carries its exit code past the application's code to main().
     int exit_code = 0;
+    // The admin listener is the master's; each forked worker closes its copy at once.
+    // Binding it first reports a bad address before any worker starts.
+    cluster::detail::on_master_bound([&cfg] { admin::detail::start(cfg, nullptr); });
     auto worker = cluster::detail::run_master(cfg, exit_code);
     if (!worker) throw master_exited(exit_code);
     auto& setup = *worker;
+    admin::detail::leave_in_child();
+    const bool metrics_on = cfg.admin.port != admin_port_off;
 
     http::detail::server_hooks hooks;
     hooks.on_count = [](std::size_t open) { cluster::detail::worker_note_count(open); };
@@ -41,6 +50,12 @@ void listen_clustered(const config& cfg, server& srv) {
     };
     wh.connections = [&srv] { return static_cast<std::uint64_t>(srv.connections()); };
     wh.requests = [&srv] { return srv.requests(); };
+    if (metrics_on) {
+        admin::detail::count_server(srv);
+        wh.metrics = [] { return metrics::detail::encode(metrics::detail::collect()); };
+    }
+    wh.ready = [] { return nodus::health::not_ready_reason().empty(); };
+    admin::detail::set_listening(true);
     cluster::detail::worker_serve(setup, std::move(wh));
 }
 

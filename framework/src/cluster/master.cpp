@@ -219,6 +219,11 @@ void master::teardown_in_child(int keep_fd) noexcept {
     signals_.cancel(ignored);
     signals_.clear(ignored); // back to the default actions
     stop_timer_.cancel();
+    drain_timer_.cancel();
+    // A scrape in progress is the master's: its callbacks hold the admin listener's
+    // responses, which the worker closes without answering (they stay unrun).
+    for (auto& [seq, s] : scrapes_)
+        if (s.timer) s.timer->cancel();
     decay_.cancel();
     // Connections the master holds must not stay open in a worker as well: the client
     // would see no end of them when their real owner closes its copy.
@@ -257,6 +262,8 @@ void master::on_control(const worker_ptr& w, std::string_view msg) {
         w->requests = read_u64(msg, 9);
         break;
     case control::publish: publish(msg); break;
+    case control::metrics_reply: on_metrics_reply(w, msg); break;
+    case control::readiness: on_readiness(w, msg); break;
     default: lg().error("cluster: unknown control message {} from worker {}", int(msg[0]), w->slot + 1);
     }
 }
@@ -358,6 +365,7 @@ void master::on_crash(const worker_ptr& w) {
 void master::schedule_restart(int slot) {
     auto& s = slots_[static_cast<std::size_t>(slot)];
     if (s.restart_pending || stopping_) return;
+    ++restarts_total_;
     auto delay = restarts_->next_restart(slot);
     if (delay.count() == 0) {
         spawn(slot, false);
@@ -405,6 +413,23 @@ void master::stop(int code, const std::string& why) {
     });
 }
 
+// With [admin] drain_delay_ms, readiness answers 503 first and the workers keep serving
+// for that long, so a load balancer stops sending before any connection is closed.
+void master::begin_stop(int signo) {
+    std::string why = std::string{"SIG"} + ::sigabbrev_np(signo);
+    if (cfg_.admin.drain_delay_ms == 0) {
+        stop(0, why);
+        return;
+    }
+    draining_ = true;
+    lg().info("cluster: {}: not ready; draining in {} ms", why, cfg_.admin.drain_delay_ms);
+    drain_timer_.expires_after(milliseconds(cfg_.admin.drain_delay_ms));
+    auto self = shared_from_this();
+    drain_timer_.async_wait([self, why](const boost::system::error_code& ec) {
+        if (!ec && self->alive()) self->stop(0, why);
+    });
+}
+
 void master::stop_now(int signo) {
     lg().warn("cluster: second {} while stopping: killing {} worker(s) now", ::sigabbrev_np(signo),
               workers_.size());
@@ -434,8 +459,8 @@ void master::on_signal(int signo) {
     switch (signo) {
     case SIGTERM:
     case SIGINT:
-        if (stopping_) stop_now(signo);
-        else stop(0, std::string{"SIG"} + ::sigabbrev_np(signo));
+        if (stopping_ || draining_) stop_now(signo);
+        else begin_stop(signo);
         break;
     case SIGHUP:
         if (!stopping_) reload();
@@ -484,6 +509,7 @@ std::optional<worker_setup> run_master(const config& cfg, int& exit_code) {
     the_master() = m;
     state().r = role::master;
     nodus::log::init(cfg.log, "master");
+    if (auto bound = std::move(state().on_master_bound)) bound();
     auto& io = nodus::io_context();
     try {
         m->start();

@@ -35,6 +35,7 @@ void master::reload() {
     cfg_ = std::move(*next);
     // The workers forked from now on start with the application settings read just now.
     nodus::apply_settings(cfg_);
+    ++reloads_total_;
     const bool begun = reload_.begin();
     if (opts_.reload_reopens) {
         reload_.finish();

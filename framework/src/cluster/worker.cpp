@@ -34,6 +34,7 @@ struct worker_state {
     nodus::timer stats;
     nodus::signal_handle term, intr;
     bool closing = false;
+    int ready_sent = -1; // the readiness last told to the master; -1: none yet
     std::uint32_t taken = 0; // connections taken from the channel (balance = round_robin)
 };
 
@@ -43,6 +44,47 @@ worker_state& ws() {
 }
 
 std::string control_message(control c) { return std::string(1, static_cast<char>(c)); }
+
+// The application's readiness, told to the master when it changes (checked with the stats).
+void send_readiness() {
+    auto& w = ws();
+    if (!w.hooks.ready || !w.chan.is_open()) return;
+    bool ready = false;
+    try {
+        ready = w.hooks.ready();
+    } catch (...) {
+        ready = false; // a check that throws says "not ready"
+    }
+    if (static_cast<int>(ready) == w.ready_sent) return;
+    std::string m = control_message(control::readiness);
+    m.push_back(ready ? 1 : 0);
+    if (ipc::detail::send_control(w.chan, m)) w.ready_sent = ready;
+}
+
+// A scrape of the master: this worker's metrics, in parts that fit a message.
+void send_metrics(std::string_view request) {
+    auto& w = ws();
+    if (request.size() != 5 || !w.chan.is_open()) return;
+    std::string bytes;
+    try {
+        if (w.hooks.metrics) bytes = w.hooks.metrics();
+    } catch (const std::exception& e) {
+        // No answer: the master's scrape leaves this worker out when it times out.
+        nodus::log::get().error("cluster: cannot collect this worker's metrics: {}", e.what());
+        return;
+    }
+    constexpr std::size_t part = 60000;
+    std::size_t at = 0;
+    do {
+        std::size_t n = std::min(part, bytes.size() - at);
+        std::string m = control_message(control::metrics_reply);
+        m.append(request.substr(1, 4));
+        m.push_back(at + n == bytes.size() ? 1 : 0);
+        m.append(bytes, at, n);
+        if (!ipc::detail::send_control(w.chan, m)) return;
+        at += n;
+    } while (at < bytes.size());
+}
 
 void send_stats() {
     auto& w = ws();
@@ -54,6 +96,7 @@ void send_stats() {
     put(w.hooks.connections ? w.hooks.connections() : 0);
     put(w.hooks.requests ? w.hooks.requests() : 0);
     ipc::detail::send_control(w.chan, m);
+    send_readiness();
 }
 
 // The drain is over: nothing is in flight any more. Only now may SIGTERM and SIGINT stop
@@ -126,6 +169,7 @@ void on_master_control(std::string_view msg) {
     case control::shutdown: begin_close("the master asked"); break;
     case control::retire: begin_close("replaced by a reload"); break;
     case control::publish: deliver_published(msg.substr(1)); break;
+    case control::metrics_request: send_metrics(msg); break;
     default: nodus::log::get().error("cluster: unknown control message {} from the master", int(msg[0]));
     }
 }

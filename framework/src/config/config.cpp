@@ -196,6 +196,40 @@ entry threadpool_setting() {
     return make("loop.threadpool_size", "N", "threads that run nodus::queue_work jobs", set, show);
 }
 
+setting admin_port_setting() {
+    auto set = [](config& c, const std::string& t) -> std::string {
+        if (t == "off") {
+            c.admin.port = admin_port_off;
+            return {};
+        }
+        int v = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc{} || end != t.data() + t.size() || v < 0 || v > 65535)
+            return "must be off or a port (0-65535; 0 = any free port)";
+        c.admin.port = v;
+        return {};
+    };
+    auto show = [](const config& c) {
+        return c.admin.port == admin_port_off ? std::string("off") : fmt::to_string(c.admin.port);
+    };
+    return make("admin.port", "PORT|off", "admin listener (metrics, health, status page); off = none", set,
+                show);
+}
+
+template <class Field>
+setting path_setting(const char* key, const char* help, Field field) {
+    auto set = [field](config& c, const std::string& t) -> std::string {
+        if (t.empty() || t[0] != '/') return "must be a path starting with '/'";
+        if (std::any_of(t.begin(), t.end(),
+                        [](unsigned char ch) { return ch <= 0x20 || ch >= 0x7f || ch == '?' || ch == '#'; }))
+            return "must not contain spaces, control characters, '?' or '#'";
+        field(c) = t;
+        return {};
+    };
+    auto show = [field](const config& c) { return field(c); };
+    return make(key, "PATH", help, set, show);
+}
+
 #define NODUS_FIELD(member) \
     [](auto& c) -> auto& { return c.member; }
 
@@ -265,6 +299,23 @@ std::vector<entry> make_settings() {
                        "a worker whose loop is silent this long is killed and replaced; 0 = off",
                        NODUS_FIELD(cluster.watchdog_ms), 0));
     s.push_back(threadpool_setting());
+    s.push_back(text("admin.host", "HOST", "address of the admin listener", NODUS_FIELD(admin.host),
+                     text_rule::non_empty));
+    s.push_back(admin_port_setting());
+    s.push_back(path_setting("admin.metrics_path", "Prometheus metrics", NODUS_FIELD(admin.metrics_path)));
+    s.push_back(path_setting("admin.health_path", "liveness: 503 while the loop is stuck",
+                             NODUS_FIELD(admin.health_path)));
+    s.push_back(
+        path_setting("admin.ready_path", "readiness: 503 unless serving", NODUS_FIELD(admin.ready_path)));
+    s.push_back(path_setting("admin.status_path", "the status page (its data at PATH.json)",
+                             NODUS_FIELD(admin.status_path)));
+    s.push_back(number("admin.drain_delay_ms", "MS",
+                       "SIGTERM: readiness answers 503 this long before the listener closes",
+                       NODUS_FIELD(admin.drain_delay_ms), 0));
+    s.push_back(number("admin.max_loop_lag_ms", "MS", "liveness fails while the loop is this late",
+                       NODUS_FIELD(admin.max_loop_lag_ms), 1));
+    s.push_back(number("admin.scrape_timeout_ms", "MS", "cluster: how long a scrape waits for the workers",
+                       NODUS_FIELD(admin.scrape_timeout_ms), 1));
     return s;
 }
 

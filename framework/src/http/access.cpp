@@ -13,6 +13,10 @@ void set_raw_params(const request& r, std::span<const param> p) {
     if (auto* ex = handle_access::get(r)) ex->req().set_raw_params(p);
 }
 
+void set_route(const request& r, std::string_view pattern, std::uint32_t id) noexcept {
+    if (auto* ex = handle_access::get(r)) ex->req().set_route(pattern, id);
+}
+
 std::string_view keep(const request& r, std::string_view bytes) {
     auto* ex = handle_access::get(r);
     return ex ? ex->req().keep(bytes) : std::string_view{};

@@ -14,6 +14,7 @@
 #include "http/detail/connection.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
+#include "metrics/detail/http_stats.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -140,6 +141,7 @@ void connection::on_readable(const boost::system::error_code& ec) {
         start_read();
         return;
     }
+    if (srv_.counting()) metrics::detail::g_http.bytes_in += n;
     std::size_t used = process({scratch, n});
     if (state_ == conn_state::closed) return;
     if (used < n) {
@@ -170,6 +172,7 @@ void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
         start_read();
         return;
     }
+    if (srv_.counting()) metrics::detail::g_http.bytes_in += n;
     in_.end += static_cast<std::uint32_t>(n);
     advance();
 }

@@ -4,6 +4,7 @@
 #include "http/detail/access_line.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
+#include "metrics/detail/http_stats.hpp"
 
 #include <nodus/http/answers.hpp>
 #include <nodus/http/error.hpp>
@@ -33,6 +34,7 @@ void connection::begin_exchange(std::string_view head) {
     cur_ = ex;
     if (++served_ >= 2) hot_ = true;
     srv_.count_request();
+    if (srv_.counting()) ++metrics::detail::g_http.active;
     keep_alive_ = info.keep_alive && srv_.keep_alive_allowed();
     body_.stop();
     if (ex->req().method() == "HEAD") ex->res().set_no_body();
@@ -58,8 +60,8 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     ex->attach(this);
     auto& req = ex->req();
     req.assign(head, info);
-    // Only the access log reads the start time.
-    req.set_start(log::access_enabled() ? clock::now() : clock::time_point{});
+    // Only the access log and the metrics read the start time.
+    req.set_start(log::access_enabled() || srv_.counting() ? clock::now() : clock::time_point{});
     req.set_remote(remote_);
     auto& p = ex->start_parsing();
     p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
@@ -149,6 +151,7 @@ void connection::body_failed(int status, std::error_code code) {
     pin hold{ex};
     // An answer given before the failure was not told of it; one given by on_error was.
     const bool answered_blind = ex->res().head_sent();
+    if (srv_.counting()) metrics::detail::record_rejected(status);
     stop_input();
     nodus::detail::guarded(*ex, "on_error", [&] { ex->body().fail(code); });
     if (cur_ != ex) return;
@@ -189,9 +192,21 @@ void connection::detach_exchange(bool aborted) {
     // sent, as nginx's 499.
     if (aborted && log::access_enabled())
         log_exchange(*ex, ex->res().head_sent() ? ex->res().status() : status_no_response);
+    if (srv_.counting()) count_exchange(*ex, aborted);
     cur_ = nullptr;
     pin hold{ex};
     ex->detach(aborted, buffered() != 0);
+}
+
+// An exchange ends: count it by its route, method and status (nginx's 499 for one that lost
+// its client before its response began), with its duration.
+void connection::count_exchange(exchange& ex, bool aborted) noexcept {
+    auto& g = metrics::detail::g_http;
+    --g.active;
+    const auto& req = ex.req();
+    int status = aborted && !ex.res().head_sent() ? status_no_response : ex.res().status();
+    double seconds = std::chrono::duration<double>(clock::now() - req.start()).count();
+    metrics::detail::record_request(req.route_id(), req.method(), status, seconds);
 }
 
 void connection::exchange_unreferenced(exchange& ex) {
@@ -269,6 +284,7 @@ void connection::body_flow_changed(exchange& ex) {
 
 void connection::reject(int status, const char* why, std::string_view head) {
     log::get().debug("rejecting request with {}: {}", status, why ? why : "");
+    if (srv_.counting()) metrics::detail::record_rejected(status);
     auto bytes = out_.reject(status, fields());
     if (log::access_enabled()) log_refused(remote_, head, status, bytes);
     keep_alive_ = false;

@@ -3,6 +3,7 @@
 #include "http/detail/connection.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
+#include "metrics/detail/http_stats.hpp"
 
 #include <nodus/http/error.hpp>
 #include <nodus/log/log.hpp>
@@ -58,6 +59,7 @@ void connection::flush() {
         boost::system::error_code ec;
         auto bytes = out_.unsent();
         std::size_t n = sock_.write_some(asio::const_buffer(bytes.data(), bytes.size()), ec);
+        if (srv_.counting()) metrics::detail::g_http.bytes_out += n;
         if (ec == asio::error::would_block || (!ec && n < bytes.size())) {
             out_.sent(n);
             out_.compact();

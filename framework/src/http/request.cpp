@@ -79,6 +79,7 @@ std::string_view request::raw_param(std::string_view name) const noexcept {
     return ex_ ? ex_->req().raw_param(name) : std::string_view{};
 }
 bool request::has_param(std::string_view name) const noexcept { return ex_ && ex_->req().find_param(name); }
+std::string_view request::route() const noexcept { return ex_ ? ex_->req().route() : std::string_view{}; }
 std::span<const nodus::param> request::params() const noexcept {
     return ex_ ? ex_->req().params() : std::span<const nodus::param>{};
 }

@@ -11,6 +11,10 @@ std::size_t parked_connections(const server& srv) noexcept { return server_acces
 void serve_adopted(server& srv, std::uint16_t port) { server_access::impl(srv)->serve_adopted(port); }
 void adopt(server& srv, int fd) { server_access::impl(srv)->adopt(fd); }
 void set_hooks(server& srv, server_hooks hooks) { server_access::impl(srv)->set_hooks(std::move(hooks)); }
+void count_metrics(server& srv, bool on) noexcept { server_access::impl(srv)->set_counting(on); }
+void set_close_delay(server& srv, std::chrono::milliseconds delay) noexcept {
+    server_access::impl(srv)->set_close_delay(delay);
+}
 void retire_connections(server& srv) { server_access::impl(srv)->retire(); }
 } // namespace detail
 } // namespace nodus::http

@@ -103,7 +103,12 @@ void server_impl::handle_signals(bool on) {
             log::get().info("{}: stopping gracefully (send it again to stop at once)",
                             signo == SIGTERM ? "SIGTERM" : "SIGINT");
             nodus::detail::begin_stopping();
-            close({});
+            if (close_delay_.count() > 0 && !closing_) {
+                log::get().info("closing the listener in {} ms", close_delay_.count());
+                close_delay_timer_ = nodus::set_timeout(close_delay_, [this] { close({}); });
+            } else {
+                close({});
+            }
         } else {
             // Stop at once, as asked: whatever the application still had pending is
             // abandoned, so there is nothing to unwind; only the log is flushed.

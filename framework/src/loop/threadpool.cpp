@@ -219,6 +219,8 @@ void threadpool_after_fork_child() noexcept {
     }
 }
 
+std::size_t threadpool_pending() noexcept { return side().pending; }
+
 } // namespace detail
 
 } // namespace nodus

@@ -1,6 +1,7 @@
 #include <nodus/router/router.hpp>
 
 #include <array>
+#include <deque>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <nodus/log/log.hpp>
 
 #include "http/detail/access.hpp"
+#include "metrics/detail/http_stats.hpp"
 #include "router/detail/route_trie.hpp"
 
 namespace nodus {
@@ -25,6 +27,9 @@ struct router_impl {
 
     route_trie trie;
     std::vector<handler> handlers;
+    // Per handler: its pattern (a deque: views of it are kept by requests) and metrics id.
+    std::deque<std::string> patterns;
+    std::vector<std::uint32_t> route_ids;
     std::vector<mounted> chain;
     handler not_found;
     error_handler on_error;
@@ -59,10 +64,19 @@ void router_impl::add(std::string_view method, bool all, std::string_view path, 
     if (!h) throw std::invalid_argument("route \"" + std::string{path} + "\": empty handler");
     // Reserve first: once the trie holds the index, storing the handler must not fail.
     handlers.reserve(handlers.size() + 1);
+    route_ids.reserve(route_ids.size() + 1);
+    auto const metrics_id = metrics::detail::intern_route(path);
+    patterns.emplace_back(path);
     auto const id = static_cast<std::uint32_t>(handlers.size());
-    if (all) trie.add_all(path, id);
-    else trie.add(method, path, id);
+    try {
+        if (all) trie.add_all(path, id);
+        else trie.add(method, path, id);
+    } catch (...) {
+        patterns.pop_back();
+        throw;
+    }
     handlers.push_back(std::move(h));
+    route_ids.push_back(metrics_id);
 }
 
 void router_impl::run(request& req, response& res, std::uint32_t index) const noexcept {
@@ -96,6 +110,7 @@ void router_impl::dispatch(request& req, response& res) const {
             decode_params(p, [&req](std::string_view bytes) { return keep(req, bytes); });
             set_params(req, p);
         }
+        set_route(req, patterns[m.handler], route_ids[m.handler]);
         handlers[m.handler](req, res);
         return;
     case route_match::outcome::method_not_allowed:

@@ -83,6 +83,22 @@ struct loop_config {
     std::uint32_t threadpool_size = 4; ///< threads for nodus::queue_work (1-1024)
 };
 
+/** `[admin] port = off`: no admin listener. */
+inline constexpr int admin_port_off = -1;
+
+/** The admin listener: metrics, health and the status page (docs/operations.md). */
+struct admin_config {
+    std::string host = "127.0.0.1"; ///< never public unless set so
+    int port = admin_port_off; ///< off, or a TCP port (0 = any free port)
+    std::string metrics_path = "/metrics";
+    std::string health_path = "/healthz"; ///< liveness
+    std::string ready_path = "/readyz"; ///< readiness
+    std::string status_path = "/status"; ///< the status page; its data at PATH.json
+    std::uint32_t drain_delay_ms = 0; ///< SIGTERM: readiness 503 this long before the listener closes
+    std::uint32_t max_loop_lag_ms = 5000; ///< liveness fails while the loop is this late
+    std::uint32_t scrape_timeout_ms = 1000; ///< cluster: how long a scrape waits for the workers
+};
+
 struct config {
     server_config server;
     http_config http;
@@ -92,6 +108,7 @@ struct config {
     /// The application's declared settings (nodus/config/setting.hpp) as read, by
     /// "section.key"; a key absent here has its declared default.
     std::map<std::string, std::string, std::less<>> app_settings;
+    admin_config admin;
     std::string file; ///< the INI file read, empty when none
 };
 

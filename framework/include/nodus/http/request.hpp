@@ -107,6 +107,10 @@ public:
     bool has_param(std::string_view name) const noexcept;
     /** Every route parameter of the matched route. */
     std::span<const nodus::param> params() const noexcept;
+    /** The pattern of the matched route as declared, e.g. "/users/:id"; empty when no
+        route matched (yet). Metrics label requests with it: unlike the path, its values
+        are bounded. */
+    std::string_view route() const noexcept;
 
     /** The declared body length (Content-Length), if any. */
     std::optional<std::uint64_t> content_length() const noexcept;

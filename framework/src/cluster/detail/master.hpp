@@ -17,6 +17,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,6 +53,9 @@ public:
     std::size_t broadcast(std::string_view msg);
     std::size_t publish(std::string_view payload); // a control message to every worker
     std::vector<worker_info> list() const;
+    // master_scrape.cpp
+    void scrape(std::chrono::milliseconds timeout, std::function<void(scrape_result)> done);
+    master_health health() const;
 
 private:
     worker_ptr spawn(int slot, bool replacement);
@@ -59,6 +64,10 @@ private:
     void teardown_in_child(int keep_fd) noexcept;
     void on_control(const worker_ptr& w, std::string_view msg);
     void on_ready(const worker_ptr& w);
+    void on_metrics_reply(const worker_ptr& w, std::string_view msg);
+    void on_readiness(const worker_ptr& w, std::string_view msg);
+    void finish_scrape(std::uint32_t seq);
+    void begin_stop(int signo);
     void on_exit(const worker_ptr& w, int status);
     void on_crash(const worker_ptr& w);
     void watch_liveness(const worker_ptr& w);
@@ -103,6 +112,19 @@ private:
     int exit_code_ = 0;
     bool dead_ = false; // true in a forked worker: every master handler stands down
     bool reopen_waiting_ = false; // reload_reopens: the listener is closed until every worker left
+    // Scrapes in progress (master_scrape.cpp), by number.
+    struct scrape_state {
+        std::vector<int> waiting; // worker pids not yet answered
+        scrape_result got;
+        std::function<void(scrape_result)> done;
+        std::unique_ptr<boost::asio::steady_timer> timer;
+    };
+    std::map<std::uint32_t, scrape_state> scrapes_;
+    std::uint32_t scrape_seq_ = 0;
+    bool draining_ = false; // SIGTERM with [admin] drain_delay_ms: readiness 503, then stop
+    boost::asio::steady_timer drain_timer_{nodus::io_context()};
+    std::uint64_t restarts_total_ = 0;
+    std::uint64_t reloads_total_ = 0;
 };
 
 /// The master of this process, once run_master() made it.

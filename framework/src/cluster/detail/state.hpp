@@ -2,12 +2,14 @@
 // Internals shared by the master, the worker side and the http glue.
 // Nothing here includes http/: the glue passes the server in as callbacks.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nodus/cluster/cluster.hpp>
@@ -26,6 +28,9 @@ enum class control : std::uint8_t {
     retire = 5, // master → worker: replaced by a reload, stop gracefully
     connection = 6, // master → worker (balance = round_robin): an accepted connection,
     // its descriptor attached (SCM_RIGHTS)
+    metrics_request = 7, // master → worker: u32 scrape number
+    metrics_reply = 8, // worker → master: u32 scrape number, u8 last part, snapshot bytes
+    readiness = 9, // worker → master: u8 1 when the application says it is ready
     publish = 20, // worker → master → every worker: `cluster::publish`, "topic\0message"
 };
 
@@ -55,6 +60,7 @@ struct process_state {
     std::vector<std::function<void(std::string_view)>> on_message;
     std::vector<std::function<void(int, std::string_view)>> on_master_message;
     std::vector<std::function<void()>> on_master_start;
+    std::function<void()> on_master_bound; // once, after binding and before forking
 };
 process_state& state() noexcept;
 
@@ -76,6 +82,10 @@ struct worker_setup {
 /// @throws std::system_error naming the address when binding fails.
 std::optional<worker_setup> run_master(const config& cfg, int& exit_code);
 
+/// Run `fn` in the master once its listeners are bound, before any worker is forked
+/// (the glue binds the admin listener there). What it throws leaves run_master.
+inline void on_master_bound(std::function<void()> fn) { state().on_master_bound = std::move(fn); }
+
 /// Worker side, wired by the glue.
 struct worker_hooks {
     std::function<void(std::function<void()> done)> stop; // graceful: retire + close
@@ -83,12 +93,31 @@ struct worker_hooks {
     std::function<std::uint64_t()> requests;
     /// balance = round_robin: serve a connection the master accepted; owns `fd`.
     std::function<void(int fd)> adopt;
+    /// The worker's metrics as bytes for the master (metrics::detail::encode); empty: none.
+    std::function<std::string()> metrics;
+    /// The application's readiness (its checks), sent to the master when it changes.
+    std::function<bool()> ready;
 };
 void worker_serve(const worker_setup& setup, worker_hooks hooks);
 void worker_note_count(std::size_t open) noexcept;
 
 /// Application message to the master channel of this worker (namespace app).
 bool worker_send(std::string_view msg);
+
+/// Master: ask every ready worker for its metrics; `done` runs on the loop with the
+/// (worker id, bytes) of those that answered within `timeout`.
+using scrape_result = std::vector<std::pair<int, std::string>>;
+void master_scrape(std::chrono::milliseconds timeout, std::function<void(scrape_result)> done);
+
+/// What the master's readiness and metrics read of the cluster.
+struct master_health {
+    bool stopping = false; // SIGTERM (or a crash loop): draining, or about to
+    std::size_t slots = 0;
+    std::size_t ready = 0; // slots with a listening worker that says it is ready
+    std::uint64_t restarts = 0; // workers started again after they died
+    std::uint64_t reloads = 0; // rolling reloads begun
+};
+master_health master_status();
 
 /// Master side of the public API.
 bool master_send(int id, std::string_view msg);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <sys/types.h>
 
@@ -45,6 +46,8 @@ struct worker_process {
     std::unique_ptr<boost::asio::steady_timer> timer;
     std::uint64_t requests = 0; // from its last stats message
     std::uint64_t connections = 0;
+    bool app_ready = true; // its last readiness message
+    std::string scrape_part; // a metrics reply arriving in parts
     handoff rr; // balance = round_robin
 };
 using worker_ptr = std::shared_ptr<worker_process>;

@@ -25,6 +25,9 @@ void set_params(const request& r, std::span<const param> p);
 /// Record the route parameters as they appear in the path, before decoding
 /// (`request::raw_param`); same rules as set_params.
 void set_raw_params(const request& r, std::span<const param> p);
+/// Record the matched route: its pattern (router storage, lives as long as the router)
+/// and its metrics id (metrics::detail::intern_route).
+void set_route(const request& r, std::string_view pattern, std::uint32_t id) noexcept;
 
 /// Copy `bytes` into storage owned by the exchange; the view lives as long as it does.
 std::string_view keep(const request& r, std::string_view bytes);

@@ -109,6 +109,7 @@ private:
     bool body_progress(std::size_t n);
     void finish_exchange();
     void detach_exchange(bool aborted);
+    void count_exchange(nodus::detail::exchange& ex, bool aborted) noexcept;
     void reject(int status, const char* why, std::string_view head);
     bool retract(nodus::detail::exchange& ex, int status);
     // writing and closing (connection_output.cpp)

@@ -1,5 +1,6 @@
 #pragma once
 // Framework-internal hooks into a server, for the cluster worker glue.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -33,6 +34,13 @@ void serve_adopted(server& srv, std::uint16_t port);
 /// server accepted itself. The server owns `fd` from now on; once a graceful close has
 /// finished (or the peer is already gone) it is closed at once.
 void adopt(server& srv, int fd);
+
+/// Count this server's requests, bytes and refusals in the framework's metrics.
+void count_metrics(server& srv, bool on) noexcept;
+
+/// On SIGTERM (with handle_signals on), keep accepting for `delay` after the stopping hooks
+/// ran, then close gracefully: readiness probes see 503 before the listener closes.
+void set_close_delay(server& srv, std::chrono::milliseconds delay) noexcept;
 
 /// Keep-alive connections parked right now (idle, held only as a descriptor).
 std::size_t parked_connections(const server& srv) noexcept;

@@ -55,6 +55,15 @@ public:
     void set_raw_params(std::span<const param> p) noexcept;
     std::string_view raw_param(std::string_view name) const noexcept;
 
+    /// The matched route's pattern (router storage) and its metrics id; empty and 0 when
+    /// no route matched.
+    void set_route(std::string_view pattern, std::uint32_t id) noexcept {
+        route_ = pattern;
+        route_id_ = id;
+    }
+    std::string_view route() const noexcept { return route_; }
+    std::uint32_t route_id() const noexcept { return route_id_; }
+
     /// Decoded on first use; decoded strings are kept by the head.
     std::span<const param> query_params();
     const param* find_query(std::string_view name);
@@ -84,6 +93,8 @@ private:
     std::array<param, max_route_params> params_{};
     std::size_t nparams_ = 0;
     std::array<std::string_view, max_route_params> raw_params_{};
+    std::string_view route_;
+    std::uint32_t route_id_ = 0;
     std::vector<param> query_params_;
     bool query_parsed_ = false;
     std::vector<std::unique_ptr<char[]>> kept_;
@@ -122,6 +133,8 @@ inline void request_head::reset() noexcept {
     trailers_.clear();
     info_ = {};
     nparams_ = 0;
+    route_ = {};
+    route_id_ = 0;
     query_params_.clear();
     query_parsed_ = false;
     kept_.clear();

@@ -43,6 +43,12 @@ public:
     void count_request() noexcept { ++requests_; }
     server_fields fields() noexcept { return {date(), server_line_}; }
     bool keep_alive_allowed() const noexcept { return !closing_ && !retiring_; }
+    /// True when this server's requests are counted in the metrics (metrics::detail::g_http).
+    bool counting() const noexcept { return counting_; }
+    void set_counting(bool on) noexcept { counting_ = on; }
+    /// SIGTERM: how long the listener keeps accepting after the stopping hooks ran (readiness
+    /// answers 503 meanwhile), before the graceful close begins.
+    void set_close_delay(std::chrono::milliseconds d) noexcept { close_delay_ = d; }
 
     // what the handle and the hooks ask
     std::uint16_t port() const noexcept { return port_; }
@@ -114,6 +120,9 @@ private:
     bool closing_ = false; // stop: no keep-alive, no new connections
     bool retiring_ = false;
     bool close_done_ = false;
+    bool counting_ = false;
+    std::chrono::milliseconds close_delay_{0};
+    nodus::timer close_delay_timer_;
     int pending_ = 0;
     wait_lists lists_;
     parking_lot parking_;
