@@ -196,7 +196,7 @@ entry threadpool_setting() {
     return make("loop.threadpool_size", "N", "threads that run nodus::queue_work jobs", set, show);
 }
 
-setting admin_port_setting() {
+entry admin_port_setting() {
     auto set = [](config& c, const std::string& t) -> std::string {
         if (t == "off") {
             c.admin.port = admin_port_off;
@@ -217,7 +217,7 @@ setting admin_port_setting() {
 }
 
 template <class Field>
-setting path_setting(const char* key, const char* help, Field field) {
+entry path_setting(const char* key, const char* help, Field field) {
     auto set = [field](config& c, const std::string& t) -> std::string {
         if (t.empty() || t[0] != '/') return "must be a path starting with '/'";
         if (std::any_of(t.begin(), t.end(),
