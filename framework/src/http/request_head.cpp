@@ -87,10 +87,22 @@ std::string_view request_head::remote_address() noexcept {
         // Formatted once per exchange, straight into the exchange (the access log asks for it
         // on every request).
         auto* sa = remote_.data();
-        const void* addr = sa->sa_family == AF_INET6
-            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr)
-            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
-        ::inet_ntop(sa->sa_family, addr, remote_text_, sizeof remote_text_);
+        if (sa->sa_family == AF_INET) {
+            // glibc formats an IPv4 address with sprintf: ten times the cost of this.
+            const auto* b =
+                reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+            char* p = remote_text_;
+            for (int i = 0; i < 4; ++i) {
+                unsigned v = b[i];
+                if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+                if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+                *p++ = static_cast<char>('0' + v % 10);
+                *p++ = i < 3 ? '.' : '\0';
+            }
+        } else {
+            ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, remote_text_,
+                        sizeof remote_text_);
+        }
     }
     return remote_text_;
 }

@@ -1,0 +1,130 @@
+#include "log/detail/access_writer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+
+#include <pthread.h>
+
+namespace nodus::log::detail {
+
+namespace {
+constexpr std::size_t batch_bytes = 32 * 1024;
+constexpr auto batch_delay = std::chrono::milliseconds(100);
+using clock = std::chrono::steady_clock;
+} // namespace
+
+struct access_writer::shared {
+    std::shared_ptr<destination> to;
+    std::size_t bound;
+    std::function<void(std::uint64_t)> report;
+    std::chrono::milliseconds report_every;
+
+    std::mutex mu;
+    std::condition_variable cv;
+    std::string filling; // the loop appends here
+    bool stop = false;
+    bool done = false; // the thread has written everything and ends
+    std::condition_variable done_cv;
+
+    std::atomic<std::uint64_t> dropped{0};
+    std::uint64_t reported = 0; // under mu
+    clock::time_point last_report{};
+
+    // Called with `mu` held; the report itself runs with it released.
+    void maybe_report(std::unique_lock<std::mutex>& lock) {
+        // Not once closing: a writer left behind by close() must not touch the loggers.
+        if (stop) return;
+        const auto n = dropped.load(std::memory_order_relaxed);
+        const auto now = clock::now();
+        if (n == reported || (last_report != clock::time_point{} && now - last_report < report_every)) return;
+        reported = n;
+        last_report = now;
+        lock.unlock();
+        try {
+            report(n);
+        } catch (...) {}
+        lock.lock();
+    }
+
+    void run() {
+        std::string writing;
+        writing.reserve(bound);
+        std::unique_lock lock{mu};
+        for (;;) {
+            cv.wait(lock, [&] { return stop || !filling.empty(); });
+            if (!stop) cv.wait_for(lock, batch_delay, [&] { return stop || filling.size() >= batch_bytes; });
+            if (filling.empty() && stop) break;
+            writing.swap(filling);
+            lock.unlock();
+            const auto written = to->write(writing);
+            const auto lost =
+                std::count(writing.begin() + static_cast<std::ptrdiff_t>(written), writing.end(), '\n');
+            writing.clear();
+            lock.lock();
+            if (lost) dropped.fetch_add(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
+            maybe_report(lock);
+        }
+        done = true;
+        done_cv.notify_all();
+    }
+};
+
+access_writer::access_writer(std::shared_ptr<destination> to, std::size_t bound,
+                             std::function<void(std::uint64_t)> report,
+                             std::chrono::milliseconds report_every)
+    : to_(std::move(to)), s_(std::make_shared<shared>()) {
+    s_->to = to_;
+    s_->bound = bound;
+    s_->report = std::move(report);
+    s_->report_every = report_every;
+    s_->filling.reserve(bound);
+    // The thread must never take a signal meant for the loop: it inherits the mask in force.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    try {
+        thread_ = std::thread([s = s_] { s->run(); });
+    } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void access_writer::close(std::chrono::milliseconds wait) noexcept {
+    if (!thread_.joinable()) return;
+    std::unique_lock lock{s_->mu};
+    s_->stop = true;
+    s_->cv.notify_all();
+    if (s_->done_cv.wait_for(lock, wait, [&] { return s_->done; })) {
+        lock.unlock();
+        thread_.join();
+    } else {
+        // Still stuck writing: what waits is lost.
+        const auto lost = std::count(s_->filling.begin(), s_->filling.end(), '\n');
+        s_->dropped.fetch_add(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
+        s_->filling.clear();
+        lock.unlock();
+        thread_.detach();
+    }
+}
+
+void access_writer::add(std::string_view line) noexcept {
+    std::unique_lock lock{s_->mu};
+    auto& f = s_->filling;
+    if (f.size() + line.size() > s_->bound || s_->stop) {
+        s_->dropped.fetch_add(1, std::memory_order_relaxed);
+        s_->maybe_report(lock);
+        return;
+    }
+    const bool was_empty = f.empty();
+    const bool was_below = f.size() < batch_bytes;
+    f.append(line);
+    // Wake the writer only to start its delay, or when a batch is full: not per line.
+    if (was_empty || (was_below && f.size() >= batch_bytes)) s_->cv.notify_one();
+}
+
+std::uint64_t access_writer::dropped() const noexcept { return s_->dropped.load(std::memory_order_relaxed); }
+
+} // namespace nodus::log::detail
