@@ -59,16 +59,28 @@ const clock_text& now_text(access_format f) {
     return c;
 }
 
-void append_number(std::string& out, std::uint64_t n) {
-    char b[24];
-    auto r = std::to_chars(b, b + sizeof b, n);
-    out.append(b, r.ptr);
-}
-
-void append_3digits(std::string& out, unsigned n) {
-    const char d[3] = {char('0' + n / 100), char('0' + n / 10 % 10), char('0' + n % 10)};
-    out.append(d, 3);
-}
+// Lines are written through a cursor into room reserved beforehand (`access_line_bound`):
+// no capacity check per piece.
+struct cursor {
+    char* p;
+    void put(char c) noexcept { *p++ = c; }
+    void put(std::string_view s) noexcept {
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    }
+    void number(std::uint64_t n) noexcept { p = std::to_chars(p, p + 20, n).ptr; }
+    void digits3(unsigned n) noexcept {
+        p[0] = static_cast<char>('0' + n / 100);
+        p[1] = static_cast<char>('0' + n / 10 % 10);
+        p[2] = static_cast<char>('0' + n % 10);
+        p += 3;
+    }
+    void millis(std::uint64_t us) noexcept {
+        number(us / 1000);
+        put('.');
+        digits3(static_cast<unsigned>(us % 1000));
+    }
+};
 
 // Client bytes that could forge a line or break the quoting, as nginx writes them: \xHH.
 // `high`: bytes of 0x80 and above too (combined, where tools expect plain ASCII).
@@ -82,20 +94,24 @@ struct escape_table {
     }
 };
 constexpr escape_table escapes;
+constexpr char hex[] = "0123456789abcdef";
 
-void append_escaped(std::string& out, std::string_view s, bool high) {
+void escaped(cursor& out, std::string_view s, bool high) noexcept {
     const auto& table = high ? escapes.high : escapes.low;
-    static constexpr char hex[] = "0123456789abcdef";
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (!table[c]) continue;
-        out.append(s.data() + run, i - run);
-        const char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-        out.append(e, 4);
-        run = i + 1;
+    char* p = out.p;
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (!table[c]) {
+            *p++ = ch;
+            continue;
+        }
+        p[0] = '\\';
+        p[1] = 'x';
+        p[2] = hex[c >> 4];
+        p[3] = hex[c & 15];
+        p += 4;
     }
-    out.append(s.data() + run, s.size() - run);
+    out.p = p;
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0.
@@ -113,131 +129,125 @@ std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
 
 // A JSON string's contents: control characters as \u00XX, bytes that are not UTF-8 as the
 // code point of the same value, so the line always parses.
-void append_json(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::size_t run = 0;
+void json_escaped(cursor& out, std::string_view s) noexcept {
     for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
-            ++i;
+            out.put(s[i++]);
             continue;
         }
         if (c >= 0x80) {
             if (auto n = utf8_length(s, i)) {
+                out.put(s.substr(i, n));
                 i += n;
                 continue;
             }
         }
-        out.append(s.data() + run, i - run);
         if (c == '"' || c == '\\') {
-            const char e[2] = {'\\', static_cast<char>(c)};
-            out.append(e, 2);
+            out.put('\\');
+            out.put(static_cast<char>(c));
         } else {
-            const char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            out.append(e, 6);
+            out.put("\\u00");
+            out.put(hex[c >> 4]);
+            out.put(hex[c & 15]);
         }
-        run = ++i;
+        ++i;
     }
-    out.append(s.data() + run, s.size() - run);
 }
 
 std::string_view protocol(int version) noexcept {
     return version == 10 ? "HTTP/1.0" : version == 11 ? "HTTP/1.1" : std::string_view{};
 }
 
-void format_plain(std::string& out, std::string_view prefix, const access_entry& e) {
+void format_plain(cursor& out, std::string_view prefix, const access_entry& e) {
     const auto& t = now_text(access_format::plain);
-    out.append(t.text, t.size);
-    append_3digits(out, t.millis);
-    out += prefix;
-    append_escaped(out, e.remote, false);
-    out.append(" \"", 2);
-    append_escaped(out, e.method, false);
-    out += ' ';
-    append_escaped(out, e.target, false);
-    out.append("\" ", 2);
-    append_number(out, static_cast<std::uint64_t>(e.status));
-    out += ' ';
-    append_number(out, e.bytes);
-    out += ' ';
-    append_number(out, e.duration_us / 1000);
-    out += '.';
-    append_3digits(out, static_cast<unsigned>(e.duration_us % 1000));
-    out.append("ms", 2);
+    out.put({t.text, t.size});
+    out.digits3(t.millis);
+    out.put(prefix);
+    escaped(out, e.remote, false);
+    out.put(" \"");
+    escaped(out, e.method, false);
+    out.put(' ');
+    escaped(out, e.target, false);
+    out.put("\" ");
+    out.number(static_cast<std::uint64_t>(e.status));
+    out.put(' ');
+    out.number(e.bytes);
+    out.put(' ');
+    out.millis(e.duration_us);
+    out.put("ms");
     if (!e.request_id.empty()) {
-        out.append(" \"", 2);
-        append_escaped(out, e.request_id, false);
-        out += '"';
+        out.put(" \"");
+        escaped(out, e.request_id, false);
+        out.put('"');
     }
-    out += '\n';
+    out.put('\n');
 }
 
-void quoted_or_dash(std::string& out, std::string_view s) {
-    out += '"';
-    if (s.empty()) out += '-';
-    else append_escaped(out, s, true);
-    out += '"';
+void quoted_or_dash(cursor& out, std::string_view s) {
+    out.put('"');
+    if (s.empty()) out.put('-');
+    else escaped(out, s, true);
+    out.put('"');
 }
 
-void format_combined(std::string& out, const access_entry& e) {
-    append_escaped(out, e.remote, true);
-    out.append(" - - ", 5);
+void format_combined(cursor& out, const access_entry& e) {
+    escaped(out, e.remote, true);
+    out.put(" - - ");
     const auto& t = now_text(access_format::combined);
-    out.append(t.text, t.size);
-    out += '"';
-    append_escaped(out, e.method, true);
-    out += ' ';
-    append_escaped(out, e.target, true);
+    out.put({t.text, t.size});
+    out.put('"');
+    escaped(out, e.method, true);
+    out.put(' ');
+    escaped(out, e.target, true);
     if (auto p = protocol(e.version); !p.empty()) {
-        out += ' ';
-        out += p;
+        out.put(' ');
+        out.put(p);
     }
-    out.append("\" ", 2);
-    append_number(out, static_cast<std::uint64_t>(e.status));
-    out += ' ';
-    append_number(out, e.bytes);
-    out += ' ';
+    out.put("\" ");
+    out.number(static_cast<std::uint64_t>(e.status));
+    out.put(' ');
+    out.number(e.bytes);
+    out.put(' ');
     quoted_or_dash(out, e.referer);
-    out += ' ';
+    out.put(' ');
     quoted_or_dash(out, e.user_agent);
     if (!e.request_id.empty()) {
-        out += ' ';
+        out.put(' ');
         quoted_or_dash(out, e.request_id);
     }
-    out += '\n';
+    out.put('\n');
 }
 
-void json_field(std::string& out, std::string_view name, std::string_view value) {
-    out.append(",\"", 2);
-    out += name;
-    out.append("\":\"", 3);
-    append_json(out, value);
-    out += '"';
+void json_field(cursor& out, std::string_view name, std::string_view value) {
+    out.put(",\"");
+    out.put(name);
+    out.put("\":\"");
+    json_escaped(out, value);
+    out.put('"');
 }
 
-void format_json(std::string& out, const access_entry& e) {
+void format_json(cursor& out, const access_entry& e) {
     const auto& t = now_text(access_format::json);
-    out.append("{\"time\":\"", 9);
-    out.append(t.text, t.size);
-    append_3digits(out, t.millis);
-    out.append(t.zone, t.zone_size);
-    out += '"';
+    out.put("{\"time\":\"");
+    out.put({t.text, t.size});
+    out.digits3(t.millis);
+    out.put({t.zone, t.zone_size});
+    out.put('"');
     json_field(out, "remote", e.remote);
     json_field(out, "method", e.method);
     json_field(out, "target", e.target);
     json_field(out, "protocol", protocol(e.version));
-    out.append(",\"status\":", 10);
-    append_number(out, static_cast<std::uint64_t>(e.status));
-    out.append(",\"bytes\":", 9);
-    append_number(out, e.bytes);
-    out.append(",\"duration_ms\":", 15);
-    append_number(out, e.duration_us / 1000);
-    out += '.';
-    append_3digits(out, static_cast<unsigned>(e.duration_us % 1000));
+    out.put(",\"status\":");
+    out.number(static_cast<std::uint64_t>(e.status));
+    out.put(",\"bytes\":");
+    out.number(e.bytes);
+    out.put(",\"duration_ms\":");
+    out.millis(e.duration_us);
     json_field(out, "referer", e.referer);
     json_field(out, "user_agent", e.user_agent);
     json_field(out, "request_id", e.request_id);
-    out.append("}\n", 2);
+    out.put("}\n");
 }
 
 } // namespace
@@ -250,12 +260,30 @@ bool parse_access_format(std::string_view text, access_format& out) noexcept {
     return true;
 }
 
-void format_access(std::string& out, access_format f, std::string_view prefix, const access_entry& e) {
+std::size_t access_line_bound(std::string_view prefix, const access_entry& e) noexcept {
+    // Escaping at most sextuples a byte (\u00XX); the rest is fixed text and numbers.
+    constexpr std::size_t fixed = 256;
+    return fixed + prefix.size() +
+        6 *
+        (e.remote.size() + e.method.size() + e.target.size() + e.referer.size() + e.user_agent.size() +
+         e.request_id.size());
+}
+
+char* format_access(char* out, access_format f, std::string_view prefix, const access_entry& e) noexcept {
+    cursor c{out};
     switch (f) {
-    case access_format::plain: format_plain(out, prefix, e); break;
-    case access_format::combined: format_combined(out, e); break;
-    case access_format::json: format_json(out, e); break;
+    case access_format::plain: format_plain(c, prefix, e); break;
+    case access_format::combined: format_combined(c, e); break;
+    case access_format::json: format_json(c, e); break;
     }
+    return c.p;
+}
+
+void format_access(std::string& out, access_format f, std::string_view prefix, const access_entry& e) {
+    const auto at = out.size();
+    out.resize(at + access_line_bound(prefix, e));
+    char* end = format_access(out.data() + at, f, prefix, e);
+    out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 } // namespace nodus::log::detail

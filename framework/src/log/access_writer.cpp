@@ -1,6 +1,7 @@
 #include "log/detail/access_writer.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <atomic>
 #include <csignal>
 
@@ -22,7 +23,9 @@ struct access_writer::shared {
 
     std::mutex mu;
     std::condition_variable cv;
-    std::string filling; // the loop appends here
+    std::unique_ptr<char[]> filling; // the loop appends here
+    std::size_t filled = 0;
+    std::unique_ptr<char[]> writing; // the writer's, swapped with `filling`
     bool stop = false;
     bool done = false; // the thread has written everything and ends
     std::condition_variable done_cv;
@@ -48,19 +51,16 @@ struct access_writer::shared {
     }
 
     void run() {
-        std::string writing;
-        writing.reserve(bound);
         std::unique_lock lock{mu};
         for (;;) {
-            cv.wait(lock, [&] { return stop || !filling.empty(); });
-            if (!stop) cv.wait_for(lock, batch_delay, [&] { return stop || filling.size() >= batch_bytes; });
-            if (filling.empty() && stop) break;
+            cv.wait(lock, [&] { return stop || filled != 0; });
+            if (!stop) cv.wait_for(lock, batch_delay, [&] { return stop || filled >= batch_bytes; });
+            if (filled == 0 && stop) break;
             writing.swap(filling);
+            const auto n = std::exchange(filled, 0);
             lock.unlock();
-            const auto written = to->write(writing);
-            const auto lost =
-                std::count(writing.begin() + static_cast<std::ptrdiff_t>(written), writing.end(), '\n');
-            writing.clear();
+            const auto written = to->write({writing.get(), n});
+            const auto lost = std::count(writing.get() + written, writing.get() + n, '\n');
             lock.lock();
             if (lost) dropped.fetch_add(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
             maybe_report(lock);
@@ -78,7 +78,8 @@ access_writer::access_writer(std::shared_ptr<destination> to, std::size_t bound,
     s_->bound = bound;
     s_->report = std::move(report);
     s_->report_every = report_every;
-    s_->filling.reserve(bound);
+    s_->filling = std::make_unique_for_overwrite<char[]>(bound);
+    s_->writing = std::make_unique_for_overwrite<char[]>(bound);
     // The thread must never take a signal meant for the loop: it inherits the mask in force.
     sigset_t all, old;
     sigfillset(&all);
@@ -102,27 +103,33 @@ void access_writer::close(std::chrono::milliseconds wait) noexcept {
         thread_.join();
     } else {
         // Still stuck writing: what waits is lost.
-        const auto lost = std::count(s_->filling.begin(), s_->filling.end(), '\n');
+        const auto lost = std::count(s_->filling.get(), s_->filling.get() + s_->filled, '\n');
         s_->dropped.fetch_add(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
-        s_->filling.clear();
+        s_->filled = 0;
         lock.unlock();
         thread_.detach();
     }
 }
 
-void access_writer::add(std::string_view line) noexcept {
-    std::unique_lock lock{s_->mu};
-    auto& f = s_->filling;
-    if (f.size() + line.size() > s_->bound || s_->stop) {
+char* access_writer::reserve(std::size_t most) noexcept {
+    s_->mu.lock();
+    if (s_->filled + most > s_->bound || s_->stop) {
         s_->dropped.fetch_add(1, std::memory_order_relaxed);
+        std::unique_lock lock{s_->mu, std::adopt_lock};
         s_->maybe_report(lock);
-        return;
+        return nullptr;
     }
-    const bool was_empty = f.empty();
-    const bool was_below = f.size() < batch_bytes;
-    f.append(line);
+    return s_->filling.get() + s_->filled;
+}
+
+void access_writer::commit(char* end) noexcept {
+    auto& s = *s_;
+    const auto before = s.filled;
+    s.filled = static_cast<std::size_t>(end - s.filling.get());
     // Wake the writer only to start its delay, or when a batch is full: not per line.
-    if (was_empty || (was_below && f.size() >= batch_bytes)) s_->cv.notify_one();
+    const bool wake = before == 0 || (before < batch_bytes && s.filled >= batch_bytes);
+    s.mu.unlock();
+    if (wake) s.cv.notify_one();
 }
 
 std::uint64_t access_writer::dropped() const noexcept { return s_->dropped.load(std::memory_order_relaxed); }

@@ -301,19 +301,9 @@ namespace detail {
 void access(const access_entry& e) noexcept {
     state& s = st();
     if (!s.access) return;
-    // One buffer per thread: a line is formatted without any lock, then copied in one go.
-    thread_local std::string line = [] {
-        std::string l;
-        l.reserve(1024);
-        return l;
-    }();
-    line.clear();
-    try {
-        format_access(line, s.format, s.access_prefix, e);
-    } catch (...) {
-        return; // out of memory for a giant line: not worth failing the request for
-    }
-    s.access->add(line);
+    // Formatted in place, in the writer's buffer: no copy, no allocation.
+    if (char* at = s.access->reserve(access_line_bound(s.access_prefix, e)))
+        s.access->commit(format_access(at, s.format, s.access_prefix, e));
 }
 
 bool access_shows_headers() noexcept { return st().format != access_format::plain; }

@@ -30,8 +30,15 @@ struct access_entry {
     std::string_view request_id; ///< the response's X-Request-Id; empty when it has none
 };
 
-/// Appends the line of `e` (with its '\n') to `out`. `prefix` is what follows the time in
-/// the plain format ("] [access] [pid 12] ").
+/// The most bytes the line of `e` can take.
+std::size_t access_line_bound(std::string_view prefix, const access_entry& e) noexcept;
+
+/// Writes the line of `e` (with its '\n') at `out`, which has room for
+/// `access_line_bound(prefix, e)` bytes; returns its end. `prefix` is what follows the time
+/// in the plain format ("] [access] [pid 12] ").
+char* format_access(char* out, access_format f, std::string_view prefix, const access_entry& e) noexcept;
+
+/// The same, appended to `out`.
 void format_access(std::string& out, access_format f, std::string_view prefix, const access_entry& e);
 
 } // namespace nodus::log::detail

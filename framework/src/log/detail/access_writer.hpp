@@ -33,8 +33,11 @@ public:
     access_writer(const access_writer&) = delete;
     access_writer& operator=(const access_writer&) = delete;
 
-    /// Queue one whole line (with its '\n'), or drop and count it.
-    void add(std::string_view line) noexcept;
+    /// Room for one line of at most `most` bytes, to be written in place and handed over
+    /// with `commit(end)`; the writer's lock is held in between. Null when the line is
+    /// dropped (and counted): then no commit.
+    char* reserve(std::size_t most) noexcept;
+    void commit(char* end) noexcept;
 
     /// Lines dropped so far: the bound was reached or the destination refused them.
     std::uint64_t dropped() const noexcept;
