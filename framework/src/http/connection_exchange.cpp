@@ -35,7 +35,7 @@ void connection::begin_exchange(std::string_view head) {
     keep_alive_ = info.keep_alive && srv_.keep_alive_allowed();
     body_.stop();
     if (ex->req().method() == "HEAD") ex->res().set_no_body();
-    if (ex->parser()->is_done()) {
+    if (!ex->parser() || ex->parser()->is_done()) {
         ex->body().mark_done();
         state_ = conn_state::waiting;
     } else {
@@ -60,6 +60,12 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     // Only the access log reads the start time.
     req.set_start(log::access_enabled() ? clock::now() : clock::time_point{});
     req.set_remote(remote_);
+    if (!info.chunked && info.content_length == 0) {
+        // No body: the head is checked already and splitting it is all that is left;
+        // Beast's parser is only needed to read a body.
+        req.index_head();
+        return ex;
+    }
     auto& p = ex->start_parsing();
     p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
     p.set_limits(srv_.cfg());
