@@ -321,7 +321,7 @@ TEST(cluster, sigusr1_reopens_the_log_files_in_every_worker) {
     const auto dir = std::filesystem::temp_directory_path() / ("nodus_rotate_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto file = (dir / "access.log").string();
-    process p{args(2, {"--log.access_log=true", "--log.access_destination=" + file})};
+    process p{{"--cluster.workers=2", "--server.port=0", "--log.access_destination=" + file}};
     auto port = p.port();
     ASSERT_NE(port, 0);
     ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
