@@ -20,9 +20,17 @@ using nodus::detail::handle_access;
 // Holds an exchange across a call that may detach it from the connection.
 using pin = nodus::detail::exchange_ptr;
 
+namespace {
+// The parts of the head being started; one per thread, so their room is reused.
+head_parts& checked_parts() {
+    thread_local head_parts parts;
+    return parts;
+}
+} // namespace
+
 void connection::begin_exchange(std::string_view head) {
     head_info info;
-    auto vd = check_request_head(head, srv_.cfg(), info);
+    auto vd = check_request_head(head, srv_.cfg(), info, checked_parts());
     if (vd.status) {
         reject(vd.status, vd.reason, head);
         return;
@@ -63,7 +71,7 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     if (!info.chunked && info.content_length == 0) {
         // No body: the head is checked already and splitting it is all that is left;
         // Beast's parser is only needed to read a body.
-        req.index_head();
+        req.index_head(head, checked_parts());
         return ex;
     }
     auto& p = ex->start_parsing();

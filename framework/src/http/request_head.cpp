@@ -82,23 +82,12 @@ std::string_view request_head::keep(std::string_view bytes) {
     return out;
 }
 
-void request_head::index_head() {
-    // Checked already: single spaces around the target, CRLF line ends, no bare CR or LF,
-    // no folded lines, a colon after every name. Only splitting is left.
-    const std::string_view h = head_;
-    const auto sp1 = h.find(' ');
-    const auto sp2 = h.find(' ', sp1 + 1);
-    set_line(h.substr(0, sp1), h.substr(sp1 + 1, sp2 - sp1 - 1));
-    const auto is_ows = [](char c) { return c == ' ' || c == '\t'; };
-    for (auto pos = h.find('\n', sp2) + 1; pos < h.size() && h[pos] != '\r';) {
-        const auto eol = h.find('\r', pos);
-        const auto colon = h.find(':', pos);
-        auto value = h.substr(colon + 1, eol - colon - 1);
-        while (!value.empty() && is_ows(value.front())) value.remove_prefix(1);
-        while (!value.empty() && is_ows(value.back())) value.remove_suffix(1);
-        fields_.push_back({h.substr(pos, colon - pos), value});
-        pos = eol + 2;
-    }
+void request_head::index_head(std::string_view checked, const http::detail::head_parts& parts) {
+    const auto moved = [&](std::string_view v) {
+        return std::string_view(head_.data() + (v.data() - checked.data()), v.size());
+    };
+    set_line(moved(parts.method), moved(parts.target));
+    for (const auto& f : parts.fields) fields_.push_back({moved(f.name), moved(f.value)});
 }
 
 std::string_view request_head::remote_address() noexcept {
