@@ -9,7 +9,8 @@
 # Measures, per server and load (wrk -c100, -c1000, -c100 pipelined at depth 16):
 #   requests/s, p50/p99 latency, and server CPU per request = Δ(utime+stime) / requests;
 # runs are repeated and interleaved across servers (A B C D A B C D ...), medians reported.
-# Then the RSS each server needs per idle keep-alive connection (bench/idle_conns.py), and,
+# Then the RSS each server needs per idle keep-alive connection (bench/idle_conns.py), the same
+# when the clients connect first and stay silent 3 s (and the RSS once they all closed), and,
 # for nodus, the same with 50,000 connections plus the latency of a fresh request meanwhile.
 # Two yardsticks run beside the servers (bench/floor/README.md): `floor`, the least work any
 # epoll server can do per request (one recv, one send, no parsing), and `uring`, the same with
@@ -310,12 +311,12 @@ done
 
 # ---------------------------------------------------------------- memory per idle connection
 printf 'server\tconns\tresult\n' >"$out/idle.tsv"
-idle_run() {   # $1 server, $2 connections
-    local name="$1" conns="$2" port line
+idle_run() {   # $1 server, $2 connections, [$3 seconds of silence before the requests]
+    local name="$1" conns="$2" silent="${3:-}" port line
     port=$(free_ports 1)
     start_server "$name" "$port" || { echo "   $name did not start; skipped"; return 0; }
     line=$(timeout 600 python3 "$bench/idle_conns.py" --port "$port" --pid "${pid_of[$name]}" \
-        --conns "$conns" --settle 2 --fresh 5 2>>"$out/logs/idle-$name-$conns.txt" | tee -a "$out/logs/idle-$name-$conns.txt" | grep '^IDLE ' || true)
+        --conns "$conns" --settle 2 --fresh 5 ${silent:+--silent "$silent"} 2>>"$out/logs/idle-$name-$conns.txt" | tee -a "$out/logs/idle-$name-$conns.txt" | grep '^IDLE ' || true)
     alive "$name" || echo "   $name died during the idle test (see $out/logs/)"
     stop_server "$name"
     if [[ -z "$line" ]]; then
@@ -329,6 +330,11 @@ idle_run() {   # $1 server, $2 connections
 say "RSS per idle keep-alive connection: $idle_conns connections per server (fresh servers)"
 for s in "${server_list[@]}"; do
     case "$s" in floor|uring) ;; *) idle_run "$s" "$idle_conns" ;; esac   # the yardsticks keep no state
+done
+
+say "silent burst: $idle_conns clients connect, stay silent 3 s, then each sends one request and stays open; all close, RSS 5 s later"
+for s in "${server_list[@]}"; do
+    case "$s" in floor|uring) ;; *) idle_run "$s" "$idle_conns" 3 ;; esac
 done
 
 if has_server nodus && (( big_conns > 0 )); then
