@@ -5,6 +5,7 @@
 #   bash bench/run.sh [--quick] [--servers LIST] [--reps N] [--duration S]
 #                     [--idle-conns N] [--big-conns N] [--out DIR] [--no-build]
 #                     [--nodus PATH] [--beast PATH] [--nodus-args "ARGS"] [--nice N]
+#                     [--access-log]
 #
 # Measures, per server and load (wrk -c100, -c1000, -c100 pipelined at depth 16):
 #   requests/s, p50/p99 latency, and server CPU per request = Δ(utime+stime) / requests;
@@ -41,6 +42,7 @@ beast_bin="$root/build/bench/beast_hello"
 nodus_args=""
 pipeline_depth=16
 nice_level=0
+access_log=0
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -56,6 +58,7 @@ while [[ $# -gt 0 ]]; do
         --beast) beast_bin="$2"; shift ;;
         --nodus-args) nodus_args="$2"; shift ;;
         --nice) nice_level="$2"; shift ;;
+        --access-log) access_log=1 ;;  # nodus and nginx write an access log to a file (nginx: buffer=64k)
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -163,13 +166,19 @@ start_server() {   # $1 name, $2 port; every server on CPU 0, idle timeouts of 1
         nodus)
             cmd=("$nodus_bin")
             [[ -f "$root/config/hello.ini" ]] && cmd+=(--config "$root/config/hello.ini")
-            cmd+=(--log.access_log=false "--server.port=$port" --server.host=127.0.0.1
+            if [[ $access_log == 1 ]]; then
+                cmd+=(--log.access_log=true "--log.access_destination=$tmp/nodus-access-$port.log")
+            else
+                cmd+=(--log.access_log=false)
+            fi
+            cmd+=("--server.port=$port" --server.host=127.0.0.1
                   --server.backlog=4096 --http.keep_alive_timeout_ms=600000 --cluster.workers=0)
             # shellcheck disable=SC2206
             [[ -n "$nodus_args" ]] && cmd+=($nodus_args)
             ;;
         node)  cmd=(node "$bench/node/hello.js" "$port" 600000 4096) ;;
-        nginx) local dir; dir=$(write_nginx_conf "$port" 1 $(( fd_limit - 100 )))
+        nginx) local dir; dir=$(write_nginx_conf "$port" 1 $(( fd_limit - 100 )) \
+                   "$([[ $access_log == 1 ]] && echo "$tmp/nginx-access-$port.log")")
                cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
         beast) cmd=("$beast_bin" "$port") ;;
         floor) cmd=("$floor_bin" "$port") ;;
