@@ -34,20 +34,20 @@ struct access_writer::shared {
     std::uint64_t reported = 0; // under mu
     clock::time_point last_report{};
 
-    // Called with `mu` held; the report itself runs with it released.
-    void maybe_report(std::unique_lock<std::mutex>& lock) {
+    // Called with `mu` held. The report runs under it too: stop_reporting() then waits for
+    // one in progress (it logs through a logger that shutdown() is about to drop). It only
+    // queues a line for the main log, which never waits.
+    void maybe_report() {
         // Not once closing: a writer left behind by close() must not touch the loggers.
-        if (stop) return;
+        if (stop || !report) return;
         const auto n = dropped.load(std::memory_order_relaxed);
         const auto now = clock::now();
         if (n == reported || (last_report != clock::time_point{} && now - last_report < report_every)) return;
         reported = n;
         last_report = now;
-        lock.unlock();
         try {
             report(n);
         } catch (...) {}
-        lock.lock();
     }
 
     void run() {
@@ -63,7 +63,7 @@ struct access_writer::shared {
             const auto lost = std::count(writing.get() + written, writing.get() + n, '\n');
             lock.lock();
             if (lost) dropped.fetch_add(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
-            maybe_report(lock);
+            maybe_report();
         }
         done = true;
         done_cv.notify_all();
@@ -115,8 +115,8 @@ char* access_writer::reserve(std::size_t most) noexcept {
     s_->mu.lock();
     if (s_->filled + most > s_->bound || s_->stop) {
         s_->dropped.fetch_add(1, std::memory_order_relaxed);
-        std::unique_lock lock{s_->mu, std::adopt_lock};
-        s_->maybe_report(lock);
+        s_->maybe_report();
+        s_->mu.unlock();
         return nullptr;
     }
     return s_->filling.get() + s_->filled;
@@ -130,6 +130,11 @@ void access_writer::commit(char* end) noexcept {
     const bool wake = before == 0 || (before < batch_bytes && s.filled >= batch_bytes);
     s.mu.unlock();
     if (wake) s.cv.notify_one();
+}
+
+void access_writer::stop_reporting() noexcept {
+    std::lock_guard lock{s_->mu};
+    s_->report = nullptr;
 }
 
 std::uint64_t access_writer::dropped() const noexcept { return s_->dropped.load(std::memory_order_relaxed); }

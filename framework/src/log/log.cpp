@@ -230,6 +230,7 @@ void shutdown() {
         return;
     }
     s.access_on = false;
+    if (s.access) s.access->stop_reporting(); // it reports through s.main, dropped next
     s.main->flush();
     s.dropped_at_shutdown = s.pool->overrun_counter();
     s.main.reset();

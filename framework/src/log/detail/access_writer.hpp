@@ -21,7 +21,7 @@ namespace nodus::log::detail {
 class access_writer {
 public:
     /// Past `bound` bytes waiting, lines are dropped. `report(n)` is called (on either
-    /// thread, with no lock held by the caller's side) when the count of dropped lines
+    /// thread, under the writer's lock: it must not wait) when the count of dropped lines
     /// grew, at most once per `report_every`.
     access_writer(std::shared_ptr<destination> to, std::size_t bound,
                   std::function<void(std::uint64_t)> report,
@@ -38,6 +38,9 @@ public:
     /// dropped (and counted): then no commit.
     char* reserve(std::size_t most) noexcept;
     void commit(char* end) noexcept;
+
+    /// No more reports from here on; returns once one in progress has finished.
+    void stop_reporting() noexcept;
 
     /// Lines dropped so far: the bound was reached or the destination refused them.
     std::uint64_t dropped() const noexcept;
