@@ -122,3 +122,17 @@ TEST(http_silent, the_memory_of_a_burst_of_silent_connections_goes_back) {
     const long after = rss_kb();
     EXPECT_LT(after - before, 1024) << "before " << before << " kB, after " << after << " kB";
 }
+
+// A client that connected just before a graceful stop may have its request on the way: it is
+// answered (with Connection: close), as it was before silent connections were parked.
+TEST(http_silent, a_silent_connection_is_still_answered_after_a_graceful_close_begins) {
+    test_server srv{hello};
+    client c{srv.port()};
+    ASSERT_TRUE(wait_until([&] { return srv.parked() == 1; }));
+    srv.close_gracefully();
+    ASSERT_TRUE(wait_until([&] { return srv.parked() == 0; }));
+    auto r = c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Connection"), "close");
+    EXPECT_TRUE(c.closed_within(2000ms));
+}

@@ -98,9 +98,11 @@ void server_impl::close_parked(parked_conn* p) noexcept {
 void server_impl::close_all_parked(bool spare_pending) noexcept {
     // A parked connection whose request is already in the socket is served (with
     // Connection: close) rather than dropped.
+    // So is a new connection that has sent nothing yet: its request may be on the way
+    // (connection::retire spares it the same way).
     while (auto* p = parking_.oldest()) {
         int unread = 0;
-        if (spare_pending && ::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0) unpark(p);
+        if (spare_pending && (p->fresh || (::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0))) unpark(p);
         else close_parked(p);
     }
     parking_.cancel_watch();
