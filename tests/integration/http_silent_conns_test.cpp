@@ -33,6 +33,14 @@ long rss_kb() {
     return -1;
 }
 
+// AddressSanitizer's allocator keeps freed memory in quarantine and never gives it back:
+// the RSS figures mean nothing there (the parking itself is still checked).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool rss_meaningful = false;
+#else
+constexpr bool rss_meaningful = true;
+#endif
+
 int connect_silent(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
@@ -114,13 +122,16 @@ TEST(http_silent, the_memory_of_a_burst_of_silent_connections_goes_back) {
         << srv.connections() << " open, " << srv.parked() << " parked";
     const long during = rss_kb();
     // A connection object with Asio's state is ~600 bytes; a parked one about a tenth.
-    EXPECT_LT((during - before) * 1024 / n, 200) << "before " << before << " kB, during " << during << " kB";
+    if (rss_meaningful)
+        EXPECT_LT((during - before) * 1024 / n, 200)
+            << "before " << before << " kB, during " << during << " kB";
 
     for (int fd : fds) ::close(fd);
     ASSERT_TRUE(wait_until([&] { return srv.connections() == 0; }, 20s))
         << srv.connections() << " still open";
     const long after = rss_kb();
-    EXPECT_LT(after - before, 1024) << "before " << before << " kB, after " << after << " kB";
+    if (rss_meaningful)
+        EXPECT_LT(after - before, 1024) << "before " << before << " kB, after " << after << " kB";
 }
 
 // A client that connected just before a graceful stop may have its request on the way: it is
