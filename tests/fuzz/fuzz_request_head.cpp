@@ -264,7 +264,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // Beast (connection_exchange.cpp): they must be what Beast reports.
         sd::head_info info_again;
         sd::head_parts parts;
-        if (sd::check_request_head(head, cfg, info_again, parts).status) fail("parts: the verdict differs", head);
+        if (sd::check_request_head(head, cfg, info_again, parts).status)
+            fail("parts: the verdict differs", head);
         if (parts.method != ex.req().method() || parts.target != ex.req().target())
             fail("parts: the request line differs from Beast's", head);
         auto const fields = ex.req().fields();
