@@ -118,8 +118,9 @@ bench_prepare() {  # $1 name: the output folder (default under build-bench/), a 
     trap 'exit 143' TERM
 }
 
-write_nginx_conf() {   # $1 port, $2 worker processes, $3 connections per worker -> prints the prefix directory
-    local dir="$tmp/nginx-$1" master=on
+write_nginx_conf() {   # $1 port, $2 worker processes, $3 connections per worker, [$4 access log file] -> prints the prefix directory
+    local dir="$tmp/nginx-$1" master=on access="access_log off;"
+    [[ -n "${4:-}" ]] && access="access_log $4 combined buffer=64k;"
     [[ $2 == 1 ]] && master=off
     mkdir -p "$dir"
     cat >"$dir/nginx.conf" <<NGX
@@ -132,7 +133,7 @@ events {
     worker_connections $3;
 }
 http {
-    access_log off;
+    $access
     client_body_temp_path $dir/body;
     proxy_temp_path $dir/proxy;
     fastcgi_temp_path $dir/fastcgi;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Memory per idle keep-alive connection, and whether a loaded server still answers.
 
-    idle_conns.py --port PORT --pid PID --conns N [--settle S] [--fresh K]
+    idle_conns.py --port PORT --pid PID --conns N [--settle S] [--fresh K] [--silent S]
 
 1. sends one request on a fresh connection (warm-up), waits --settle seconds, reads the
    server's VmRSS from /proc/PID/status;
@@ -10,6 +10,11 @@
 3. waits --settle seconds, reads VmRSS again, checks how many connections the server still keeps
    open, and times --fresh requests on new connections while the N connections are held;
 4. prints one line `IDLE key=value ...` and closes everything.
+
+With --silent S the connections arrive the other way round: all N connect first and send
+nothing for S seconds (VmRSS is read then: `rss_silent_kb`, `silent_bytes_per_conn`), then
+each sends its request and stays open as above. Then everything closes and, 5 s later,
+VmRSS is read once more (`rss_closed_kb`): whether the memory of the burst went back.
 
 The connections are spread over child processes of at most --per-proc connections each (the
 open-file limit applies per process); child i binds its sockets to the loopback source address
@@ -70,8 +75,9 @@ def one_request(port, timeout):
     return (time.perf_counter() - t0) * 1000.0
 
 
-def open_connections(port, count, source, deadline, in_flight_max=256):
-    """Open `count` connections, one request each. Returns (kept sockets, failures)."""
+def open_connections(port, count, source, deadline, in_flight_max=256, silent=False):
+    """Open `count` connections, one request each (none with `silent`). Returns (kept
+    sockets, failures)."""
     sel = select.epoll()
     pending = {}   # fd -> [socket, state, received bytes]; state: 0 connecting, 1 reading
     kept = []
@@ -116,6 +122,11 @@ def open_connections(port, count, source, deadline, in_flight_max=256):
                 if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
                     fail(fd)
                     continue
+                if silent:
+                    sel.unregister(fd)
+                    del pending[fd]
+                    kept.append(s)
+                    continue
                 try:
                     s.send(REQUEST)
                 except OSError:
@@ -151,6 +162,47 @@ def open_connections(port, count, source, deadline, in_flight_max=256):
     return kept, failed
 
 
+def speak(socks, deadline):
+    """Send the request on every connection and read each response. Returns (kept, failed)."""
+    sel = select.epoll()
+    pending = {}
+    kept, failed = [], 0
+    for s in socks:
+        try:
+            s.send(REQUEST)
+        except OSError:
+            s.close()
+            failed += 1
+            continue
+        pending[s.fileno()] = [s, b""]
+        sel.register(s.fileno(), select.EPOLLIN)
+    while pending and time.monotonic() < deadline:
+        for fd, ev in sel.poll(0.5):
+            s, data = pending[fd]
+            try:
+                chunk = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            data += chunk
+            pending[fd][1] = data
+            if chunk and not response_complete(data):
+                continue
+            sel.unregister(fd)
+            del pending[fd]
+            if chunk and data.startswith(b"HTTP/1.1 200"):
+                kept.append(s)
+            else:
+                s.close()
+                failed += 1
+    for s, _ in pending.values():
+        s.close()
+        failed += 1
+    sel.close()
+    return kept, failed
+
+
 def still_open(socks):
     """Connections the server has not closed: nothing readable (no EOF, no stray bytes)."""
     p = select.poll()
@@ -160,12 +212,17 @@ def still_open(socks):
     return len(socks) - closed
 
 
-def child(index, port, count, deadline, to_parent, from_parent):
-    """Open connections, report, wait for 'check', report, wait for 'quit'."""
+def child(index, port, count, deadline, to_parent, from_parent, silent):
+    """Open connections, report (silent: wait for 'speak', send, report again), wait for
+    'check', report, wait for 'quit'."""
     source = f"127.0.0.{index + 1}"
     parent = os.getppid()
-    kept, failed = open_connections(port, count, source, deadline)
+    kept, failed = open_connections(port, count, source, deadline, silent=silent)
     os.write(to_parent, f"opened {len(kept)} {failed}\n".encode())
+    if silent:
+        read_line(from_parent, deadline + 3600)
+        kept, more = speak(kept, deadline + 3600)
+        os.write(to_parent, f"spoke {len(kept)} {failed + more}\n".encode())
     # Bounded: leave when told, when the parent is gone, or an hour after the deadline.
     buf = b""
     while time.monotonic() < deadline + 3600 and os.getppid() == parent:
@@ -215,6 +272,8 @@ def main():
     ap.add_argument("--fresh", type=int, default=5, help="fresh requests timed under load")
     ap.add_argument("--per-proc", type=int, default=15000, help="connections per client process")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds allowed to open all")
+    ap.add_argument("--silent", type=float, default=0.0,
+                    help="connect all first and stay silent this long, then send")
     args = ap.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -246,7 +305,7 @@ def main():
                 os.close(other_up)
                 os.close(other_down)
             try:
-                child(index, args.port, n, deadline, up_w, down_r)
+                child(index, args.port, n, deadline, up_w, down_r, args.silent > 0)
             finally:
                 os._exit(1)
         os.close(up_w)
@@ -255,11 +314,22 @@ def main():
         index += 1
 
     opened = failed = 0
+    rss_silent = None
     try:
         for _, up_r, _ in children:
             words = read_line(up_r, deadline + 10)
             opened += int(words[1])
             failed += int(words[2])
+        if args.silent > 0:
+            time.sleep(args.silent)
+            rss_silent = vm_rss_kb(args.pid)
+            for _, _, down_w in children:
+                os.write(down_w, b"speak\n")
+            opened = failed = 0
+            for _, up_r, _ in children:
+                words = read_line(up_r, deadline + 60)
+                opened += int(words[1])
+                failed += int(words[2])
         open_s = time.monotonic() - t0
         time.sleep(args.settle)
         rss_after = vm_rss_kb(args.pid)
@@ -284,6 +354,8 @@ def main():
             os.close(up_r)
         for pid, _, _ in children:
             os.waitpid(pid, 0)
+    time.sleep(5)
+    rss_closed = vm_rss_kb(args.pid)
 
     per_conn = (rss_after - rss_before) * 1024 / opened if opened else float("nan")
     fresh.sort()
@@ -292,7 +364,9 @@ def main():
     print(f"IDLE conns={args.conns} opened={opened} failed={failed} still_open={kept} "
           f"open_s={open_s:.1f} rss_before_kb={rss_before} rss_after_kb={rss_after} "
           f"bytes_per_conn={per_conn:.0f} fresh_ms={fresh_ms} fresh_max_ms={fresh_max} "
-          f"fresh_ok={len(fresh)}/{args.fresh}")
+          f"fresh_ok={len(fresh)}/{args.fresh} rss_closed_kb={rss_closed}"
+          + (f" rss_silent_kb={rss_silent} silent_bytes_per_conn="
+             f"{(rss_silent - rss_before) * 1024 / args.conns:.0f}" if rss_silent is not None else ""))
     return 0 if opened == args.conns and fresh else 1
 
 

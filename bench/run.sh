@@ -5,11 +5,13 @@
 #   bash bench/run.sh [--quick] [--servers LIST] [--reps N] [--duration S]
 #                     [--idle-conns N] [--big-conns N] [--out DIR] [--no-build]
 #                     [--nodus PATH] [--beast PATH] [--nodus-args "ARGS"] [--nice N]
+#                     [--access-log]
 #
 # Measures, per server and load (wrk -c100, -c1000, -c100 pipelined at depth 16):
 #   requests/s, p50/p99 latency, and server CPU per request = Δ(utime+stime) / requests;
 # runs are repeated and interleaved across servers (A B C D A B C D ...), medians reported.
-# Then the RSS each server needs per idle keep-alive connection (bench/idle_conns.py), and,
+# Then the RSS each server needs per idle keep-alive connection (bench/idle_conns.py), the same
+# when the clients connect first and stay silent 3 s (and the RSS once they all closed), and,
 # for nodus, the same with 50,000 connections plus the latency of a fresh request meanwhile.
 # Two yardsticks run beside the servers (bench/floor/README.md): `floor`, the least work any
 # epoll server can do per request (one recv, one send, no parsing), and `uring`, the same with
@@ -40,6 +42,7 @@ beast_bin="$root/build/bench/beast_hello"
 nodus_args=""
 pipeline_depth=16
 nice_level=0
+access_log=0
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -55,6 +58,7 @@ while [[ $# -gt 0 ]]; do
         --beast) beast_bin="$2"; shift ;;
         --nodus-args) nodus_args="$2"; shift ;;
         --nice) nice_level="$2"; shift ;;
+        --access-log) access_log=1 ;;  # nodus and nginx write an access log to a file (nginx: buffer=64k)
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -162,13 +166,19 @@ start_server() {   # $1 name, $2 port; every server on CPU 0, idle timeouts of 1
         nodus)
             cmd=("$nodus_bin")
             [[ -f "$root/config/hello.ini" ]] && cmd+=(--config "$root/config/hello.ini")
-            cmd+=(--log.access_log=false "--server.port=$port" --server.host=127.0.0.1
+            if [[ $access_log == 1 ]]; then
+                cmd+=(--log.access_log=true "--log.access_destination=$tmp/nodus-access-$port.log")
+            else
+                cmd+=(--log.access_log=false)
+            fi
+            cmd+=("--server.port=$port" --server.host=127.0.0.1
                   --server.backlog=4096 --http.keep_alive_timeout_ms=600000 --cluster.workers=0)
             # shellcheck disable=SC2206
             [[ -n "$nodus_args" ]] && cmd+=($nodus_args)
             ;;
         node)  cmd=(node "$bench/node/hello.js" "$port" 600000 4096) ;;
-        nginx) local dir; dir=$(write_nginx_conf "$port" 1 $(( fd_limit - 100 )))
+        nginx) local dir; dir=$(write_nginx_conf "$port" 1 $(( fd_limit - 100 )) \
+                   "$([[ $access_log == 1 ]] && echo "$tmp/nginx-access-$port.log")")
                cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
         beast) cmd=("$beast_bin" "$port") ;;
         floor) cmd=("$floor_bin" "$port") ;;
@@ -310,12 +320,12 @@ done
 
 # ---------------------------------------------------------------- memory per idle connection
 printf 'server\tconns\tresult\n' >"$out/idle.tsv"
-idle_run() {   # $1 server, $2 connections
-    local name="$1" conns="$2" port line
+idle_run() {   # $1 server, $2 connections, [$3 seconds of silence before the requests]
+    local name="$1" conns="$2" silent="${3:-}" port line
     port=$(free_ports 1)
     start_server "$name" "$port" || { echo "   $name did not start; skipped"; return 0; }
     line=$(timeout 600 python3 "$bench/idle_conns.py" --port "$port" --pid "${pid_of[$name]}" \
-        --conns "$conns" --settle 2 --fresh 5 2>>"$out/logs/idle-$name-$conns.txt" | tee -a "$out/logs/idle-$name-$conns.txt" | grep '^IDLE ' || true)
+        --conns "$conns" --settle 2 --fresh 5 ${silent:+--silent "$silent"} 2>>"$out/logs/idle-$name-$conns.txt" | tee -a "$out/logs/idle-$name-$conns.txt" | grep '^IDLE ' || true)
     alive "$name" || echo "   $name died during the idle test (see $out/logs/)"
     stop_server "$name"
     if [[ -z "$line" ]]; then
@@ -329,6 +339,11 @@ idle_run() {   # $1 server, $2 connections
 say "RSS per idle keep-alive connection: $idle_conns connections per server (fresh servers)"
 for s in "${server_list[@]}"; do
     case "$s" in floor|uring) ;; *) idle_run "$s" "$idle_conns" ;; esac   # the yardsticks keep no state
+done
+
+say "silent burst: $idle_conns clients connect, stay silent 3 s, then each sends one request and stays open; all close, RSS 5 s later"
+for s in "${server_list[@]}"; do
+    case "$s" in floor|uring) ;; *) idle_run "$s" "$idle_conns" 3 ;; esac
 done
 
 if has_server nodus && (( big_conns > 0 )); then

@@ -127,6 +127,8 @@ def main():
             for row in csv.DictReader(f, delimiter="\t"):
                 kv = dict(item.split("=", 1) for item in row["result"].split())
                 idle.append((row["server"], int(row["conns"]), kv))
+    silent = [t for t in idle if "rss_silent_kb" in t[2]]
+    idle = [t for t in idle if "rss_silent_kb" not in t[2]]
     if idle:
         print("### Memory per idle keep-alive connection\n")
         print("Fresh server, one warm-up request, then N connections each make one request and stay "
@@ -143,6 +145,21 @@ def main():
                   f"{float(kv['bytes_per_conn']):,.0f} | {kv['fresh_ms']} / {kv['fresh_max_ms']} ms |")
         if args.big_note:
             print(f"\nLarge run: {args.big_note}.")
+        print()
+
+    if silent:
+        print("### A burst of silent connections\n")
+        print("Fresh server; N clients connect and send nothing for 3 s (VmRSS read: \"silent\"), then "
+              "each sends one request and stays open (VmRSS 2 s later: \"after request\"); then all "
+              "close and VmRSS is read 5 s later. Bytes per connection = ΔVmRSS / N.\n")
+        print("| server | connections | bytes / conn, silent | bytes / conn, after request | VmRSS before | "
+              "5 s after close | back within |")
+        print("|---|--:|--:|--:|--:|--:|--:|")
+        for s_, n, kv in sorted(silent, key=lambda t: (t[1], ORDER.index(t[0]))):
+            before, closed = int(kv["rss_before_kb"]), int(kv["rss_closed_kb"])
+            print(f"| {LABEL[s_]} | {int(kv.get('opened', 0)):,} | {float(kv['silent_bytes_per_conn']):,.0f} | "
+                  f"{float(kv['bytes_per_conn']):,.0f} | {before / 1024:.1f} MiB | {closed / 1024:.1f} MiB | "
+                  f"{(closed - before) / 1024:+.2f} MiB |")
         print()
 
     if "nodus" in servers and "nginx" in servers:

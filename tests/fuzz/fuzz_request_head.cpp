@@ -16,7 +16,8 @@
 //  - a head check_request_head accepts, Beast accepts too (header_limit and body_limit as in
 //    connection_exchange.cpp; 413 only when the declared length is over the limit), with the same
 //    framing: same chunked flag, same Content-Length, body-less exactly when neither;
-//    and the same method and target as the request line;
+//    and the same method and target as the request line; the line and fields the strict
+//    check collects (head_parts, used instead of Beast for a body-less request) are Beast's;
 //  - the request line as the application sees it: method and target as sent; path and query
 //    rebuild the target (origin-form), or its end (absolute-form, whose authority is a valid
 //    host);
@@ -258,6 +259,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (ex.req().target() != head.substr(sp1 + 1, sp2 - sp1 - 1))
             fail("target differs from the request line", head);
         check_target_parts(ex.req(), head);
+
+        // A body-less request takes its line and fields from the strict check instead of
+        // Beast (connection_exchange.cpp): they must be what Beast reports.
+        sd::head_info info_again;
+        sd::head_parts parts;
+        if (sd::check_request_head(head, cfg, info_again, parts).status)
+            fail("parts: the verdict differs", head);
+        if (parts.method != ex.req().method() || parts.target != ex.req().target())
+            fail("parts: the request line differs from Beast's", head);
+        auto const fields = ex.req().fields();
+        if (parts.fields.size() != fields.size())
+            fail("parts: field count differs from Beast's", head, static_cast<int>(parts.fields.size()),
+                 static_cast<int>(fields.size()));
+        for (std::size_t i = 0; i < fields.size() && i < parts.fields.size(); ++i)
+            if (parts.fields[i].name != fields[i].name || parts.fields[i].value != fields[i].value)
+                fail("parts: a field differs from Beast's", head, static_cast<int>(i), 0);
         auto const head_fields = ex.req().fields().size();
         if (head_fields > cfg.max_headers) fail("more fields than max_headers", head);
 

@@ -5,6 +5,8 @@
 #include "support/request_load.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace process_harness;
@@ -311,6 +313,39 @@ TEST(cluster, sigusr1_logs_the_worker_table) {
     p.signal(SIGUSR1);
     ASSERT_TRUE(p.wait_for("connections     requests", 2s)) << p.log();
     for (int w : p.workers()) EXPECT_TRUE(p.wait_for(std::to_string(w), 1s));
+}
+
+// logrotate: rename the file, SIGUSR1 to the master. Every worker reopens it, so the lines
+// of both go to the new file of the old name.
+TEST(cluster, sigusr1_reopens_the_log_files_in_every_worker) {
+    const auto dir = std::filesystem::temp_directory_path() / ("nodus_rotate_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto file = (dir / "access.log").string();
+    process p{{"--cluster.workers=2", "--server.port=0", "--log.access_destination=" + file}};
+    auto port = p.port();
+    ASSERT_NE(port, 0);
+    ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+    ASSERT_EQ(p.workers().size(), 2u);
+    std::filesystem::rename(file, file + ".1");
+    p.signal(SIGUSR1);
+    ASSERT_TRUE(p.wait_for("connections     requests", 2s)) << p.log();
+    auto text = [&] {
+        std::ifstream f{file};
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    };
+    // Each worker's lines carry its pid; keep asking until both have written to the new file.
+    bool both = wait_until(
+        [&] {
+            get_pid(port);
+            const auto t = text();
+            const auto workers = p.workers();
+            return std::all_of(workers.begin(), workers.end(), [&](int w) {
+                return t.find("pid " + std::to_string(w) + "]") != std::string::npos;
+            });
+        },
+        10s);
+    EXPECT_TRUE(both) << text();
+    std::filesystem::remove_all(dir);
 }
 
 TEST(cluster, crash_restart_backs_off) {

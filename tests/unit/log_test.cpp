@@ -2,6 +2,8 @@
 
 #include <spdlog/logger.h>
 
+#include "support/wait_until.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -240,6 +242,95 @@ TEST_F(log_test, child_forked_without_shutdown_can_still_init) {
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_NE(lines[0].find("[worker 3 pid " + std::to_string(child) + "] still fine"), std::string::npos)
         << lines[0];
+}
+
+// logrotate renames the file, then signals: the lines after reopen() go to a new file of
+// the old name, those before stay in the renamed one.
+TEST_F(log_test, reopen_writes_on_to_a_new_file_of_the_same_name) {
+    nodus::log::init(to_file("r.log"));
+    nodus::log::get().warn("before");
+    nodus::log::access("127.0.0.1", "GET", "/before", 200, 1, 0.1);
+    // Both logs write within 100 ms: wait for them before moving the file.
+    ASSERT_TRUE(nodus::test::wait_until([&] { return lines_of("r.log").size() == 2; }));
+    fs::rename(dir_ / "r.log", dir_ / "r.log.1");
+    nodus::log::reopen();
+    nodus::log::get().warn("after");
+    nodus::log::access("127.0.0.1", "GET", "/after", 200, 1, 0.1);
+    nodus::log::shutdown();
+    const auto old_lines = lines_of("r.log.1");
+    const auto new_lines = lines_of("r.log");
+    ASSERT_EQ(old_lines.size(), 2u);
+    ASSERT_EQ(new_lines.size(), 2u);
+    EXPECT_NE(old_lines[1].find("/before"), std::string::npos);
+    EXPECT_NE(new_lines[0].find("after"), std::string::npos);
+    EXPECT_NE(new_lines[1].find("/after"), std::string::npos);
+}
+
+TEST_F(log_test, access_lines_can_have_a_destination_and_format_of_their_own) {
+    auto c = to_file("main.log");
+    c.access_destination = (dir_ / "access.log").string();
+    c.access_format = "combined";
+    nodus::log::init(c);
+    nodus::log::get().info("main line");
+    nodus::log::access("127.0.0.1", "GET", "/x", 404, 10, 0.5);
+    nodus::log::shutdown();
+    ASSERT_EQ(lines_of("main.log").size(), 1u);
+    const auto access = lines_of("access.log");
+    ASSERT_EQ(access.size(), 1u);
+    EXPECT_TRUE(
+        std::regex_match(access[0], std::regex(R"(127\.0\.0\.1 - - \[[^\]]+\] "GET /x" 404 10 "-" "-")")))
+        << access[0];
+}
+
+TEST_F(log_test, an_unknown_access_format_is_a_config_error) {
+    auto c = to_file("f.log");
+    c.access_format = "apache";
+    EXPECT_THROW(nodus::log::init(c), nodus::config_error);
+}
+
+// A full disk: every line is refused; the loop side never notices, the count grows, and
+// the main log says so (once: at most one report per 10 s).
+TEST_F(log_test, a_full_destination_loses_access_lines_and_counts_them) {
+    auto c = to_file("main.log");
+    c.access_destination = "/dev/full";
+    const auto before = nodus::log::access_lines_dropped();
+    nodus::log::init(c);
+    for (int i = 0; i < 100; ++i) nodus::log::access("127.0.0.1", "GET", "/", 200, 1, 0.1);
+    EXPECT_TRUE(nodus::test::wait_until([&] { return nodus::log::access_lines_dropped() >= before + 100; }));
+    for (int i = 0; i < 100; ++i) nodus::log::access("127.0.0.1", "GET", "/", 200, 1, 0.1);
+    nodus::log::shutdown();
+    EXPECT_EQ(nodus::log::access_lines_dropped(), before + 200);
+    const auto lines = lines_of("main.log");
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("access log: "), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find(" lines dropped so far"), std::string::npos) << lines[0];
+}
+
+// A pipe nobody reads: the writer blocks, the callers do not; past the bound lines are
+// dropped and counted instead of queued.
+TEST_F(log_test, a_stalled_access_destination_never_blocks_the_caller) {
+    const auto fifo = (dir_ / "access.fifo").string();
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    ASSERT_GE(reader, 0);
+    auto c = to_file("main.log");
+    c.access_destination = fifo;
+    const auto before = nodus::log::access_lines_dropped();
+    nodus::log::init(c);
+    nodus::log::set_shutdown_wait(std::chrono::milliseconds(200));
+    const std::string target(200, 't');
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20000; ++i) nodus::log::access("127.0.0.1", "GET", target, 200, 1, 0.1);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    // 20,000 lines of 250 bytes: the pipe (64 KiB) and the bound (512 KiB) hold at most ~2,400.
+    EXPECT_GT(nodus::log::access_lines_dropped(), before + 15000);
+    nodus::log::shutdown(); // gives up on the stuck writer after the wait
+    nodus::log::set_shutdown_wait(std::chrono::milliseconds(10000));
+    EXPECT_TRUE(nodus::test::wait_until([&] {
+        const auto l = lines_of("main.log");
+        return !l.empty() && l[0].find("lines dropped so far") != std::string::npos;
+    }));
+    ::close(reader);
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-// A single process's SIGHUP (re-read the configuration) and SIGUSR1 (ignored): without a
+// A single process's SIGHUP (re-read the configuration) and SIGUSR1 (reopen the log files): without a
 // subscription either would end the process, as their default action does.
 #include "app/detail/process_signals.hpp"
 
@@ -42,7 +42,8 @@ process_signals::process_signals(config& cfg, server& srv, std::vector<std::stri
     : cfg_(cfg), srv_(srv), args_(std::move(args)) {
     hup_ = on_signal(SIGHUP, [this](int) { on_hangup(); });
     usr1_ = on_signal(SIGUSR1, [](int) {
-        log::get().info("SIGUSR1: ignored (a single process has no worker table to log)");
+        log::reopen();
+        log::get().info("SIGUSR1: log files reopened");
     });
     hup_.unref();
     usr1_.unref();
@@ -72,7 +73,8 @@ void process_signals::on_hangup() {
     try {
         next = reread();
         if (next.log.destination != cfg_.log.destination || next.log.level != cfg_.log.level ||
-            next.log.access_log != cfg_.log.access_log)
+            next.log.access_log != cfg_.log.access_log || next.log.access_format != cfg_.log.access_format ||
+            next.log.access_destination != cfg_.log.access_destination)
             log::init(next.log);
     } catch (const std::exception& e) {
         log::get().error("SIGHUP: the new configuration is invalid, keeping the current one: {}", e.what());

@@ -465,7 +465,15 @@ void master::on_signal(int signo) {
     case SIGHUP:
         if (!stopping_) reload();
         break;
-    case SIGUSR1: log_table(); break;
+    case SIGUSR1:
+        // As nginx: reopen the log files (logrotate), in every worker too; then the table.
+        // Not to a worker still starting: it subscribes only when it listens, and until
+        // then the signal would end it.
+        nodus::log::reopen();
+        for (auto& [pid, w] : workers_)
+            if (w->ph != phase::starting) ::kill(pid, SIGUSR1);
+        log_table();
+        break;
     default: break;
     }
 }

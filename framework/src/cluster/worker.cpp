@@ -32,7 +32,7 @@ struct worker_state {
     ipc::channel chan;
     worker_hooks hooks;
     nodus::timer stats;
-    nodus::signal_handle term, intr;
+    nodus::signal_handle term, intr, usr1;
     bool closing = false;
     int ready_sent = -1; // the readiness last told to the master; -1: none yet
     std::uint32_t taken = 0; // connections taken from the channel (balance = round_robin)
@@ -215,9 +215,12 @@ void worker_serve(const worker_setup& setup, worker_hooks hooks) {
     // to the whole process group. Both mean: drain and exit, until the drain is done.
     w.term = nodus::on_signal(SIGTERM, [](int) { begin_close("SIGTERM"); });
     w.intr = nodus::on_signal(SIGINT, [](int) { begin_close("SIGINT"); });
+    // SIGUSR1 (from the master, or to the whole process group): reopen the log files after
+    // logrotate moved them. It does not keep the loop alive.
+    w.usr1 = nodus::on_signal(SIGUSR1, [](int) { nodus::log::reopen(); });
+    w.usr1.unref();
     // Meant for the master: a stray one must not kill a worker.
     ignore_if_default(SIGHUP);
-    ignore_if_default(SIGUSR1);
 
     if (setup.fair_accept) fair_accept_start();
     // "listening" only once the loop runs: a worker that fails right after listen()

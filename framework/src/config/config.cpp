@@ -281,6 +281,12 @@ std::vector<entry> make_settings() {
     s.push_back(boolean("log.access_log", "one line per request", NODUS_FIELD(log.access_log)));
     s.push_back(text("log.destination", "WHERE", "stderr, stdout, or a file path",
                      NODUS_FIELD(log.destination), text_rule::non_empty));
+    s.push_back(choice("log.access_format", "FORMAT",
+                       "access line format: default, combined (nginx/Apache) or json",
+                       NODUS_FIELD(log.access_format), {"default", "combined", "json"}));
+    s.push_back(text("log.access_destination", "WHERE",
+                     "where access lines go: stderr, stdout or a file path; empty: the destination",
+                     NODUS_FIELD(log.access_destination), text_rule::any));
 
     s.push_back(workers_setting());
     s.push_back(balance_setting());

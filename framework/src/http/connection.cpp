@@ -54,6 +54,14 @@ void connection::start(bool fresh) {
     start_read();
 }
 
+void connection::start_with(std::size_t n) {
+    srv_.add(this, true);
+    keep_alive_ = srv_.keep_alive_allowed();
+    update_wait();
+    on_scratch(n);
+    maybe_delete();
+}
+
 // ------------------------------------------------------------------ reading
 
 void connection::start_read() {
@@ -137,11 +145,17 @@ void connection::on_readable(const boost::system::error_code& ec) {
         close_now();
         return;
     }
+    on_scratch(n);
+}
+
+// `n` bytes read into the loop's scratch buffer.
+void connection::on_scratch(std::size_t n) {
     if (state_ == conn_state::lingering) {
         start_read();
         return;
     }
     if (srv_.counting()) metrics::detail::g_http.bytes_in += n;
+    char* scratch = buffers::scratch();
     std::size_t used = process({scratch, n});
     if (state_ == conn_state::closed) return;
     if (used < n) {

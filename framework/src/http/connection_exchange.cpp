@@ -22,9 +22,17 @@ using nodus::detail::handle_access;
 // Holds an exchange across a call that may detach it from the connection.
 using pin = nodus::detail::exchange_ptr;
 
+namespace {
+// The parts of the head being started; one per thread, so their room is reused.
+head_parts& checked_parts() {
+    thread_local head_parts parts;
+    return parts;
+}
+} // namespace
+
 void connection::begin_exchange(std::string_view head) {
     head_info info;
-    auto vd = check_request_head(head, srv_.cfg(), info);
+    auto vd = check_request_head(head, srv_.cfg(), info, checked_parts());
     if (vd.status) {
         reject(vd.status, vd.reason, head);
         return;
@@ -38,7 +46,7 @@ void connection::begin_exchange(std::string_view head) {
     keep_alive_ = info.keep_alive && srv_.keep_alive_allowed();
     body_.stop();
     if (ex->req().method() == "HEAD") ex->res().set_no_body();
-    if (ex->parser()->is_done()) {
+    if (!ex->parser() || ex->parser()->is_done()) {
         ex->body().mark_done();
         state_ = conn_state::waiting;
     } else {
@@ -63,6 +71,12 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     // Only the access log and the metrics read the start time.
     req.set_start(log::access_enabled() || srv_.counting() ? clock::now() : clock::time_point{});
     req.set_remote(remote_);
+    if (!info.chunked && info.content_length == 0) {
+        // No body: the head is checked already and splitting it is all that is left;
+        // Beast's parser is only needed to read a body.
+        req.index_head(head, checked_parts());
+        return ex;
+    }
     auto& p = ex->start_parsing();
     p.header_limit(static_cast<std::uint32_t>(head.size() + 1));
     p.set_limits(srv_.cfg());

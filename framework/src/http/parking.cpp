@@ -6,7 +6,7 @@
 namespace nodus::http::detail {
 
 parking_lot::~parking_lot() {
-    while (head_) close(head_);
+    while (auto* p = oldest()) close(p);
 }
 
 bool parking_lot::open() {
@@ -17,11 +17,12 @@ bool parking_lot::open() {
     return true;
 }
 
-bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point deadline) {
+bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh) {
     auto* p = new parked_conn;
     p->fd = fd;
     p->served = served;
     p->v6 = v6;
+    p->fresh = fresh;
     p->deadline = deadline;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -31,11 +32,13 @@ bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point d
         delete p;
         return false;
     }
-    // Every connection parks for the same time, so the tail has the latest deadline.
-    p->prev = tail_;
-    if (tail_) tail_->next = p;
-    else head_ = p;
-    tail_ = p;
+    // Every connection of a list parks for the same time, so its tail has the latest deadline.
+    auto& head = head_[fresh];
+    auto& tail = tail_[fresh];
+    p->prev = tail;
+    if (tail) tail->next = p;
+    else head = p;
+    tail = p;
     ++size_;
     ++since_trim_;
     return true;
@@ -43,9 +46,9 @@ bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point d
 
 void parking_lot::unlink(parked_conn* p) noexcept {
     if (p->prev) p->prev->next = p->next;
-    else head_ = p->next;
+    else head_[p->fresh] = p->next;
     if (p->next) p->next->prev = p->prev;
-    else tail_ = p->prev;
+    else tail_[p->fresh] = p->prev;
     p->prev = p->next = nullptr;
     --size_;
 }

@@ -6,6 +6,9 @@
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
 
+#include "http/detail/buffer_pool.hpp"
+
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <system_error>
@@ -144,14 +147,27 @@ void server_impl::accept_later(std::chrono::microseconds delay) {
     });
 }
 
+namespace {
+// A burst's end: this many connections closed, and at least half of the peak.
+constexpr std::size_t trim_after_closed = 1024;
+} // namespace
+
 // Every new connection starts here, whether this server accepted it or was handed it.
+// Its first read is tried at once: most clients send their request with the connection,
+// and a silent one is parked before it costs a connection object.
 void server_impl::start_connection(socket_type sock, const asio::ip::tcp::endpoint& remote) {
     boost::system::error_code ignore;
     sock.non_blocking(true, ignore);
     sock.set_option(asio::ip::tcp::no_delay(true), ignore);
+    char* scratch = buffers::scratch();
+    ssize_t n;
+    do n = ::recv(sock.native_handle(), scratch, block_size, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && park_silent(sock, remote)) return;
     auto* c = new connection(*this, std::move(sock));
     c->remote_ = remote;
-    c->start();
+    if (n > 0) c->start_with(static_cast<std::size_t>(n));
+    else c->start(); // an end or an error: the first read sees it again
 }
 
 void server_impl::serve_adopted(std::uint16_t port) {
@@ -191,7 +207,7 @@ void server_impl::adopt(int fd) {
 // ------------------------------------------------------------------ connection lists
 
 void server_impl::add(connection* c, bool fresh) noexcept {
-    if (fresh) ++open_;
+    if (fresh && ++open_ > open_peak_) open_peak_ = open_;
     lists_.append(c, wait_kind::none);
     if (fresh && hooks_.on_count) hooks_.on_count(open_);
 }
@@ -205,8 +221,16 @@ void server_impl::move_to(connection* c, wait_kind k) noexcept {
 
 void server_impl::note_gone() noexcept {
     --open_;
+    if (open_peak_ >= open_ + trim_after_closed && open_ <= open_peak_ / 2) note_burst_end();
     if (hooks_.on_count) hooks_.on_count(open_);
     if (closing_) maybe_finish_close();
+}
+
+// Most of a burst of connections has closed: glibc keeps the memory they freed at the
+// process's peak unless asked, so give the free pages back. Once per burst, not per close.
+void server_impl::note_burst_end() noexcept {
+    open_peak_ = open_;
+    ::malloc_trim(0);
 }
 
 void server_impl::on_connection_gone() noexcept {

@@ -36,6 +36,26 @@ void server_impl::park(connection* c) {
     watch_parked();
 }
 
+// A new connection with nothing to read yet: parked at once, so that a client that
+// connects and stays silent costs what a parked keep-alive connection costs. It waits
+// header_timeout_ms for its first byte, then (back in Asio) as long again for its head.
+bool server_impl::park_silent(socket_type& sock, const asio::ip::tcp::endpoint& remote) {
+    if (closing_ || retiring_ || !parking_.open()) return false;
+    boost::system::error_code ec;
+    int fd = sock.release(ec);
+    if (ec) return false;
+    if (++open_ > open_peak_) open_peak_ = open_;
+    if (hooks_.on_count) hooks_.on_count(open_);
+    auto deadline = clock::now() + std::chrono::milliseconds(cfg_.header_timeout_ms);
+    if (!parking_.add(fd, 0, remote.address().is_v6(), deadline, true)) {
+        note_gone();
+        return true;
+    }
+    if (!sweeper_armed_ || deadline < sweeper_at_) arm_sweeper(deadline);
+    watch_parked();
+    return true;
+}
+
 void server_impl::watch_parked() {
     if (parking_.watching() || parking_.empty()) return;
     ++pending_;
@@ -78,12 +98,12 @@ void server_impl::close_parked(parked_conn* p) noexcept {
 void server_impl::close_all_parked(bool spare_pending) noexcept {
     // A parked connection whose request is already in the socket is served (with
     // Connection: close) rather than dropped.
-    for (auto* p = parking_.oldest(); p;) {
-        auto* next = p->next;
+    // So is a new connection that has sent nothing yet: its request may be on the way
+    // (connection::retire spares it the same way).
+    while (auto* p = parking_.oldest()) {
         int unread = 0;
-        if (spare_pending && ::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0) unpark(p);
+        if (spare_pending && (p->fresh || (::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0))) unpark(p);
         else close_parked(p);
-        p = next;
     }
     parking_.cancel_watch();
 }

@@ -317,7 +317,8 @@ struct head_fields {
 };
 
 // RFC 9112 5: the field lines up to the empty line that ends the head, each checked as read.
-verdict check_field_lines(head_reader& r, const nodus::http_config& cfg, head_fields& fields) noexcept {
+verdict check_field_lines(head_reader& r, const nodus::http_config& cfg, head_fields& fields,
+                          std::vector<nodus::header_field>* collect) {
     std::size_t count = 0;
     for (;;) {
         if (r.p == r.end) return bad("head not terminated");
@@ -327,6 +328,7 @@ verdict check_field_lines(head_reader& r, const nodus::http_config& cfg, head_fi
         if (++count > cfg.max_headers) return too_many_fields;
         if (auto v = read_field_value(r, value)) return v;
         if (auto v = fields.add(name, value)) return v;
+        if (collect) collect->push_back({name, value});
     }
     if (r.left() < 2 || r.p[1] != '\n') return bad("bare CR");
     r.p += 2;
@@ -495,7 +497,8 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
     return check_partial_head(buf, cfg, scan);
 }
 
-verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out) noexcept {
+namespace {
+verdict check_head(std::string_view head, const nodus::http_config& cfg, head_info& out, head_parts* parts) {
     out = head_info{};
     head_reader r{head};
     request_line line;
@@ -504,12 +507,27 @@ verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
     if (auto v = check_request_line(r, line_limits{cfg}, line)) return v;
     if (head.size() > cfg.max_header_bytes) return head_too_large;
     head_fields fields{line.version, out, {}, {}, {}, {}};
-    if (auto v = check_field_lines(r, cfg, fields)) return v;
+    if (parts) {
+        parts->method = line.method;
+        parts->target = line.target;
+        parts->fields.clear();
+    }
+    if (auto v = check_field_lines(r, cfg, fields, parts ? &parts->fields : nullptr)) return v;
     if (auto v = fields.host.finish(line.version)) return v;
     if (auto v = fields.framing.finish(line.version, out)) return v;
     out.version = line.version;
     fields.connection.finish(line.version, out);
     return fields.expect.finish();
+}
+} // namespace
+
+verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out) noexcept {
+    return check_head(head, cfg, out, nullptr); // without parts nothing allocates
+}
+
+verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out,
+                           head_parts& parts) {
+    return check_head(head, cfg, out, &parts);
 }
 
 bool valid_field_name(std::string_view name) noexcept { return is_token(name); }

@@ -1,12 +1,13 @@
 #include <nodus/log/log.hpp>
 
+#include "log/detail/access_log.hpp"
+#include "log/detail/access_writer.hpp"
 #include "log/detail/fd_sink.hpp"
 
 #include <spdlog/async_logger.h>
 #include <spdlog/details/thread_pool.h>
 #include <spdlog/logger.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <fmt/format.h>
@@ -26,6 +27,8 @@ namespace nodus::log {
 namespace {
 
 constexpr std::size_t queue_entries = 8192;
+// Access lines waiting for their writer at most; past it they are dropped (and counted).
+constexpr std::size_t access_bound = 512 * 1024;
 constexpr std::string_view access_logger_name = "access";
 
 // "%*": the level, or "access" for access-log lines, so both loggers can share one sink
@@ -58,9 +61,13 @@ std::unique_ptr<spdlog::formatter> make_formatter(std::string_view tag) {
 struct state {
     std::shared_ptr<spdlog::details::thread_pool> pool;
     std::shared_ptr<spdlog::logger> main;
-    std::shared_ptr<spdlog::logger> access;
+    std::shared_ptr<detail::destination> main_to; // null for a terminal
+    std::unique_ptr<detail::access_writer> access;
+    detail::access_format format = detail::access_format::plain;
+    std::string access_prefix; // "] [access] [worker 2 pid 12] "
     bool access_on = false;
     std::uint64_t dropped_at_shutdown = 0;
+    std::uint64_t access_dropped_before = 0; // by the writers of earlier inits
     pid_t owner = 0;
     std::chrono::milliseconds shutdown_wait{10000};
 
@@ -139,57 +146,71 @@ void release_pool(std::shared_ptr<spdlog::details::thread_pool> pool, std::chron
     }
 }
 
-spdlog::sink_ptr make_sink(const std::string& destination) {
-    // Colours for a terminal; anything else gets plain lines through write(2) (fd_sink).
-    if (destination == "stderr")
-        return ::isatty(2) ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_color_sink_mt>())
-                           : std::make_shared<detail::fd_sink>(2);
-    if (destination == "stdout")
-        return ::isatty(1) ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stdout_color_sink_mt>())
-                           : std::make_shared<detail::fd_sink>(1);
-    try {
-        return std::make_shared<spdlog::sinks::basic_file_sink_mt>(destination);
-    } catch (const spdlog::spdlog_ex& e) {
-        throw config_error(fmt::format("[log] destination = \"{}\": {}", destination, e.what()));
-    }
+// Colours for a terminal; anything else gets plain lines through write(2) (fd_sink) to a
+// destination the access log shares.
+struct sink_and_destination {
+    spdlog::sink_ptr sink;
+    std::shared_ptr<detail::destination> to; // also set for a terminal: the access log's way
+    bool terminal = false;
+};
+
+std::shared_ptr<detail::destination> open_destination(const std::string& where) {
+    if (where == "stderr") return std::make_shared<detail::destination>(2);
+    if (where == "stdout") return std::make_shared<detail::destination>(1);
+    return std::make_shared<detail::destination>(where);
 }
 
-// Request targets and methods come from the client: escape anything that could forge a
-// second log line or break the quoting.
-void append_escaped(spdlog::memory_buf_t& out, std::string_view s) {
-    for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
-            fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-        else out.push_back(static_cast<char>(c));
-    }
+sink_and_destination make_sink(const std::string& where) {
+    auto to = open_destination(where);
+    if (where == "stderr" && ::isatty(2))
+        return {std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), std::move(to), true};
+    if (where == "stdout" && ::isatty(1))
+        return {std::make_shared<spdlog::sinks::stdout_color_sink_mt>(), std::move(to), true};
+    auto sink = std::make_shared<detail::fd_sink>(to);
+    return {std::move(sink), std::move(to), false};
+}
+
+std::string access_prefix(std::string_view tag) {
+    return fmt::format("] [access] [{}pid {}] ", tag.empty() ? std::string() : std::string(tag) + " ",
+                       ::getpid());
+}
+
+void report_access_drops(std::uint64_t n) {
+    get().warn("access log: {} lines dropped so far (the destination is full, unwritable or too slow)", n);
 }
 
 } // namespace
 
 void init(const log_config& cfg, std::string_view tag) {
-    // The new destination first: when it cannot be opened, the loggers in place stay.
-    auto sink = make_sink(cfg.destination);
+    detail::access_format format{};
+    if (!detail::parse_access_format(cfg.access_format, format))
+        throw config_error(fmt::format("[log] access_format = \"{}\": must be default, combined or json",
+                                       cfg.access_format));
+    // The new destinations first: when one cannot be opened, the loggers in place stay.
+    auto made = make_sink(cfg.destination);
+    auto access_to = cfg.access_destination.empty() || cfg.access_destination == cfg.destination
+        ? made.to
+        : open_destination(cfg.access_destination);
     shutdown();
     state& s = st();
-    sink->set_formatter(make_formatter(tag));
+    made.sink->set_formatter(make_formatter(tag));
     auto pool = make_pool();
 
     // overrun_oldest: a full queue drops its oldest line (counted) instead of blocking the loop.
-    auto main = std::make_shared<spdlog::async_logger>("nodus", sink, pool,
+    auto main = std::make_shared<spdlog::async_logger>("nodus", made.sink, pool,
                                                        spdlog::async_overflow_policy::overrun_oldest);
     main->set_level(spdlog::level::from_str(cfg.level));
     // Flushing happens on the logging thread, so a line per write costs the loop nothing and
     // `tail -f` on a file destination sees lines as they come.
     main->flush_on(spdlog::level::trace);
 
-    auto access = std::make_shared<spdlog::async_logger>(std::string(access_logger_name), sink, pool,
-                                                         spdlog::async_overflow_policy::overrun_oldest);
-    access->set_level(spdlog::level::info);
-    access->flush_on(spdlog::level::trace);
-
     s.pool = std::move(pool);
     s.main = std::move(main);
-    s.access = std::move(access);
+    s.main_to = made.terminal ? nullptr : made.to;
+    if (cfg.access_log)
+        s.access = std::make_unique<detail::access_writer>(access_to, access_bound, report_access_drops);
+    s.format = format;
+    s.access_prefix = access_prefix(tag);
     s.access_on = cfg.access_log;
     s.dropped_at_shutdown = 0;
     s.owner = ::getpid();
@@ -199,22 +220,28 @@ void shutdown() {
     state& s = st();
     if (!s.pool) return;
     if (s.owner != ::getpid()) {
-        // Inherited through fork() without a shutdown first: the logging thread does not exist
-        // here and its queue lock may be held, so joining would hang. Leave it untouched.
+        // Inherited through fork() without a shutdown first: the logging threads do not exist
+        // here and their locks may be held, so joining would hang. Leave them untouched.
         new std::shared_ptr<spdlog::details::thread_pool>(std::move(s.pool));
         new std::shared_ptr<spdlog::logger>(std::move(s.main));
-        new std::shared_ptr<spdlog::logger>(std::move(s.access));
+        (void)s.access.release();
+        s.main_to.reset();
         s.access_on = false;
         return;
     }
+    s.access_on = false;
+    if (s.access) s.access->stop_reporting(); // it reports through s.main, dropped next
     s.main->flush();
-    s.access->flush();
     s.dropped_at_shutdown = s.pool->overrun_counter();
     s.main.reset();
-    s.access.reset();
-    s.access_on = false;
     // Queued messages hold the loggers until the pool has written them.
     release_pool(std::move(s.pool), s.shutdown_wait);
+    if (s.access) {
+        s.access->close(s.shutdown_wait);
+        s.access_dropped_before += s.access->dropped();
+        s.access.reset();
+    }
+    s.main_to.reset();
 }
 
 void set_shutdown_wait(std::chrono::milliseconds wait) noexcept { st().shutdown_wait = wait; }
@@ -232,16 +259,32 @@ bool access_enabled() noexcept { return st().access_on; }
 
 void access(std::string_view remote, std::string_view method, std::string_view target, int status,
             std::uint64_t bytes, double duration_ms) {
+    if (!st().access_on) return;
+    detail::access_entry e;
+    e.remote = remote;
+    e.method = method;
+    e.target = target;
+    e.status = status;
+    e.bytes = bytes;
+    e.duration_us = duration_ms > 0 ? static_cast<std::uint64_t>(duration_ms * 1000 + 0.5) : 0;
+    detail::access(e);
+}
+
+std::uint64_t access_lines_dropped() noexcept {
+    const state& s = st();
+    return s.access_dropped_before + (s.access ? s.access->dropped() : 0);
+}
+
+void reopen() {
     state& s = st();
-    if (!s.access_on || !s.access) return;
-    spdlog::memory_buf_t line;
-    append_escaped(line, remote);
-    line.append(std::string_view(" \""));
-    append_escaped(line, method);
-    line.push_back(' ');
-    append_escaped(line, target);
-    fmt::format_to(std::back_inserter(line), "\" {} {} {:.3f}ms", status, bytes, duration_ms);
-    s.access->info(spdlog::string_view_t(line.data(), line.size()));
+    std::string why;
+    auto* access_to = s.access ? s.access->to().get() : nullptr;
+    for (auto* to : {s.main_to.get(), access_to == s.main_to.get() ? nullptr : access_to}) {
+        if (!to || !to->is_file()) continue;
+        if (!to->reopen(why))
+            get().error("log: cannot reopen \"{}\" ({}); writing on to the file open until now", to->path(),
+                        why);
+    }
 }
 
 std::uint64_t dropped() noexcept {
@@ -253,5 +296,19 @@ std::uint64_t dropped() noexcept {
         return s.dropped_at_shutdown;
     }
 }
+
+namespace detail {
+
+void access(const access_entry& e) noexcept {
+    state& s = st();
+    if (!s.access) return;
+    // Formatted in place, in the writer's buffer: no copy, no allocation.
+    if (char* at = s.access->reserve(access_line_bound(s.access_prefix, e)))
+        s.access->commit(format_access(at, s.format, s.access_prefix, e));
+}
+
+bool access_shows_headers() noexcept { return st().format != access_format::plain; }
+
+} // namespace detail
 
 } // namespace nodus::log

@@ -43,6 +43,8 @@ struct log_config {
     std::string level = "info"; ///< trace, debug, info, warn, error, critical, off
     bool access_log = true; ///< one line per request
     std::string destination = "stderr"; ///< stderr, stdout, or a file path
+    std::string access_format = "default"; ///< default, combined (nginx's and Apache's) or json
+    std::string access_destination; ///< where access lines go; empty: `destination`
 };
 
 /** How the connections of a cluster reach its workers (`[cluster] balance`,

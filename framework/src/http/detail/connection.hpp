@@ -53,6 +53,7 @@ public:
     ~connection();
 
     void start(bool fresh = true); // fresh: a new connection, not one back from parking
+    void start_with(std::size_t n); // a new connection whose first `n` bytes are in the scratch buffer
     void close_now(); // abort: no more I/O
     int release_for_park(); // hand the socket over for parking; -1 on failure
     // hand the socket over to another protocol after `ex` (connection_upgrade.cpp); -1 on failure
@@ -88,6 +89,7 @@ private:
     bool prepare_block();
     void on_read(const boost::system::error_code& ec, std::size_t n);
     void on_readable(const boost::system::error_code& ec);
+    void on_scratch(std::size_t n);
     void release_in() noexcept;
     void on_eof();
     bool wants_input() const noexcept;

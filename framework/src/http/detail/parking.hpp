@@ -1,7 +1,8 @@
 #pragma once
-// Parking of idle keep-alive connections: a parked connection is just its descriptor in a
-// side epoll set (no connection object, no buffer, no Asio per-socket state), kept in
-// deadline order. The server brings one back into Asio when bytes (or a close) arrive.
+// Parking of idle keep-alive connections, and of new connections that have sent nothing
+// yet: a parked connection is just its descriptor in a side epoll set (no connection
+// object, no buffer, no Asio per-socket state), kept in deadline order. The server brings
+// one back into Asio when bytes (or a close) arrive.
 #include "http/detail/wait_lists.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@ struct parked_conn {
     int fd = -1;
     std::uint32_t served = 0;
     bool v6 = false;
+    bool fresh = false; // accepted, nothing received yet: waits for its head, not idle
 };
 
 class parking_lot {
@@ -33,14 +35,19 @@ public:
     ~parking_lot();
 
     std::size_t size() const noexcept { return size_; }
-    bool empty() const noexcept { return !head_; }
+    bool empty() const noexcept { return size_ == 0; }
     /// The one whose deadline comes first.
-    parked_conn* oldest() const noexcept { return head_; }
+    parked_conn* oldest() const noexcept {
+        auto* a = head_[0];
+        auto* b = head_[1];
+        return !a ? b : !b ? a : (b->deadline < a->deadline ? b : a);
+    }
 
     /// Create the epoll set on first use; false when the system refuses.
     bool open();
-    /// Park `fd` until `deadline`; false (and `fd` closed) when epoll refuses it.
-    bool add(int fd, std::uint32_t served, bool v6, clock::time_point deadline);
+    /// Park `fd` until `deadline`; false (and `fd` closed) when epoll refuses it. `fresh`: a
+    /// new connection that has sent nothing (its own list: its timeout differs).
+    bool add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh = false);
     /// Out of the lot; the caller owns the returned descriptor and must delete `p`.
     void take(parked_conn* p) noexcept;
     /// Out of the lot, descriptor closed, `p` deleted.
@@ -78,8 +85,9 @@ private:
     int fd_ = -1;
     std::unique_ptr<boost::asio::posix::stream_descriptor> watch_; // owns fd_
     bool watching_ = false;
-    parked_conn* head_ = nullptr;
-    parked_conn* tail_ = nullptr;
+    // Two lists, idle and fresh: each has one timeout, so appending keeps it sorted.
+    parked_conn* head_[2] = {};
+    parked_conn* tail_[2] = {};
     std::size_t size_ = 0;
     std::size_t since_trim_ = 0;
 };

@@ -91,6 +91,8 @@ private:
     void sweep();
     void retire_all();
     void maybe_finish_close();
+    bool park_silent(socket_type& sock, const boost::asio::ip::tcp::endpoint& remote);
+    void note_burst_end() noexcept;
     void watch_parked();
     void unpark(parked_conn* p);
     void close_parked(parked_conn* p) noexcept;
@@ -101,6 +103,7 @@ private:
     server_hooks hooks_;
     std::string server_line_; // "Server: nodus\r\n" or empty
     std::size_t open_ = 0;
+    std::size_t open_peak_ = 0; // the most open connections since memory was last trimmed
     std::uint64_t requests_ = 0;
     std::uint64_t accept_errors_ = 0;
     std::uint64_t accept_errors_logged_ = 0; // accept_errors_ when the last line was written

@@ -16,6 +16,9 @@
 #include <string_view>
 
 #include <nodus/config/config.hpp>
+#include <nodus/http/request.hpp>
+
+#include <vector>
 
 namespace nodus::http::detail {
 
@@ -76,6 +79,18 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
 /// Order: request line (400, 414, 505), size (431), field lines (400, 431), then framing
 /// (400 before 501), and last the expectation (417).
 verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out) noexcept;
+
+/// What the request line and field lines of a head say, as views into the head checked.
+struct head_parts {
+    std::string_view method;
+    std::string_view target;
+    std::vector<nodus::header_field> fields; ///< in order, values without their OWS
+};
+
+/// The same check, also collecting the parts (`parts` is cleared first; meaningful only
+/// when it returned status 0). Throws only std::bad_alloc.
+verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out,
+                           head_parts& parts);
 
 /// Chunk extensions (RFC 9112 7.1.1), the part of a chunk-size line after the hex size, checked
 /// a byte at a time as they arrive: `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`,

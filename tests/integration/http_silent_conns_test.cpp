@@ -1,0 +1,149 @@
+// Connections that connect and say nothing: parked at once (no connection object, nothing
+// in Asio), served when they speak, closed when their head does not come in time; and the
+// memory of a burst of them goes back to the system once they are gone.
+#include "support/http_client.hpp"
+#include "support/test_server.hpp"
+#include "support/wait_until.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using nodus::test::client;
+using nodus::test::test_server;
+using nodus::test::wait_until;
+
+namespace {
+
+void hello(nodus::request, nodus::response res) { res.end("hello\n"); }
+
+long rss_kb() {
+    std::ifstream f{"/proc/self/status"};
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+// AddressSanitizer's allocator keeps freed memory in quarantine and never gives it back:
+// the RSS figures mean nothing there (the parking itself is still checked).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool rss_meaningful = false;
+#else
+constexpr bool rss_meaningful = true;
+#endif
+
+int connect_silent(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+} // namespace
+
+TEST(http_silent, a_silent_connection_is_parked_and_served_when_it_speaks) {
+    test_server srv{hello};
+    client c{srv.port()};
+    EXPECT_TRUE(wait_until([&] { return srv.connections() == 1 && srv.parked() == 1; }));
+    auto r = c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "hello\n");
+    EXPECT_EQ(srv.requests(), 1u);
+}
+
+TEST(http_silent, a_silent_connection_is_closed_after_the_header_timeout) {
+    nodus::http_config cfg;
+    cfg.header_timeout_ms = 300;
+    test_server srv{hello, cfg};
+    client c{srv.port()};
+    EXPECT_TRUE(wait_until([&] { return srv.parked() == 1; }));
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c.closed_within(3000ms));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+    EXPECT_TRUE(wait_until([&] { return srv.connections() == 0; }));
+}
+
+TEST(http_silent, a_silent_connection_that_closes_is_freed) {
+    test_server srv{hello};
+    {
+        client c{srv.port()};
+        EXPECT_TRUE(wait_until([&] { return srv.parked() == 1; }));
+    }
+    EXPECT_TRUE(wait_until([&] { return srv.connections() == 0 && srv.parked() == 0; }));
+}
+
+TEST(http_silent, a_request_sent_with_the_connection_is_answered_without_parking) {
+    test_server srv{hello};
+    EXPECT_EQ(
+        nodus::test::exchange(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status,
+        200);
+    EXPECT_EQ(srv.requests(), 1u);
+}
+
+// A burst of silent clients costs little while it lasts (a parked connection, not a
+// connection object: a few dozen bytes each), and once they have all gone the process is
+// back within a bound of where it was.
+TEST(http_silent, the_memory_of_a_burst_of_silent_connections_goes_back) {
+    constexpr int n = 4000;
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_cur < 2 * n + 100) {
+        lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 2 * n + 100);
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (lim.rlim_cur < 2 * n + 100) GTEST_SKIP() << "needs " << 2 * n + 100 << " descriptors";
+
+    test_server srv{hello};
+    EXPECT_EQ(nodus::test::exchange(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+    std::vector<int> fds;
+    fds.reserve(n);
+    const long before = rss_kb();
+    for (int i = 0; i < n; ++i) {
+        int fd = connect_silent(srv.port());
+        ASSERT_GE(fd, 0) << "connection " << i;
+        fds.push_back(fd);
+    }
+    ASSERT_TRUE(wait_until([&] { return srv.connections() == n && srv.parked() == n; }, 20s))
+        << srv.connections() << " open, " << srv.parked() << " parked";
+    const long during = rss_kb();
+    // A connection object with Asio's state is ~600 bytes; a parked one about a tenth.
+    if (rss_meaningful)
+        EXPECT_LT((during - before) * 1024 / n, 200)
+            << "before " << before << " kB, during " << during << " kB";
+
+    for (int fd : fds) ::close(fd);
+    ASSERT_TRUE(wait_until([&] { return srv.connections() == 0; }, 20s))
+        << srv.connections() << " still open";
+    const long after = rss_kb();
+    if (rss_meaningful)
+        EXPECT_LT(after - before, 1024) << "before " << before << " kB, after " << after << " kB";
+}
+
+// A client that connected just before a graceful stop may have its request on the way: it is
+// answered (with Connection: close), as it was before silent connections were parked.
+TEST(http_silent, a_silent_connection_is_still_answered_after_a_graceful_close_begins) {
+    test_server srv{hello};
+    client c{srv.port()};
+    ASSERT_TRUE(wait_until([&] { return srv.parked() == 1; }));
+    srv.close_gracefully();
+    ASSERT_TRUE(wait_until([&] { return srv.parked() == 0; }));
+    auto r = c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Connection"), "close");
+    EXPECT_TRUE(c.closed_within(2000ms));
+}
