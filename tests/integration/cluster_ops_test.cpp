@@ -152,6 +152,7 @@ TEST(cluster_ops, metrics_of_two_workers_in_one_scrape) {
     EXPECT_EQ(sample(s, R"(nodus_cluster_workers_scraped{})"), 2);
     EXPECT_EQ(sample(s, R"(nodus_cluster_worker_restarts_total{})"), 0);
     EXPECT_GT(sample(s, R"(nodus_loop_lag_seconds_count{})"), 0);
+    EXPECT_EQ(sample(s, R"(nodus_access_log_lines_dropped_total{})"), 0) << "absent, or lines lost";
     double per_worker = sample(s, R"(nodus_cluster_worker_requests_total{worker="1"})") +
         sample(s, R"(nodus_cluster_worker_requests_total{worker="2"})");
     EXPECT_EQ(per_worker, roots + users + missing + booms);

@@ -5,6 +5,7 @@
 
 #include "loop/detail/threadpool.hpp"
 
+#include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
 
 #include <array>
@@ -139,6 +140,9 @@ void add_loop(snapshot& s) {
     f.rows.push_back(std::move(row));
     family_of(s, "nodus_threadpool_jobs", "Thread-pool jobs queued or running.", kind::gauge)
         .rows.push_back({{}, static_cast<double>(nodus::detail::threadpool_pending()), {}, 0});
+    family_of(s, "nodus_access_log_lines_dropped",
+              "Access-log lines lost because the destination was full, failing or too slow.", kind::counter)
+        .rows.push_back({{}, static_cast<double>(log::access_lines_dropped()), {}, 0});
 }
 
 } // namespace
