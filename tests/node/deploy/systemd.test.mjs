@@ -19,7 +19,7 @@ const socketText = readText(dir, "hello.socket");
 const iniText = readText(dir, "hello.ini");
 const ini = parseIni(iniText);
 
-// Where docs/deployment.md installs each file, and where the test finds it instead.
+// Where docs/operations.md installs each file, and where the test finds it instead.
 const installed = {
     "/usr/local/bin/hello": helloBin,
     "/etc/hello/hello.ini": join(dir, "hello.ini"),
@@ -53,7 +53,7 @@ function execStart(paths = installed) {
     const words = last(service, "Service", "ExecStart").split(/\s+/);
     return words.map((w) => {
         if (!w.startsWith("/")) return w;
-        assert.ok(paths[w], `ExecStart names ${w}, which docs/deployment.md does not install`);
+        assert.ok(paths[w], `ExecStart names ${w}, which docs/operations.md does not install`);
         return paths[w];
     });
 }
