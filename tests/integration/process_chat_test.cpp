@@ -1,18 +1,10 @@
 // apps/chat from outside: a cluster of 2 workers (round_robin, so consecutive connections go
 // to different workers), WebSocket clients (Boost.Beast's), an SSE reader, and real signals.
 #include "support/process_harness.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/websocket.hpp>
+#include "support/read_until.hpp"
+#include "support/ws_client.hpp"
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -20,31 +12,14 @@
 #include <sstream>
 
 using namespace process_harness;
+using nodus::test::read_until;
+using nodus::test::ws_client;
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace bws = boost::beast::websocket;
 
 namespace {
 
 std::string src(const char* rel) { return std::string(NODUS_SOURCE_DIR) + "/" + rel; }
-
-struct ws_client {
-    asio::io_context ioc;
-    bws::stream<asio::ip::tcp::socket> ws{ioc};
-    beast::flat_buffer buf;
-    ws_client(std::uint16_t port, const char* path) {
-        ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
-        timeval tv{5, 0};
-        ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ws.handshake("127.0.0.1", path);
-    }
-    std::string read() {
-        buf.clear();
-        ws.read(buf);
-        return beast::buffers_to_string(buf.data());
-    }
-    std::uint16_t local_port() { return ws.next_layer().local_endpoint().port(); }
-};
 
 // The pid among `pids` whose descriptors hold the server side (:`server_port`) of the
 // established connection from 127.0.0.1:`client_port` (from /proc/net/tcp and
@@ -76,20 +51,6 @@ int owner_of(std::uint16_t server_port, std::uint16_t client_port, const std::ve
     return 0;
 }
 
-// Raw bytes from `c` until they contain `text` (5 s at most).
-std::string read_until(client& c, std::string& got, std::string_view text) {
-    auto deadline = clock::now() + 5s;
-    while (got.find(text) == std::string::npos && clock::now() < deadline) {
-        pollfd p{c.fd(), POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        char buf[4096];
-        auto n = ::recv(c.fd(), buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-}
-
 } // namespace
 
 TEST(chat_process, messages_reach_every_client_of_every_worker) {
@@ -115,7 +76,7 @@ TEST(chat_process, messages_reach_every_client_of_every_worker) {
     client events{port};
     events.send("GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n");
     std::string stream;
-    read_until(events, stream, "\r\n\r\n");
+    read_until(events.fd(), stream, "\r\n\r\n");
     ASSERT_NE(stream.find("text/event-stream"), std::string::npos) << stream;
 
     ws_client a{port, "/chat"};
@@ -133,7 +94,7 @@ TEST(chat_process, messages_reach_every_client_of_every_worker) {
     b.ws.write(asio::buffer(std::string("and from b")));
     EXPECT_EQ(a.read(), "and from b");
     EXPECT_EQ(b.read(), "and from b");
-    read_until(events, stream, "data: and from b\n\n");
+    read_until(events.fd(), stream, "data: and from b\n\n");
     EXPECT_NE(stream.find("id: 1\ndata: hello from a\n\n"), std::string::npos) << stream;
     EXPECT_NE(stream.find("id: 2\ndata: and from b\n\n"), std::string::npos) << stream;
 

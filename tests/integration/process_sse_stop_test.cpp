@@ -1,10 +1,9 @@
 // A graceful stop ends the open event streams at once (the browser reconnects, to another
 // worker during a reload) instead of holding the drain open until its timeout.
 #include "support/process_harness.hpp"
+#include "support/read_until.hpp"
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <csignal>
 
@@ -19,15 +18,7 @@ TEST(sse_process, sigterm_ends_open_streams_without_waiting_for_the_drain_timeou
     client c{port};
     c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
     std::string got;
-    auto deadline = clock::now() + 5s;
-    while (got.find("data: hi\n\n") == std::string::npos && clock::now() < deadline) {
-        pollfd pfd{c.fd(), POLLIN, 0};
-        if (::poll(&pfd, 1, 100) <= 0) continue;
-        char buf[4096];
-        auto n = ::recv(c.fd(), buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
+    nodus::test::read_until(c.fd(), got, "data: hi\n\n");
     ASSERT_NE(got.find("id: 1\ndata: hi\n\n"), std::string::npos) << got;
 
     auto t0 = clock::now();

@@ -1,6 +1,7 @@
 // Server-Sent Events (`nodus::event_stream`) on real loopback sockets: the bytes of each
 // event, keep-alive comments, Last-Event-ID, backpressure and the end of the stream.
 #include "support/http_client.hpp"
+#include "support/read_until.hpp"
 #include "support/test_server.hpp"
 #include "support/wait_until.hpp"
 
@@ -22,27 +23,9 @@ using nodus::request;
 using nodus::response;
 using nodus::sse_event;
 using nodus::test::client;
+using nodus::test::read_until;
 using nodus::test::test_server;
 using nodus::test::wait_until;
-
-namespace {
-
-// Raw bytes from `c` until they contain `text` (or 5 s pass): a stream never completes, so
-// the client's response reader cannot be used.
-std::string read_until(client& c, std::string& got, std::string_view text, std::size_t from = 0) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (got.find(text, from) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{c.fd(), POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        char buf[4096];
-        auto n = ::recv(c.fd(), buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-}
-
-} // namespace
 
 // The head, then each event as the HTML standard's parser reads it, sent as it is written.
 TEST(sse, events_are_sent_as_written) {
@@ -57,7 +40,7 @@ TEST(sse, events_are_sent_as_written) {
     client c{srv.port()};
     c.send("GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n");
     std::string got;
-    read_until(c, got, "data: later\n\n");
+    read_until(c.fd(), got, "data: later\n\n");
     EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
     EXPECT_NE(got.find("\r\nContent-Type: text/event-stream\r\n"), std::string::npos) << got;
     EXPECT_NE(got.find("\r\nCache-Control: no-cache\r\n"), std::string::npos) << got;
@@ -82,7 +65,7 @@ TEST(sse, last_event_id_and_retry) {
     client c{srv.port()};
     c.send("GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\n\r\n");
     std::string got;
-    read_until(c, got, "data: resumed\n\n");
+    read_until(c.fd(), got, "data: resumed\n\n");
     EXPECT_TRUE(seen.load());
     auto retry = got.find("retry: 3000\n");
     auto event = got.find("id: 42\ndata: resumed\n\n");
@@ -97,10 +80,10 @@ TEST(sse, idle_stream_gets_keep_alive_comments) {
     client c{srv.port()};
     c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
     std::string got;
-    read_until(c, got, ":\n\n");
+    read_until(c.fd(), got, ":\n\n");
     auto first = got.find(":\n\n");
     ASSERT_NE(first, std::string::npos) << got;
-    read_until(c, got, ":\n\n", first + 3);
+    read_until(c.fd(), got, ":\n\n", first + 3);
     EXPECT_NE(got.find(":\n\n", first + 3), std::string::npos) << "only one keep-alive comment: " << got;
 }
 
@@ -122,7 +105,7 @@ TEST(sse, event_and_id_with_line_breaks_are_refused) {
     client c{srv.port()};
     c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
     std::string got;
-    read_until(c, got, "data: after\n\n");
+    read_until(c.fd(), got, "data: after\n\n");
     EXPECT_EQ(refused.load(), 3);
     EXPECT_EQ(got.find("data: x"), std::string::npos) << got;
     EXPECT_NE(got.find("data: after\n\n"), std::string::npos) << got;
@@ -145,7 +128,7 @@ TEST(sse, client_gone_closes_the_stream) {
         client c{srv.port()};
         c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
         std::string got;
-        read_until(c, got, "data: first\n\n");
+        read_until(c.fd(), got, "data: first\n\n");
         ASSERT_NE(got.find("data: first"), std::string::npos);
     }
     EXPECT_TRUE(wait_until([&] { return closed.load(); }));

@@ -3,6 +3,7 @@
 #include "support/http_client.hpp"
 #include "support/test_server.hpp"
 #include "support/wait_until.hpp"
+#include "support/ws_client.hpp"
 
 #include <nodus/router/router.hpp>
 #include <nodus/ws/websocket.hpp>
@@ -15,8 +16,6 @@
 #include <boost/beast/websocket.hpp>
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <atomic>
 #include <chrono>
@@ -29,44 +28,12 @@ using namespace std::chrono_literals;
 using nodus::test::client;
 using nodus::test::test_server;
 using nodus::test::wait_until;
+using nodus::test::ws_client;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bws = boost::beast::websocket;
 
 namespace {
-
-// A Beast client with a 5 s receive timeout, so a test that waits for a frame that never
-// comes fails instead of hanging.
-struct ws_client {
-    asio::io_context ioc;
-    bws::stream<asio::ip::tcp::socket> ws{ioc};
-    beast::flat_buffer buf;
-
-    explicit ws_client(std::uint16_t port, const std::string& path = "/ws",
-                       std::function<void(bws::request_type&)> decorate = {}) {
-        auto& sock = ws.next_layer();
-        sock.connect({asio::ip::make_address("127.0.0.1"), port});
-        timeval tv{5, 0};
-        ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        if (decorate) ws.set_option(bws::stream_base::decorator(decorate));
-        ws.handshake("127.0.0.1", path);
-    }
-    // The next message as text; throws on close or error.
-    std::string read() {
-        buf.clear();
-        ws.read(buf);
-        return beast::buffers_to_string(buf.data());
-    }
-    // Reads until the server closes; its close code (0 when the connection just ended).
-    int read_close() {
-        try {
-            for (;;) read();
-        } catch (const boost::system::system_error& e) {
-            if (e.code() == bws::error::closed) return ws.reason().code;
-            return 0;
-        }
-    }
-};
 
 // Routes /ws on a router for the test server.
 struct ws_app {

@@ -16,6 +16,7 @@
 #include <spdlog/logger.h>
 #include <unistd.h>
 
+#include <array>
 #include <deque>
 #include <exception>
 #include <string>
@@ -30,6 +31,53 @@ namespace bws = boost::beast::websocket;
 using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
 namespace detail {
+
+// The socket under a WebSocket: a type of its own so that the closing handshake's teardown
+// below is chosen over Beast's. Beast 1.81's TCP teardown stops reading after the first read
+// that returns data and closes; a socket closed with unread bytes (the rest of a refused,
+// too large message) sends a reset, and the peer may lose the close frame sent just before.
+struct ws_socket : socket_type {
+    using socket_type::socket_type;
+};
+
+// Shut the sending side (as the server), read and drop until the peer closes, then close.
+template <class Handler>
+struct ws_teardown_op {
+    ws_socket& sock;
+    std::unique_ptr<std::array<char, 2048>> buf;
+    Handler handler;
+
+    void operator()(beast::error_code ec, std::size_t) {
+        if (!ec) {
+            auto b = asio::buffer(*buf);
+            sock.async_read_some(b, std::move(*this));
+            return;
+        }
+        if (ec == asio::error::eof) ec = {};
+        beast::error_code ignored;
+        sock.close(ignored);
+        handler(ec);
+    }
+};
+
+template <class Handler>
+void async_teardown(beast::role_type role, ws_socket& sock, Handler&& handler) {
+    beast::error_code ec;
+    if (role == beast::role_type::server) sock.shutdown(asio::socket_base::shutdown_send, ec);
+    ws_teardown_op<std::decay_t<Handler>> op{sock, std::make_unique<std::array<char, 2048>>(),
+                                             std::forward<Handler>(handler)};
+    auto b = asio::buffer(*op.buf);
+    sock.async_read_some(b, std::move(op));
+}
+
+void teardown(beast::role_type role, ws_socket& sock, beast::error_code& ec) {
+    if (role == beast::role_type::server) sock.shutdown(asio::socket_base::shutdown_send, ec);
+    char buf[2048];
+    while (!ec) sock.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::eof) ec = {};
+    beast::error_code ignored;
+    sock.close(ignored);
+}
 
 struct websocket_route_state : std::enable_shared_from_this<websocket_route_state> {
     websocket_options opts;
@@ -46,11 +94,11 @@ struct websocket_state : std::enable_shared_from_this<websocket_state> {
         bool binary;
     };
 
-    websocket_state(std::shared_ptr<websocket_route_state> r, socket_type sock)
+    websocket_state(std::shared_ptr<websocket_route_state> r, ws_socket sock)
         : route(std::move(r)), stream(std::move(sock)) {}
 
     std::shared_ptr<websocket_route_state> route;
-    bws::stream<socket_type> stream;
+    bws::stream<ws_socket> stream;
     beast::flat_buffer in;
     std::deque<message> queue;
     std::size_t queued = 0; // bytes in `queue`
@@ -418,7 +466,7 @@ handler websocket_route::upgrade() const {
                 return;
             }
             boost::system::error_code ec;
-            socket_type sock(io_context());
+            detail::ws_socket sock(io_context());
             sock.assign(taken.v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), taken.fd, ec);
             if (ec) {
                 ::close(taken.fd);
