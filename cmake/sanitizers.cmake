@@ -6,5 +6,8 @@ if(NODUS_SANITIZE)
   # of its own for the check to guard.
   add_compile_options(-fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
-  add_link_options(-fsanitize=address,undefined -fno-sanitize=vptr)
+  # GCC links the sanitizer runtimes with --no-as-needed and leaves it on for the libraries
+  # after them; --as-needed again makes a sanitizer build need the same shared libraries as a
+  # plain one (the deploy.container test compares them with the image's).
+  add_link_options(-fsanitize=address,undefined -fno-sanitize=vptr -Wl,--as-needed)
 endif()

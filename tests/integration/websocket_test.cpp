@@ -334,8 +334,9 @@ TEST(websocket, pause_and_resume_receiving) {
 // broadcast() reaches every open connection of the route.
 TEST(websocket, broadcast_reaches_every_connection) {
     nodus::websocket_route route;
-    route.on_open([route](nodus::websocket ws, const nodus::request&) mutable {
-        ws.on_message([route](std::string_view d, bool) { route.broadcast(d); });
+    // By reference: a route whose own callback holds a copy of it would never be freed.
+    route.on_open([&route](nodus::websocket ws, const nodus::request&) {
+        ws.on_message([&route](std::string_view d, bool) { route.broadcast(d); });
     });
     nodus::router r;
     r.get("/ws", route.upgrade());
