@@ -221,15 +221,19 @@ void check_match(const route_trie& trie, const std::vector<ref_route>& routes, s
         }
     }
     if (ref.result == route_match::outcome::method_not_allowed) {
-        // The method asked for is not offered (HEAD is listed wherever GET is).
+        // The method asked for is not offered (HEAD is listed wherever GET is). OPTIONS is
+        // always listed: the router answers it itself (204 with this Allow) when no route has it.
         auto const allow = m.allow();
         std::string_view rest = allow;
+        bool options = false;
         while (!rest.empty()) {
             auto const comma = rest.find(", ");
             auto const tok = rest.substr(0, comma);
-            check(tok != method, "405 Allow does not list the request method");
+            options = options || tok == "OPTIONS";
+            if (method != "OPTIONS") check(tok != method, "405 Allow does not list the request method");
             rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
         }
+        check(options, "Allow lists OPTIONS");
         // Every method of the matching nodes is listed (at most 16 nodes are remembered).
         if (ref.allowed_methods.size() <= 16)
             for (auto const& name : ref.allowed_methods)
