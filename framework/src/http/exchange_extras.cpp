@@ -17,17 +17,21 @@ void* exchange_extras::find_local(const void* key) const noexcept {
 }
 
 void exchange_extras::add_sticky(std::string_view name, std::string_view value) {
-    for (auto& [n, v] : sticky_)
-        if (n == name) {
-            v.assign(value);
+    for (std::size_t i = 0; i < sticky_used_; ++i)
+        if (sticky_[i].first == name) {
+            sticky_[i].second.assign(value);
             return;
         }
-    sticky_.emplace_back(name, value);
+    // Entries past sticky_used_ are an earlier exchange's, kept for their strings' capacity.
+    if (sticky_used_ == sticky_.size()) sticky_.emplace_back();
+    sticky_[sticky_used_].first.assign(name);
+    sticky_[sticky_used_].second.assign(value);
+    ++sticky_used_;
 }
 
 void exchange_extras::clear() noexcept {
     finish_.clear();
-    sticky_.clear();
+    sticky_used_ = 0;
     // Destroyed newest first, as locals made from other locals expect.
     while (!locals_.empty()) {
         auto s = locals_.back();

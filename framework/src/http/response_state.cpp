@@ -87,13 +87,17 @@ bool response_state::remove(std::string_view name) {
 namespace {
 // lines holds "Name: value\r\n" lines; the start of the first line named `name` at or
 // after `from`, or npos.
+// A name has no ':' and a value no LF (set/append refuse them), so the first ':' ends the name
+// and the next LF the line: two single-byte searches per line, and none past a match.
 std::size_t find_line(std::string_view lines, std::string_view name, std::size_t from) noexcept {
     std::size_t pos = from;
     while (pos < lines.size()) {
-        auto eol = lines.find("\r\n", pos);
         auto colon = lines.find(':', pos);
+        if (colon == std::string_view::npos) break;
         if (colon - pos == name.size() && same_name(lines.substr(pos, name.size()), name)) return pos;
-        pos = eol + 2;
+        auto eol = lines.find('\n', colon);
+        if (eol == std::string_view::npos) break;
+        pos = eol + 1;
     }
     return std::string_view::npos;
 }

@@ -32,7 +32,7 @@ public:
     void add_sticky(std::string_view name, std::string_view value);
     template <class F>
     void each_sticky(F&& f) const {
-        for (auto& [n, v] : sticky_) f(n, v);
+        for (std::size_t i = 0; i < sticky_used_; ++i) f(sticky_[i].first, sticky_[i].second);
     }
 
     body_filter* filter() const noexcept { return filter_.get(); }
@@ -50,7 +50,8 @@ private:
     };
     std::vector<std::function<void(const finish_info&)>> finish_;
     std::vector<slot> locals_;
-    std::vector<std::pair<std::string, std::string>> sticky_;
+    std::vector<std::pair<std::string, std::string>> sticky_; // [0, sticky_used_) are this exchange's
+    std::size_t sticky_used_ = 0;
     std::unique_ptr<body_filter> filter_;
 };
 
