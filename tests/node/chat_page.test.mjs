@@ -8,23 +8,10 @@
 // Exits 77 (skipped) when Chromium or puppeteer-core is missing (scripts/setup.sh installs both).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
-const chromiumPath = "/usr/bin/chromium";
+import { launchChromium } from "./chromium.mjs";
+
 const [binary, config] = process.argv.slice(2);
-let puppeteer;
-try {
-  puppeteer = (await import("puppeteer-core")).default;
-} catch {
-  console.log("SKIP: puppeteer-core is not installed (scripts/setup.sh runs npm ci in tests/node)");
-  process.exit(77);
-}
-if (!existsSync(chromiumPath)) {
-  console.log(`SKIP: ${chromiumPath} is missing (scripts/setup.sh installs chromium)`);
-  process.exit(77);
-}
 
 const child = spawn(binary, ["--config", config, "--server.port=0", "--cluster.workers=2",
   "--cluster.balance=round_robin", "--log.access_log=false"], { stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -43,20 +30,12 @@ const port = new Promise((resolve, reject) => {
   child.stderr.on("data", onData);
 });
 
-const profile = mkdtempSync(join(tmpdir(), "nodus-chromium-"));
-let browser;
+let chromium;
 let failed = false;
 try {
   const origin = `http://127.0.0.1:${await port}`;
-  browser = await puppeteer.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      // Two pages are open: the one in the background must keep running its timers and frames.
-      "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-      "--disable-backgrounding-occluded-windows", `--user-data-dir=${profile}`],
-  });
+  chromium = await launchChromium();
+  const browser = chromium.browser;
   const problems = [];
   const open = async () => {
     const page = await browser.newPage();
@@ -96,8 +75,7 @@ try {
   console.error(e);
   console.error("server log:\n" + log);
 } finally {
-  if (browser) await browser.close();
+  if (chromium) await chromium.close();
   try { process.kill(-child.pid, "SIGTERM"); } catch {}
-  rmSync(profile, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

@@ -7,24 +7,11 @@
 // Exits 77 (skipped) when Chromium or puppeteer-core is missing (scripts/setup.sh installs both).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
-const chromiumPath = "/usr/bin/chromium";
+import { launchChromium } from "./chromium.mjs";
+
 const serverBinary = process.argv[2];
-let puppeteer;
-try {
-  puppeteer = (await import("puppeteer-core")).default;
-} catch {
-  console.log("SKIP: puppeteer-core is not installed (scripts/setup.sh runs npm ci in tests/node)");
-  process.exit(77);
-}
-if (!existsSync(chromiumPath)) {
-  console.log(`SKIP: ${chromiumPath} is missing (scripts/setup.sh installs chromium)`);
-  process.exit(77);
-}
 
 function startServer() {
   const child = spawn(serverBinary, ["--cluster.workers=2", "--server.port=0", "--admin.port=0",
@@ -65,18 +52,12 @@ async function traffic(port, n) {
 }
 
 const server = startServer();
-const profile = mkdtempSync(join(tmpdir(), "nodus-chromium-"));
-let browser;
+let chromium;
 let failed = false;
 try {
   const { main, admin } = await server.ports;
-  browser = await puppeteer.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      `--user-data-dir=${profile}`],
-  });
+  chromium = await launchChromium();
+  const browser = chromium.browser;
   const page = await browser.newPage();
   const problems = [];
   const origin = `http://127.0.0.1:${admin}`;
@@ -118,8 +99,7 @@ try {
   console.error(e);
   console.error("server log:\n" + server.log());
 } finally {
-  if (browser) await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  if (chromium) await chromium.close();
   try {
     process.kill(-server.child.pid, "SIGTERM");
   } catch {}
