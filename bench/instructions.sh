@@ -90,7 +90,7 @@ server_cmd() {
         nodus) cmd=("$bin" --config "$config" --log.level=warn "--log.access_log=$3"
                     "--log.destination=$4" "--server.port=$2" --server.host=127.0.0.1
                     --cluster.workers=0 --http.keep_alive_timeout_ms=600000)
-               [[ $5 == on ]] && cmd+=("--admin.port=$(free_ports 1)") ;;
+               if [[ $5 == on ]]; then cmd+=("--admin.port=$(free_ports 1)"); fi ;;
         nginx) local dir; dir=$(write_nginx_conf "$2" 1 4096 "$([[ $3 == true ]] && echo "$4")")
                cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
         floor) cmd=("$floor_bin" "$2") ;;
