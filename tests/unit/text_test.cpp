@@ -1,4 +1,5 @@
 #include "text/detail/char_class.hpp"
+#include "text/detail/scan.hpp"
 #include "text/detail/uri.hpp"
 
 #include <cctype>
@@ -83,6 +84,42 @@ TEST(char_class, list_has_token) {
     // (ASan checks this; the view is cut from a larger string whose next byte differs).
     const std::string storage = "keep-alive, Closex";
     EXPECT_TRUE(list_has_token(std::string_view(storage).substr(0, storage.size() - 1), "close"));
+}
+
+// The vector scans against the byte-by-byte class test: every byte value at every position
+// of runs of every length up to 40, so each lane of the 16-byte steps and each tail is hit.
+TEST(scan, runs_end_at_the_first_byte_outside_the_class) {
+    using namespace nodus::detail;
+    struct kind {
+        std::uint8_t k;
+        const char* (*skip)(const char*, const char*);
+    };
+    const kind kinds[] = {
+        {char_class::field_value, [](const char* p, const char* e) { return skip_field_value(p, e); }},
+        {char_class::target, [](const char* p, const char* e) { return skip_target(p, e); }},
+        {char_class::tchar, [](const char* p, const char* e) { return skip_class(p, e, char_class::tchar); }},
+    };
+    for (const auto& kd : kinds) {
+        for (std::size_t len = 0; len <= 40; ++len) {
+            for (std::size_t at = 0; at < len; ++at) {
+                for (int c = 0; c < 256; ++c) {
+                    std::string s(len, 'a');
+                    s[at] = static_cast<char>(c);
+                    std::size_t want = 0;
+                    while (want < s.size() && in_class(s[want], kd.k)) ++want;
+                    const char* got = kd.skip(s.data(), s.data() + s.size());
+                    ASSERT_EQ(static_cast<std::size_t>(got - s.data()), want)
+                        << "class " << int(kd.k) << " byte " << c << " at " << at << " of " << len;
+                }
+            }
+        }
+    }
+    EXPECT_TRUE(is_field_value(""));
+    EXPECT_TRUE(is_field_value("text/plain; charset=\xe9\t x"));
+    EXPECT_FALSE(is_field_value(std::string("0123456789abcdef0123\x7f", 21)));
+    EXPECT_FALSE(is_token_fast(""));
+    EXPECT_TRUE(is_token_fast("Content-Type"));
+    EXPECT_FALSE(is_token_fast("Content-Type:"));
 }
 
 TEST(uri, split_absolute_form) {

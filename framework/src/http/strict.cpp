@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "text/detail/char_class.hpp"
+#include "text/detail/scan.hpp"
 #include "text/detail/uri.hpp"
 
 namespace nodus::http::detail {
@@ -16,7 +17,9 @@ using nodus::detail::iequals;
 using nodus::detail::in_class;
 using nodus::detail::is_ows;
 using nodus::detail::is_tchar;
-using nodus::detail::is_token;
+using nodus::detail::skip_class;
+using nodus::detail::skip_field_value;
+using nodus::detail::skip_target;
 using nodus::detail::split_absolute_form;
 using nodus::detail::trim_ows;
 using nodus::detail::valid_host;
@@ -104,12 +107,15 @@ struct head_reader {
     std::size_t offset() const noexcept { return static_cast<std::size_t>(p - begin); }
     std::size_t left() const noexcept { return static_cast<std::size_t>(end - p); }
 
-    // The run of bytes of class `k` from here.
-    std::string_view take(std::uint8_t k) noexcept {
+    // The run of bytes from here up to `stop`, which becomes the position.
+    std::string_view take_until(const char* stop) noexcept {
         const char* const from = p;
-        while (p < end && in_class(*p, k)) ++p;
-        return {from, static_cast<std::size_t>(p - from)};
+        p = stop;
+        return {from, static_cast<std::size_t>(stop - from)};
     }
+    std::string_view take_token() noexcept { return take_until(skip_class(p, end, cc::tchar)); }
+    std::string_view take_target() noexcept { return take_until(skip_target(p, end)); }
+    std::string_view take_value() noexcept { return take_until(skip_field_value(p, end)); }
 
     // Steps over `c` if it is next.
     bool skip(char c) noexcept {
@@ -140,9 +146,9 @@ verdict check_version(head_reader& r, request_line& line) noexcept {
 
 // RFC 9112 3: request-line = method SP request-target SP HTTP-version CRLF.
 verdict check_request_line(head_reader& r, const line_limits& lim, request_line& line) noexcept {
-    line.method = r.take(cc::tchar);
+    line.method = r.take_token();
     if (line.method.empty() || !r.skip(' ')) return lim.broken(r.offset(), "bad method");
-    line.target = r.take(cc::target);
+    line.target = r.take_target();
     if (line.target.size() > lim.max_target) return target_too_long;
     if (line.target.empty() || !r.skip(' ')) return lim.broken(r.offset(), "bad target");
     if (lim.no_room_for_version(r.offset())) return line_too_long;
@@ -153,7 +159,7 @@ verdict check_request_line(head_reader& r, const line_limits& lim, request_line&
 
 // RFC 9112 5.1: field-name ":", no whitespace before the colon. `r` is not at the end.
 verdict read_field_name(head_reader& r, std::string_view& name) noexcept {
-    name = r.take(cc::tchar);
+    name = r.take_token();
     if (name.empty()) return bad_field_start(*r.p);
     if (!r.skip(':')) return bad("bad field name");
     return {};
@@ -162,7 +168,7 @@ verdict read_field_name(head_reader& r, std::string_view& name) noexcept {
 // RFC 9112 5: OWS field-value OWS CRLF; `value` without the OWS.
 verdict read_field_value(head_reader& r, std::string_view& value) noexcept {
     while (r.p < r.end && is_ows(*r.p)) ++r.p;
-    value = r.take(cc::field_value);
+    value = r.take_value();
     if (r.p == r.end || *r.p != '\r') return bad_value_end(r.p == r.end ? '\0' : *r.p);
     if (r.left() < 2 || r.p[1] != '\n') return bad("bare CR");
     r.p += 2;
@@ -359,7 +365,7 @@ enum scan_state : std::uint8_t {
 // of buf (state still s_target).
 verdict scan_target(std::string_view buf, const line_limits& lim, partial_scan& s) noexcept {
     const std::size_t start = s.pos;
-    while (s.pos < buf.size() && in_class(buf[s.pos], cc::target)) ++s.pos;
+    s.pos = static_cast<std::size_t>(skip_target(buf.data() + s.pos, buf.data() + buf.size()) - buf.data());
     s.count += s.pos - start;
     s.line_bytes += s.pos - start;
     if (s.count > lim.max_target) return target_too_long;
@@ -441,7 +447,8 @@ verdict scan_field_lines(std::string_view buf, const nodus::http_config& cfg, pa
             else if (!is_tchar(c)) return bad("bad field name");
             break;
         case s_value:
-            while (s.pos < buf.size() && in_class(buf[s.pos], cc::field_value)) ++s.pos;
+            s.pos = static_cast<std::size_t>(skip_field_value(buf.data() + s.pos, buf.data() + buf.size()) -
+                                             buf.data());
             if (s.pos == buf.size()) return {};
             if (buf[s.pos] != '\r') return bad_value_end(buf[s.pos]);
             s.state = s_line_cr;
@@ -530,8 +537,8 @@ verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
     return check_head(head, cfg, out, &parts);
 }
 
-bool valid_field_name(std::string_view name) noexcept { return is_token(name); }
+bool valid_field_name(std::string_view name) noexcept { return nodus::detail::is_token_fast(name); }
 
-bool valid_field_value(std::string_view value) noexcept { return all_in_class(value, cc::field_value); }
+bool valid_field_value(std::string_view value) noexcept { return nodus::detail::is_field_value(value); }
 
 } // namespace nodus::http::detail

@@ -1,6 +1,7 @@
 #include "text/detail/uri.hpp"
 
 #include "text/detail/char_class.hpp"
+#include "text/detail/scan.hpp"
 
 #include <algorithm>
 
@@ -82,15 +83,15 @@ bool valid_host(std::string_view host, bool port_required) noexcept {
         if (close == std::string_view::npos || !valid_ip_literal(host.substr(1, close - 1))) return false;
         i = close + 1;
     } else {
-        while (i < n) {
-            if (in_class(host[i], cc::reg_name)) {
-                ++i;
-            } else if (host[i] == '%' && n - i >= 3 && in_class(host[i + 1], cc::hexdig) &&
-                       in_class(host[i + 2], cc::hexdig)) {
+        const char* const begin = host.data();
+        for (;;) {
+            i = static_cast<std::size_t>(skip_class(begin + i, begin + n, cc::reg_name) - begin);
+            if (i < n && host[i] == '%' && n - i >= 3 && in_class(host[i + 1], cc::hexdig) &&
+                in_class(host[i + 2], cc::hexdig)) {
                 i += 3;
-            } else {
-                break;
+                continue;
             }
+            break;
         }
         if (i == 0) return false;
     }

@@ -90,6 +90,7 @@ public:
 private:
     bool field_allowed(std::string_view name, std::string_view value) const noexcept;
     bool remove_lines(std::string_view name);
+    bool add_line(std::string_view name, std::string_view value);
 
     int status_ = 200;
     response_phase phase_ = response_phase::open;
