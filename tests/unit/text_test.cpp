@@ -122,6 +122,31 @@ TEST(scan, runs_end_at_the_first_byte_outside_the_class) {
     EXPECT_FALSE(is_token_fast("Content-Type:"));
 }
 
+// The vector search for the end of a head against std::string_view::find, with the blank
+// line (and decoys: lone CRLFs, CR CR LF) at every position of buffers up to 60 bytes.
+TEST(scan, blank_line_is_found_where_find_finds_it) {
+    using namespace nodus::detail;
+    for (std::size_t len = 0; len <= 60; ++len) {
+        for (std::size_t at = 0; at <= len; ++at) {
+            std::string s(len, 'a');
+            for (std::size_t i = 1; i + 2 < len; i += 7) s.replace(i, 2, "\r\n");
+            if (at + 4 <= len) s.replace(at, 4, "\r\n\r\n");
+            if (len > 3) s[len / 2] = '\r';
+            const std::string_view v{s};
+            const char* p = v.data();
+            const char* q = find_blank_line(p, v.data() + v.size());
+            const auto want = v.find("\r\n\r\n");
+            if (q) {
+                ASSERT_EQ(static_cast<std::size_t>(q - v.data()), want) << len << " " << at;
+            } else {
+                // Either every position was searched, or none (too short): then p is unmoved.
+                if (p == v.data() + v.size()) ASSERT_EQ(want, std::string_view::npos) << len << " " << at;
+                else ASSERT_TRUE(p == v.data() && len < 19) << len << " " << at;
+            }
+        }
+    }
+}
+
 TEST(uri, split_absolute_form) {
     using nodus::detail::absolute_form;
     using nodus::detail::split_absolute_form;

@@ -3,8 +3,7 @@
 // A new connection holds no read buffer: it waits for readability, reads into one
 // loop-wide scratch buffer and parses in place; only bytes it cannot consume yet are
 // copied into a block of its own. A connection that proves busy (its second request)
-// keeps a 16 KiB block lent by the loop's pool and reads with Asio's speculative reads,
-// which cost no system call when the socket is known to be drained. Either way only
+// keeps a 16 KiB block lent by the loop's pool and reads with Asio's async reads. Either way only
 // the head is copied (into the exchange). A connection idle for a second is
 // parked (parking.cpp): its socket leaves Asio for a side epoll set and the connection
 // object, its block and Asio's per-socket state are freed, so a parked keep-alive
@@ -82,8 +81,8 @@ void connection::start_read() {
     if (!prepare_block()) return;
     reading_ = true;
     ++pending_;
-    // With the socket's data exhausted by the last read, Asio queues this read without a
-    // system call; it completes from the next epoll wake-up.
+    // Asio first tries the read at once (EAGAIN when the client has not sent yet), then
+    // waits. Waiting first would cost an epoll_ctl instead, measured no cheaper.
     sock_.async_read_some(asio::buffer(in_.data + in_.end, in_.cap - in_.end),
                           [this](const boost::system::error_code& ec, std::size_t n) {
                               --pending_;
@@ -171,12 +170,9 @@ void connection::on_scratch(std::size_t n) {
 
 void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     if (state_ == conn_state::closed) return;
-    if (ec == asio::error::eof) {
-        on_eof();
-        return;
-    }
     if (ec) {
-        close_now();
+        if (ec == asio::error::eof) on_eof();
+        else close_now();
         return;
     }
     if (state_ == conn_state::lingering) {

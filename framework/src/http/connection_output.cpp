@@ -265,6 +265,9 @@ void connection::update_wait() {
 void connection::release_buffers_if_idle() {
     // The read block stays while a read is pending into it; parking returns it.
     if (state_ != conn_state::head || cur_ || buffered()) return;
+    // A busy connection keeps a small output buffer for its next response, as it keeps its
+    // read block: handing it to the pool and back costs more than the response's head.
+    if (hot_ && out_.capacity() <= block_size) return;
     out_.release();
 }
 

@@ -3,6 +3,7 @@
 #include "http/detail/strict.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace nodus::detail {
 
@@ -72,7 +73,18 @@ bool response_state::add_line(std::string_view name, std::string_view value) {
     }
     if (same_name(name, "Date")) user_date_ = true;
     if (same_name(name, "Server")) user_server_ = true;
-    lines_.append(name).append(": ").append(value).append("\r\n");
+    // One append of the whole line: four would check the capacity and call memcpy four times.
+    const std::size_t n = name.size() + value.size() + 4;
+    if (n > 256) {
+        lines_.append(name).append(": ").append(value).append("\r\n");
+        return true;
+    }
+    char line[256];
+    std::memcpy(line, name.data(), name.size());
+    std::memcpy(line + name.size(), ": ", 2);
+    std::memcpy(line + name.size() + 2, value.data(), value.size());
+    std::memcpy(line + n - 2, "\r\n", 2);
+    lines_.append(line, n);
     return true;
 }
 

@@ -478,6 +478,8 @@ std::size_t find_head_end(std::string_view buf, std::size_t from) noexcept {
     const char* const begin = buf.data();
     const char* const end = begin + buf.size();
     const char* p = begin + (from > 3 ? (from - 3 < buf.size() ? from - 3 : buf.size()) : 0);
+    if (const char* q = nodus::detail::find_blank_line(p, end))
+        return static_cast<std::size_t>(q + 4 - begin);
     while (end - p >= 4) {
         p = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p - 3)));
         if (!p) return 0;

@@ -60,6 +60,9 @@ std::string build_allow(std::span<const route_methods* const> nodes) {
 }
 
 struct match_state {
+    match_state(known_method k, std::string_view m, route_params p) noexcept
+        : kind(k), method(m), params(p) {}
+
     known_method kind;
     std::string_view method;
     route_params params;
@@ -67,7 +70,9 @@ struct match_state {
     std::size_t count = 0;
     // Nodes whose pattern matched the path but not the method, for `Allow`. Overlapping
     // patterns are few; past this many, later ones are left out of the header.
-    std::array<const route_methods*, 16> matched{};
+    // Left uninitialised: only the first matched_count are read, and clearing 128 bytes
+    // on every request costs more than the match of a short path.
+    std::array<const route_methods*, 16> matched;
     std::size_t matched_count = 0;
 };
 

@@ -100,12 +100,16 @@ void router_impl::run(request& req, response& res, std::uint32_t index) const no
 }
 
 void router_impl::dispatch(request& req, response& res) const {
-    std::array<param, max_route_params> params;
-    auto const m = trie.match(req.method(), req.path(), params);
+    // Storage for the match to fill, not cleared: only the first param_count are read.
+    union storage {
+        storage() noexcept {}
+        std::array<param, max_route_params> all;
+    } params;
+    auto const m = trie.match(req.method(), req.path(), params.all);
     switch (m.result) {
     case route_match::outcome::found:
         if (m.param_count > 0) {
-            std::span<param> p{params.data(), m.param_count};
+            std::span<param> p{params.all.data(), m.param_count};
             set_raw_params(req, p);
             decode_params(p, [&req](std::string_view bytes) { return keep(req, bytes); });
             set_params(req, p);

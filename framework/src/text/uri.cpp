@@ -98,9 +98,13 @@ bool valid_host(std::string_view host, bool port_required) noexcept {
     if (i == n) return !port_required;
     if (host[i] != ':') return false;
     const auto port = host.substr(i + 1);
-    if (port.size() > 5 || (port.empty() && port_required) || !all_in_class(port, cc::digit)) return false;
+    if (port.size() > 5 || (port.empty() && port_required)) return false;
     unsigned v = 0;
-    for (char c : port) v = v * 10 + unsigned(c - '0');
+    for (char c : port) {
+        const unsigned d = static_cast<unsigned char>(c) - unsigned('0');
+        if (d > 9) return false;
+        v = v * 10 + d;
+    }
     return v <= 65535;
 }
 

@@ -31,6 +31,7 @@ public:
     ~response_writer() { release(); }
 
     std::size_t buffered() const noexcept { return out_.size() - sent_; }
+    std::size_t capacity() const noexcept { return out_.capacity(); }
     std::string_view unsent() const noexcept { return std::string_view{out_}.substr(sent_); }
     /// `n` more bytes went out.
     void sent(std::size_t n) noexcept { sent_ += n; }

@@ -70,6 +70,30 @@ inline const char* skip_target(const char* p, const char* end) noexcept {
     return skip_class(p, end, char_class::target);
 }
 
+/// The first "\r\n\r\n" of [p, end), else null. When it cannot tell (too few bytes for a
+/// vector step) it returns null and leaves `p` where a plain search should start; when it
+/// searched every position it leaves `p` at `end`.
+inline const char* find_blank_line(const char*& p, const char* end) noexcept {
+#if defined(__SSE2__)
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    auto candidates = [&](const char* q) {
+        auto at = [](const char* r) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(r)); };
+        const __m128i m =
+            _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(at(q), cr), _mm_cmpeq_epi8(at(q + 1), lf)),
+                          _mm_and_si128(_mm_cmpeq_epi8(at(q + 2), cr), _mm_cmpeq_epi8(at(q + 3), lf)));
+        return static_cast<unsigned>(_mm_movemask_epi8(m));
+    };
+    if (end - p < 19) return nullptr;
+    for (; end - p >= 19; p += 16)
+        if (const auto bits = candidates(p)) return p + __builtin_ctz(bits);
+    // The last positions, in one step that overlaps the searched ones (which hold no match).
+    p = end - 19;
+    if (const auto bits = candidates(p)) return p + __builtin_ctz(bits);
+    p = end;
+#endif
+    return nullptr;
+}
+
 /// `token = 1*tchar` (RFC 9110 5.6.2), checked four bytes per step.
 inline bool is_token_fast(std::string_view s) noexcept {
     return !s.empty() && skip_class(s.data(), s.data() + s.size(), char_class::tchar) == s.data() + s.size();
