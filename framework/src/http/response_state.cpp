@@ -104,14 +104,18 @@ namespace {
 // lines holds "Name: value\r\n" lines; the start of the first line named `name` at or
 // after `from`, or npos.
 // A name has no ':' and a value no LF (set/append refuse them), so the first ':' ends the name
-// and the next LF the line: two single-byte searches per line, and none past a match.
+// and the next LF the line: one single-byte search per line, and none past a match.
 std::size_t find_line(std::string_view lines, std::string_view name, std::size_t from) noexcept {
+    if (name.empty() || name.find(':') != std::string_view::npos)
+        return std::string_view::npos; // no such line
     std::size_t pos = from;
     while (pos < lines.size()) {
-        auto colon = lines.find(':', pos);
-        if (colon == std::string_view::npos) break;
-        if (colon - pos == name.size() && same_name(lines.substr(pos, name.size()), name)) return pos;
-        auto eol = lines.find('\n', colon);
+        // A line named `name` has its ':' right after the name: most lines fail that test
+        // without a comparison or a search for the colon.
+        const std::size_t colon = pos + name.size();
+        if (colon < lines.size() && lines[colon] == ':' && same_name(lines.substr(pos, name.size()), name))
+            return pos;
+        auto eol = lines.find('\n', pos);
         if (eol == std::string_view::npos) break;
         pos = eol + 1;
     }
