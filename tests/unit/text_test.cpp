@@ -147,6 +147,42 @@ TEST(scan, blank_line_is_found_where_find_finds_it) {
     }
 }
 
+// token_is against iequals: every literal the strict check uses, compared with itself in
+// mixed case, with every field-value byte put at every position, and with other lengths.
+TEST(char_class, token_is_matches_iequals_for_field_text) {
+    using namespace nodus::detail;
+    const std::string_view lits[] = {"host",
+                                     "expect",
+                                     "upgrade",
+                                     "connection",
+                                     "proxy-connection",
+                                     "content-length",
+                                     "transfer-encoding",
+                                     "chunked",
+                                     "close",
+                                     "keep-alive",
+                                     "100-continue",
+                                     "a",
+                                     "ab",
+                                     "abc"};
+    for (auto lit : lits) {
+        std::string upper{lit};
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        EXPECT_TRUE(token_is(upper, lit)) << lit;
+        EXPECT_FALSE(token_is(std::string{lit} + "x", lit)) << lit;
+        EXPECT_FALSE(token_is(lit.substr(1), lit)) << lit;
+        for (std::size_t at = 0; at < lit.size(); ++at) {
+            for (int c = 0; c < 256; ++c) {
+                const bool field_byte = c == '\t' || (c >= 0x20 && c != 0x7f);
+                if (!field_byte) continue;
+                std::string s{lit};
+                s[at] = static_cast<char>(c);
+                ASSERT_EQ(token_is(s, lit), iequals(s, lit)) << lit << " byte " << c << " at " << at;
+            }
+        }
+    }
+}
+
 TEST(uri, split_absolute_form) {
     using nodus::detail::absolute_form;
     using nodus::detail::split_absolute_form;

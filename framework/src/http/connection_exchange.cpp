@@ -197,7 +197,8 @@ void connection::finish_exchange() {
     body_.stop();
     state_ =
         !keep_alive_ || !body_ok || input_ == input_state::broken ? conn_state::closing : conn_state::head;
-    update_wait();
+    // Only process() calls this, and its callers end with tail(), which sets the wait once
+    // the bytes of this request are consumed (here they still count as a partial head).
 }
 
 void connection::detach_exchange(bool aborted) {

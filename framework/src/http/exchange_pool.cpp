@@ -11,9 +11,14 @@ namespace {
 constexpr std::size_t max_pooled = 128;
 constexpr std::size_t max_kept_head = 65536;
 
-free_list<std::unique_ptr<exchange>>& pool() {
-    static free_list<std::unique_ptr<exchange>> p{max_pooled};
-    return p;
+// Made on first use and never destroyed (the pooled exchanges stay reachable through it):
+// a function-local static would cost a call and a guard check twice per request.
+free_list<std::unique_ptr<exchange>>* the_pool = nullptr;
+
+inline free_list<std::unique_ptr<exchange>>& pool() {
+    if (!the_pool) [[unlikely]]
+        the_pool = new free_list<std::unique_ptr<exchange>>{max_pooled};
+    return *the_pool;
 }
 } // namespace
 

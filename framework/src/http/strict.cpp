@@ -21,6 +21,7 @@ using nodus::detail::skip_class;
 using nodus::detail::skip_field_value;
 using nodus::detail::skip_target;
 using nodus::detail::split_absolute_form;
+using nodus::detail::token_is;
 using nodus::detail::trim_ows;
 using nodus::detail::valid_host;
 
@@ -224,7 +225,7 @@ struct framing_fields {
             if (error) return;
             if (!all_in_class(e, cc::tchar)) {
                 error = bad("bad Transfer-Encoding");
-            } else if (iequals(e, "chunked")) {
+            } else if (token_is(e, "chunked")) {
                 if (te_chunked) error = bad("chunked twice");
                 te_chunked = te_last_chunked = true;
             } else {
@@ -255,9 +256,9 @@ struct connection_fields {
         bool tokens = true;
         for_each_element(value, [&](std::string_view e) {
             if (!all_in_class(e, cc::tchar)) tokens = false;
-            else if (iequals(e, "close")) close = true;
-            else if (iequals(e, "keep-alive")) keep_alive = true;
-            else if (iequals(e, "upgrade")) upgrade_token = true;
+            else if (token_is(e, "close")) close = true;
+            else if (token_is(e, "keep-alive")) keep_alive = true;
+            else if (token_is(e, "upgrade")) upgrade_token = true;
         });
         return tokens ? verdict{} : bad("bad Connection");
     }
@@ -275,7 +276,7 @@ struct expect_field {
 
     void add(std::string_view value, head_info& out) noexcept {
         for_each_element(value, [&](std::string_view e) {
-            if (iequals(e, "100-continue")) out.expect_continue = true;
+            if (token_is(e, "100-continue")) out.expect_continue = true;
             else other = true;
         });
     }
@@ -296,25 +297,25 @@ struct head_fields {
         // The length picks the few names to compare.
         switch (name.size()) {
         case 4:
-            if (iequals(name, "host")) return host.add(value);
+            if (token_is(name, "host")) return host.add(value);
             break;
         case 6:
-            if (version == 11 && iequals(name, "expect")) expect.add(value, out);
+            if (version == 11 && token_is(name, "expect")) expect.add(value, out);
             break;
         case 7:
-            if (iequals(name, "upgrade")) connection.upgrade_field = true;
+            if (token_is(name, "upgrade")) connection.upgrade_field = true;
             break;
         case 10:
         case 16:
             // Proxy-Connection as Connection, as llhttp and Beast read it.
-            if (iequals(name, "connection") || iequals(name, "proxy-connection"))
+            if (token_is(name, "connection") || token_is(name, "proxy-connection"))
                 return connection.add_connection(value);
             break;
         case 14:
-            if (iequals(name, "content-length")) return framing.add_content_length(value, out);
+            if (token_is(name, "content-length")) return framing.add_content_length(value, out);
             break;
         case 17:
-            if (iequals(name, "transfer-encoding")) return framing.add_transfer_encoding(value);
+            if (token_is(name, "transfer-encoding")) return framing.add_transfer_encoding(value);
             break;
         default: break;
         }

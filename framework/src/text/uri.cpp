@@ -74,31 +74,32 @@ bool valid_ip_literal(std::string_view s) noexcept {
 
 } // namespace
 
-bool valid_host(std::string_view host, bool port_required) noexcept {
-    std::size_t i = 0;
-    const std::size_t n = host.size();
-    if (n == 0) return false;
-    if (host[0] == '[') {
-        auto close = host.find(']');
-        if (close == std::string_view::npos || !valid_ip_literal(host.substr(1, close - 1))) return false;
-        i = close + 1;
-    } else {
-        const char* const begin = host.data();
-        for (;;) {
-            i = static_cast<std::size_t>(skip_class(begin + i, begin + n, cc::reg_name) - begin);
-            if (i < n && host[i] == '%' && n - i >= 3 && in_class(host[i + 1], cc::hexdig) &&
-                in_class(host[i + 2], cc::hexdig)) {
-                i += 3;
-                continue;
-            }
-            break;
+namespace {
+
+// Where "[" IP-literal "]" ends in `host` (just past the ']'), or 0.
+[[gnu::noinline]] std::size_t ip_literal_end(std::string_view host) noexcept {
+    auto close = host.find(']');
+    if (close == std::string_view::npos || !valid_ip_literal(host.substr(1, close - 1))) return 0;
+    return close + 1;
+}
+
+// Where the reg-name (or IPv4address, a reg-name too) at the start of `host` ends.
+std::size_t reg_name_end(std::string_view host) noexcept {
+    const char* const begin = host.data();
+    const char* const end = begin + host.size();
+    const char* p = begin;
+    for (;;) {
+        p = skip_class(p, end, cc::reg_name);
+        if (end - p >= 3 && *p == '%' && in_class(p[1], cc::hexdig) && in_class(p[2], cc::hexdig)) {
+            p += 3;
+            continue;
         }
-        if (i == 0) return false;
+        return static_cast<std::size_t>(p - begin);
     }
-    if (i == n) return !port_required;
-    if (host[i] != ':') return false;
-    const auto port = host.substr(i + 1);
-    if (port.size() > 5 || (port.empty() && port_required)) return false;
+}
+
+bool valid_port(std::string_view port, bool required) noexcept {
+    if (port.size() > 5 || (port.empty() && required)) return false;
     unsigned v = 0;
     for (char c : port) {
         const unsigned d = static_cast<unsigned char>(c) - unsigned('0');
@@ -106,6 +107,16 @@ bool valid_host(std::string_view host, bool port_required) noexcept {
         v = v * 10 + d;
     }
     return v <= 65535;
+}
+
+} // namespace
+
+bool valid_host(std::string_view host, bool port_required) noexcept {
+    if (host.empty()) return false;
+    const std::size_t i = host[0] == '[' ? ip_literal_end(host) : reg_name_end(host);
+    if (i == 0) return false;
+    if (i == host.size()) return !port_required;
+    return host[i] == ':' && valid_port(host.substr(i + 1), port_required);
 }
 
 bool split_absolute_form(std::string_view target, absolute_form& out) noexcept {

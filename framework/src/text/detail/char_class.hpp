@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace nodus::detail {
@@ -89,6 +90,37 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
         const auto lower = static_cast<unsigned char>(a[i] | 0x20);
         if (diff != 0x20 || lower < 'a' || lower > 'z') return false;
     }
+    return true;
+}
+
+/// Whether `token`, known to be all tchar, equals `lower` (lowercase letters, digits and '-')
+/// but for ASCII case: several bytes per step. For a tchar byte t, (t | 0x20) is one of those
+/// bytes only when t is that byte or its capital.
+inline bool token_is(std::string_view token, std::string_view lower) noexcept {
+    const std::size_t n = token.size();
+    if (n != lower.size()) return false;
+    const char* const t = token.data();
+    const char* const l = lower.data();
+    auto eq8 = [](const char* a, const char* b) {
+        std::uint64_t x, y;
+        std::memcpy(&x, a, 8);
+        std::memcpy(&y, b, 8);
+        return (x | 0x2020202020202020u) == y;
+    };
+    auto eq4 = [](const char* a, const char* b) {
+        std::uint32_t x, y;
+        std::memcpy(&x, a, 4);
+        std::memcpy(&y, b, 4);
+        return (x | 0x20202020u) == y;
+    };
+    if (n >= 8) {
+        for (std::size_t i = 0; i + 8 < n; i += 8)
+            if (!eq8(t + i, l + i)) return false;
+        return eq8(t + n - 8, l + n - 8);
+    }
+    if (n >= 4) return eq4(t, l) && eq4(t + n - 4, l + n - 4);
+    for (std::size_t i = 0; i < n; ++i)
+        if ((t[i] | 0x20) != l[i]) return false;
     return true;
 }
 
