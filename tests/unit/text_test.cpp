@@ -117,6 +117,13 @@ TEST(scan, runs_end_at_the_first_byte_outside_the_class) {
     EXPECT_TRUE(is_field_value(""));
     EXPECT_TRUE(is_field_value("text/plain; charset=\xe9\t x"));
     EXPECT_FALSE(is_field_value(std::string("0123456789abcdef0123\x7f", 21)));
+    for (std::size_t len = 0; len <= 40; ++len) {
+        for (int c = 0; c < 256; ++c) {
+            std::string s(len, 'a');
+            if (len) s[len / 3] = static_cast<char>(c);
+            ASSERT_EQ(is_token_fast(s), is_token(s)) << len << " " << c;
+        }
+    }
     EXPECT_FALSE(is_token_fast(""));
     EXPECT_TRUE(is_token_fast("Content-Type"));
     EXPECT_FALSE(is_token_fast("Content-Type:"));

@@ -94,9 +94,21 @@ inline const char* find_blank_line(const char*& p, const char* end) noexcept {
     return nullptr;
 }
 
-/// `token = 1*tchar` (RFC 9110 5.6.2), checked four bytes per step.
+/// Whether every byte of [p, end) is in class `k` (one char_class bit): the bits of all of
+/// them and-ed, four per step, with one test at the end instead of one per step.
+inline bool all_of_class(const char* p, const char* end, std::uint8_t k) noexcept {
+    std::uint8_t acc = k;
+    for (; end - p >= 4; p += 4)
+        acc &= char_classes[static_cast<unsigned char>(p[0])] &
+            char_classes[static_cast<unsigned char>(p[1])] & char_classes[static_cast<unsigned char>(p[2])] &
+            char_classes[static_cast<unsigned char>(p[3])];
+    for (; p < end; ++p) acc &= char_classes[static_cast<unsigned char>(*p)];
+    return acc != 0;
+}
+
+/// `token = 1*tchar` (RFC 9110 5.6.2).
 inline bool is_token_fast(std::string_view s) noexcept {
-    return !s.empty() && skip_class(s.data(), s.data() + s.size(), char_class::tchar) == s.data() + s.size();
+    return !s.empty() && all_of_class(s.data(), s.data() + s.size(), char_class::tchar);
 }
 
 /// Every byte of `s` is a field-value byte; true for an empty `s`.
