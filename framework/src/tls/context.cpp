@@ -92,8 +92,12 @@ void load_pair(SSL_CTX* ctx, const std::string& cert, const std::string& key) {
     check_readable(key, "key");
     if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1)
         throw config_error(fmt::format("[tls] cert {}: not a PEM certificate ({})", cert, openssl_reason()));
-    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1)
+    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH)
+            throw config_error(
+                fmt::format("[tls] key {} does not match certificate {} ({})", key, cert, openssl_reason()));
         throw config_error(fmt::format("[tls] key {}: not a PEM private key ({})", key, openssl_reason()));
+    }
     if (SSL_CTX_check_private_key(ctx) != 1)
         throw config_error(
             fmt::format("[tls] key {} does not match certificate {} ({})", key, cert, openssl_reason()));
