@@ -228,7 +228,7 @@ class https(unittest.TestCase):
             out = s_client(self.srv.https, old)
             self.assertRegex(out, r"alert protocol version|no protocols available|unsupported protocol", out)
             self.assertIn("Cipher is (NONE)", out)
-        self.assertIn("Protocol  : TLSv1.2", s_client(self.srv.https, "-tls1_2"))
+        self.assertIn("New, TLSv1.2", s_client(self.srv.https, "-tls1_2"))
         self.srv.wait_log(r"TLS handshake with 127\.0\.0\.1 failed: .*unsupported protocol")
 
     def test_resumption_with_tickets(self):
@@ -346,7 +346,7 @@ class configuration(unittest.TestCase):
         srv = server(TLS_APP, "--tls.min_version=1.3")
         try:
             self.assertRegex(s_client(srv.https, "-tls1_2"), r"alert protocol version|unsupported protocol")
-            self.assertIn("Protocol  : TLSv1.3", s_client(srv.https, "-tls1_3"))
+            self.assertIn("New, TLSv1.3", s_client(srv.https, "-tls1_3"))
         finally:
             self.assertEqual(srv.stop(), 0)
 
