@@ -253,6 +253,9 @@ class https(unittest.TestCase):
             except (ConnectionResetError, BrokenPipeError, OSError):
                 pass
             raw.close()
+        # Clients that leave at once after the handshake: writing to them must not raise SIGPIPE.
+        r = run("openssl", "s_time", "-connect", f"127.0.0.1:{self.srv.https}", "-new", "-time", "1")
+        self.assertRegex(r.stdout.decode(), r"[1-9]\d* connections in", r.stdout + r.stderr)
         self.srv.wait_log(r"TLS handshake with 127\.0\.0\.1 failed: .*http request")
         s = tls_connect(self.srv.https)
         self.assertEqual(get(s), (200, b"Hello World\n"))
@@ -294,6 +297,17 @@ class streaming(unittest.TestCase):
         leftover[s] = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n") :]
         s.sendall(b"hello")
         self.assertEqual(read_response(s), (200, b"hello"))
+        s.close()
+
+    def test_client_gone_mid_response(self):
+        for _ in range(5):
+            s = tls_connect(self.srv.https)
+            s.sendall(b"GET /stream?bytes=50000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.recv(1000)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            s.close()  # a reset while the server is writing
+        s = tls_connect(self.srv.https)
+        self.assertEqual(get(s), (200, b"Hello World\n"))
         s.close()
 
     def test_slow_reader_gets_everything(self):

@@ -1,4 +1,5 @@
 #include "tls/detail/context.hpp"
+#include "tls/detail/socket_bio.hpp"
 
 #include <fmt/format.h>
 #include <openssl/err.h>
@@ -175,11 +176,13 @@ ssl_st* context::new_ssl(int fd) const noexcept {
         ERR_clear_error();
         return nullptr;
     }
-    if (SSL_set_fd(ssl, fd) != 1) {
+    BIO* bio = new_socket_bio(fd);
+    if (!bio) {
         SSL_free(ssl);
         ERR_clear_error();
         return nullptr;
     }
+    SSL_set_bio(ssl, bio, bio); // one reference, for both directions
     SSL_set_accept_state(ssl);
     return ssl;
 }
