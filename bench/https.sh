@@ -183,6 +183,21 @@ callgrind_run() {   # $1 server, $2 seconds of load -> prints "requests instruct
     echo "$requests $(awk '/^(summary|totals):/ { print $2; exit }' "$cg")"
 }
 
+# Instructions per full handshake: a run with s_time's handshakes minus a run with none (start,
+# one request, stop), divided by the handshakes.
+callgrind_handshakes() {   # $1 server, $2 seconds of s_time (0: none) -> prints "handshakes instructions"
+    local port cg n=0
+    port=$(free_ports 1)
+    cg="$out/callgrind-hs-$1-$2s.out"
+    start_server "$1" "$port" taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$cg"
+    if [[ $2 != 0 ]]; then
+        n=$(taskset -c 1 openssl s_time -connect "127.0.0.1:$port" -new -time "$2" 2>/dev/null |
+            sed -n 's/^\([0-9]*\) connections in [0-9.]* real.*/\1/p' | head -n1)
+    fi
+    stop_pids "$spid"
+    echo "$n $(awk '/^(summary|totals):/ { print $2; exit }' "$cg")"
+}
+
 if [[ $callgrind == 1 ]]; then
     command -v valgrind >/dev/null || die "valgrind is missing (bash scripts/setup.sh --bench)"
     say "callgrind: user-space instructions per keep-alive request (wrk -t1 -c10 over TLS, 2 s and 6 s runs)"
@@ -192,6 +207,14 @@ if [[ $callgrind == 1 ]]; then
         echo "$s $q1 $i1 $q2 $i2" >>"$out/callgrind.txt"
         awk -v s="$s" -v q="$((q2 - q1))" -v i="$((i2 - i1))" \
             'BEGIN { printf "%-6s %8d requests  %7.0f instructions/request\n", s, q, i / q }'
+    done
+    say "callgrind: user-space instructions per full handshake (openssl s_time -new, 6 s, minus a run without)"
+    for s in nodus nginx; do
+        read -r _ i0 <<<"$(callgrind_handshakes "$s" 0)"
+        read -r n i1 <<<"$(callgrind_handshakes "$s" 6)"
+        echo "$s handshakes $n $i0 $i1" >>"$out/callgrind.txt"
+        awk -v s="$s" -v n="$n" -v i="$((i1 - i0))" \
+            'BEGIN { printf "%-6s %8d handshakes  %9.0f instructions/handshake\n", s, n, i / n }'
     done
 fi
 
