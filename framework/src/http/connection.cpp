@@ -10,7 +10,8 @@
 // object, its block and Asio's per-socket state are freed, so a parked keep-alive
 // connection costs a few dozen bytes. Output is serialised into one buffer per connection
 // (response_writer.cpp) and written with a direct non-blocking send; only when the socket
-// is full does the connection wait for writability (connection_output.cpp).
+// is full does the connection wait for writability (connection_output.cpp). A TLS
+// connection reads and sends through OpenSSL at the same points (connection_tls.cpp).
 #include "http/detail/connection.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
