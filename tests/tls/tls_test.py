@@ -164,6 +164,12 @@ def get(sock, path="/"):
     return read_response(sock)
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def s_client(port, *args, input=b"", servername="localhost"):
     # With requests to send, it waits for the server's close (they end with Connection: close).
     wait = ["-ign_eof"] if input else []
@@ -220,6 +226,36 @@ class https(unittest.TestCase):
         for _ in range(3):
             self.assertEqual(get(s), (200, b"Hello World\n"))
         s.close()
+
+    def test_an_incomplete_record_waits_for_the_socket(self):
+        # A request record that arrives in two pieces: between them the server has part of
+        # a record inside OpenSSL and must wait for the socket, not spin on it.
+        raw = socket.create_connection(("127.0.0.1", self.srv.https), timeout=10)
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = client_context().wrap_bio(inc, out, server_hostname="localhost")
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                raw.sendall(out.read())
+                inc.write(raw.recv(65536))
+        raw.sendall(out.read())
+        tls.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        record = out.read()
+        raw.sendall(record[:10])
+        t0 = cpu_seconds(self.srv.proc.pid)
+        time.sleep(1)  # the window in which the server's CPU time is measured
+        self.assertLess(cpu_seconds(self.srv.proc.pid) - t0, 0.05)
+        raw.sendall(record[10:])
+        got = b""
+        while b"Hello World" not in got:
+            inc.write(raw.recv(65536))
+            try:
+                got += tls.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+        raw.close()
 
     def test_alpn_and_versions(self):
         out = s_client(self.srv.https, "-alpn", "http/1.1")

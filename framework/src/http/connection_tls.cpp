@@ -51,7 +51,9 @@ void connection::tls_start_read() {
         }
         maybe_delete();
     };
-    if (tls::has_pending(tls_)) {
+    // Only after a read that returned data: bytes OpenSSL holds after "want read" are an
+    // incomplete record, which only the socket can complete.
+    if (tls_more_ && tls::has_pending(tls_)) {
         asio::post(sock_.get_executor(), [resume] { resume({}); });
         return;
     }
@@ -75,6 +77,7 @@ void connection::tls_on_readable() {
 bool connection::tls_read(char* buf, std::size_t cap, std::size_t& n) {
     auto r = tls::read(tls_, buf, cap);
     tls_want_write_ = r.status == tls::io_status::want_write;
+    tls_more_ = r.status == tls::io_status::ok;
     switch (r.status) {
     case tls::io_status::ok:
         tls_ready_ = true;

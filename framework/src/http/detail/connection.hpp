@@ -172,6 +172,7 @@ private:
     bool hot_ = false; // busy enough to keep a read block
     bool tls_ready_ = false; // TLS: the handshake has finished
     bool tls_want_write_ = false; // TLS: the last read needs the socket writable to go on
+    bool tls_more_ = false; // TLS: the last read returned data, so OpenSSL may hold more
     ssl_st* tls_ = nullptr; // TLS: the connection's SSL object; nullptr for plain HTTP
 };
 

@@ -28,7 +28,8 @@ io_result read(ssl_st* ssl, char* buf, std::size_t cap) noexcept;
 /// bytes at the start of `data` (the buffer may move).
 io_result write(ssl_st* ssl, const char* data, std::size_t len) noexcept;
 
-/// Decrypted bytes are waiting inside `ssl` (the socket need not be readable for them).
+/// Bytes are waiting inside `ssl`: decrypted ones, or record bytes read from the socket (the
+/// socket need not be readable for them; an incomplete record needs the socket, though).
 bool has_pending(const ssl_st* ssl) noexcept;
 
 /// The handshake has finished.
