@@ -257,6 +257,47 @@ class https(unittest.TestCase):
                 pass
         raw.close()
 
+    def interactive_s_client(self, version):
+        p = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{self.srv.https}", version,
+                              "-CAfile", CA[0], "-servername", "localhost"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+        def until(text):
+            seen = b""
+            while text not in seen:
+                line = p.stdout.readline()
+                if not line:
+                    return seen
+                seen += line
+            return seen
+
+        return p, until
+
+    def test_key_update_and_no_renegotiation(self):
+        # TLS 1.3 KeyUpdate: the server answers it from inside its read, and goes on serving.
+        p, until = self.interactive_s_client("-tls1_3")
+        p.stdin.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        p.stdin.flush()
+        self.assertIn(b"Hello World", until(b"Hello World"))
+        p.stdin.write(b"K\n")
+        p.stdin.flush()
+        self.assertIn(b"KEYUPDATE", until(b"KEYUPDATE"))
+        p.stdin.write(b"GET /scheme HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        p.stdin.flush()
+        self.assertIn(b"https", until(b"https"))
+        p.stdin.close()
+        p.wait(10)
+        # TLS 1.2 renegotiation is refused.
+        p, until = self.interactive_s_client("-tls1_2")
+        p.stdin.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        p.stdin.flush()
+        until(b"Hello World")
+        p.stdin.write(b"R\n")
+        p.stdin.flush()
+        self.assertIn(b"no renegotiation", until(b"no renegotiation"))
+        p.stdin.close()
+        p.wait(10)
+
     def test_alpn_and_versions(self):
         out = s_client(self.srv.https, "-alpn", "http/1.1")
         self.assertIn("ALPN protocol: http/1.1", out)
