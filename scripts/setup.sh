@@ -32,9 +32,10 @@ done
 packages=(g++ cmake ninja-build ccache
           libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
           libfmt-dev libspdlog-dev libgtest-dev curl python3 systemd zlib1g-dev
-          python3-prometheus-client chromium)
+          python3-prometheus-client chromium libssl-dev openssl)
 # python3-prometheus-client: the metrics tests read /metrics with Prometheus's own text-format
-# parser. chromium: the status page and the chat page are tested in headless Chromium, driven
+# parser. libssl-dev: HTTPS ([tls], framework/src/tls) is OpenSSL's; openssl: the TLS tests
+# make their certificates with its CLI and talk to the server with s_client and s_time. chromium: the status page and the chat page are tested in headless Chromium, driven
 # by puppeteer-core from tests/node (npm, below).
 # Node.js and npm run the tests in tests/node (deploy manifests, the browser tests); the
 # machine's own node is used when there is one.

@@ -110,17 +110,26 @@ public:
         the workers and supervises them, and never returns from this call: once the
         cluster has stopped it throws `master_exited` with the master's exit code; each
         worker returns from it and serves.
+        With `[tls] port` set, an HTTPS listener on the same host serves the same routes
+        beside it (docs/tls.md) and "Server running at https://HOST:PORT/" is logged too.
         @throws std::system_error naming the address and the reason when binding fails
-        (in cluster mode, in the master before any worker is forked). */
+        (in cluster mode, in the master before any worker is forked).
+        @throws config_error naming the certificate or key file that cannot be used. */
     void listen();
 
     /** The bound port (useful with port 0). */
     std::uint16_t port() const noexcept;
 
+    /** The HTTPS listener's bound port; 0 without `[tls] port` (or in a cluster's worker
+        before it serves). */
+    std::uint16_t tls_port() const noexcept;
+
     /** Graceful stop of the servers this app started. */
     void close();
 
 private:
+    void make_tls_server();
+
     struct state;
     std::unique_ptr<state> st_;
 };

@@ -6,6 +6,7 @@
 
 #include <nodus/config/setting.hpp>
 #include <nodus/log/log.hpp>
+#include <nodus/tls/tls.hpp>
 #include <spdlog/logger.h>
 
 #include <csignal>
@@ -38,8 +39,8 @@ void keep(bool changed, const char* what) {
 
 } // namespace
 
-process_signals::process_signals(config& cfg, server& srv, std::vector<std::string> args)
-    : cfg_(cfg), srv_(srv), args_(std::move(args)) {
+process_signals::process_signals(config& cfg, server& srv, server* tls_srv, std::vector<std::string> args)
+    : cfg_(cfg), srv_(srv), tls_srv_(tls_srv), args_(std::move(args)) {
     hup_ = on_signal(SIGHUP, [this](int) { on_hangup(); });
     usr1_ = on_signal(SIGUSR1, [](int) {
         log::reopen();
@@ -52,6 +53,22 @@ process_signals::process_signals(config& cfg, server& srv, std::vector<std::stri
 process_signals::~process_signals() {
     hup_.cancel();
     usr1_.cancel();
+}
+
+// New handshakes get the new certificates; open connections keep theirs. A file that
+// cannot be used leaves the current certificates in place.
+void process_signals::reload_tls(const config& next) {
+    if (!tls_srv_) return;
+    keep(next.tls.port != cfg_.tls.port, "[tls] port");
+    auto why = tls::reload(*tls_srv_, next.tls);
+    if (!why.empty()) {
+        log::get().error("SIGHUP: TLS certificates not reloaded, keeping the current ones: {}", why);
+        return;
+    }
+    const int port = cfg_.tls.port;
+    cfg_.tls = next.tls;
+    cfg_.tls.port = port;
+    log::get().info("SIGHUP: TLS certificates reloaded from {}", cfg_.tls.cert);
 }
 
 config process_signals::reread() const {
@@ -85,6 +102,8 @@ void process_signals::on_hangup() {
     cfg_.app_settings = std::move(next.app_settings);
     keep(apply_http(cfg_.http, next.http), "[http] timeouts or server_header");
     http::detail::reconfigure(srv_, cfg_.http);
+    if (tls_srv_) http::detail::reconfigure(*tls_srv_, cfg_.http);
+    reload_tls(next);
     keep(next.server.host != cfg_.server.host || next.server.port != cfg_.server.port ||
              next.server.backlog != cfg_.server.backlog,
          "[server] host/port/backlog");

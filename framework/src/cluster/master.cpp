@@ -207,6 +207,7 @@ void master::become_worker(int slot, int table_index, int ipc_fd) {
     setup.ipc_fd = ipc_fd;
     setup.port = listeners_.port();
     setup.http = cfg_.http;
+    setup.tls = cfg_.tls;
     setup.round_robin = mode_ == balance::round_robin;
     setup.fair_accept = mode_ == balance::shared && cfg_.cluster.fair_accept;
     setup.watchdog_ms = cfg_.cluster.watchdog_ms;

@@ -193,6 +193,58 @@ entry path_setting(const char* key, const char* help, Field field) {
     return make_entry(key, "PATH", help, set, show);
 }
 
+entry tls_port_setting() {
+    auto set = [](config& c, const std::string& t) -> std::string {
+        if (t == "off") {
+            c.tls.port = tls_port_off;
+            return {};
+        }
+        int v = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc{} || end != t.data() + t.size() || v < 0 || v > 65535)
+            return "must be off or a port (0-65535; 0 = any free port)";
+        c.tls.port = v;
+        return {};
+    };
+    auto show = [](const config& c) {
+        return c.tls.port == tls_port_off ? std::string("off") : fmt::to_string(c.tls.port);
+    };
+    return make_entry("tls.port", "PORT|off", "HTTPS listener on [server] host; off = none", set, show);
+}
+
+#define NODUS_TLS(member) \
+    [](auto& c) -> auto& { return c.tls.member; }
+
+// The files are checked when the listener starts (and on SIGHUP), where a bad one is named.
+void add_tls_entries(std::vector<entry>& s) {
+    s.push_back(tls_port_setting());
+    s.push_back(text("tls.cert", "FILE", "certificate (PEM, chain after it); required with a port",
+                     NODUS_TLS(cert), text_rule::any));
+    s.push_back(text("tls.key", "FILE", "private key of tls.cert (PEM)", NODUS_TLS(key), text_rule::any));
+    s.push_back(text("tls.sni_certs", "FILES", "more certificates, space-separated, chosen by SNI name",
+                     NODUS_TLS(sni_certs), text_rule::any));
+    s.push_back(text("tls.sni_keys", "FILES", "keys of tls.sni_certs, in the same order", NODUS_TLS(sni_keys),
+                     text_rule::any));
+    s.push_back(text("tls.ca", "FILE", "CA certificates (PEM) for client certificates; empty: none asked",
+                     NODUS_TLS(ca), text_rule::any));
+    s.push_back(boolean("tls.verify_client", "with tls.ca: refuse clients without a valid certificate",
+                        NODUS_TLS(verify_client)));
+    s.push_back(choice("tls.min_version", "VERSION", "oldest TLS version accepted", NODUS_TLS(min_version),
+                       {"1.2", "1.3"}));
+    s.push_back(text("tls.ciphers", "LIST", "TLS 1.2 ciphers (OpenSSL syntax); empty: OpenSSL's default",
+                     NODUS_TLS(ciphers), text_rule::any));
+    s.push_back(text("tls.ciphersuites", "LIST", "TLS 1.3 suites (OpenSSL syntax); empty: OpenSSL's default",
+                     NODUS_TLS(ciphersuites), text_rule::any));
+    s.push_back(text("tls.groups", "LIST", "key exchange groups, e.g. X25519:P-256; empty: OpenSSL's default",
+                     NODUS_TLS(groups), text_rule::any));
+    s.push_back(
+        boolean("tls.session_tickets", "resumption with session tickets", NODUS_TLS(session_tickets)));
+    s.push_back(number("tls.handshake_timeout_ms", "MS", "connect to end of the TLS handshake; then close",
+                       NODUS_TLS(handshake_timeout_ms), 1));
+}
+
+#undef NODUS_TLS
+
 } // namespace
 
 #define NODUS_FIELD(member) \
@@ -287,6 +339,7 @@ std::vector<entry> own_entries() {
                        NODUS_FIELD(admin.max_loop_lag_ms), 1));
     s.push_back(number("admin.scrape_timeout_ms", "MS", "cluster: how long a scrape waits for the workers",
                        NODUS_FIELD(admin.scrape_timeout_ms), 1));
+    add_tls_entries(s);
     return s;
 }
 

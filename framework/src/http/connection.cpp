@@ -9,11 +9,13 @@
 // object, its block and Asio's per-socket state are freed, so a parked keep-alive
 // connection costs a few dozen bytes. Output is serialised into one buffer per connection
 // (response_writer.cpp) and written with a direct non-blocking send; only when the socket
-// is full does the connection wait for writability (connection_output.cpp).
+// is full does the connection wait for writability (connection_output.cpp). A TLS
+// connection reads and sends through OpenSSL at the same points (connection_tls.cpp).
 #include "http/detail/connection.hpp"
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 #include "metrics/detail/http_stats.hpp"
+#include "tls/detail/io.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -37,7 +39,10 @@ const char* to_string(conn_state s) noexcept {
 
 connection::connection(server_impl& srv, socket_type sock) noexcept : srv_(srv), sock_(std::move(sock)) {}
 
-connection::~connection() { release_in(); }
+connection::~connection() {
+    release_in();
+    if (tls_) tls::detail::free(tls_);
+}
 
 void connection::release_in() noexcept {
     if (in_.data) buffers::give_block(in_.data, in_.cap);
@@ -65,6 +70,10 @@ void connection::start_with(std::size_t n) {
 
 void connection::start_read() {
     if (reading_ || state_ == conn_state::closed) return;
+    if (tls_) {
+        tls_start_read();
+        return;
+    }
     if (!hot_ && state_ != conn_state::body && !in_.unread()) {
         // Nothing buffered and not (yet) busy: wait without holding a buffer.
         release_in();
@@ -288,7 +297,7 @@ void connection::tail() {
     // A connection that has not proved busy parks as soon as it is idle: most such
     // connections wait long for their next request, if any comes at all.
     if (!hot_ && served_ && idle() && !buffered() && !writing_ && input_ == input_state::open &&
-        srv_.can_park()) {
+        srv_.can_park() && !(tls_ && tls::detail::has_pending(tls_))) {
         srv_.park(this);
         return;
     }

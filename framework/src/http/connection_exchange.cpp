@@ -72,6 +72,7 @@ exchange* connection::open_exchange(std::string_view head, const head_info& info
     // Only the access log and the metrics read the start time.
     req.set_start(log::access_enabled() || srv_.counting() ? clock::now() : clock::time_point{});
     req.set_remote(remote_);
+    req.set_secure(tls_ != nullptr);
     if (!info.chunked && info.content_length == 0) {
         // No body: the head is checked already and splitting it is all that is left;
         // Beast's parser is only needed to read a body.

@@ -4,6 +4,7 @@
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 #include "metrics/detail/http_stats.hpp"
+#include "tls/detail/io.hpp"
 
 #include <nodus/http/error.hpp>
 #include <nodus/log/log.hpp>
@@ -58,9 +59,11 @@ void connection::flush() {
     while (buffered()) {
         boost::system::error_code ec;
         auto bytes = out_.unsent();
-        std::size_t n = sock_.write_some(asio::const_buffer(bytes.data(), bytes.size()), ec);
+        std::size_t n =
+            tls_ ? tls_send(bytes, ec) : sock_.write_some(asio::const_buffer(bytes.data(), bytes.size()), ec);
         if (srv_.counting()) metrics::detail::g_http.bytes_out += n;
-        if (ec == asio::error::would_block || (!ec && n < bytes.size())) {
+        // A short TLS write is one record sent, not a full socket: only want_write says that.
+        if (ec == asio::error::would_block || (!ec && n < bytes.size() && !tls_)) {
             out_.sent(n);
             out_.compact();
             if (send_too_slow(n)) {
@@ -141,6 +144,7 @@ void connection::begin_close() {
         close_now();
         return;
     }
+    if (tls_) tls::detail::shutdown(tls_);
     boost::system::error_code ec;
     sock_.shutdown(socket_type::shutdown_send, ec);
     // Linger only when the client may still be sending (we stopped reading mid-stream,
@@ -253,7 +257,10 @@ void connection::update_wait() {
     if (state_ == conn_state::closed) return;
     wait_kind k = wait_kind::none;
     switch (state_) {
-    case conn_state::head: k = (in_.unread() || served_ == 0) ? wait_kind::header : wait_kind::idle; break;
+    case conn_state::head:
+        k = (in_.unread() || served_ == 0) ? wait_kind::header : wait_kind::idle;
+        if (tls_ && !tls_ready_) k = wait_kind::handshake;
+        break;
     case conn_state::body: k = wait_kind::body; break;
     case conn_state::lingering: k = wait_kind::linger; break;
     default: k = wait_kind::none; break;

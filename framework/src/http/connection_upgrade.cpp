@@ -10,7 +10,7 @@ namespace nodus::http::detail {
 
 using nodus::detail::exchange;
 
-int connection::release_for_upgrade(exchange& ex, std::string& rest) {
+int connection::release_for_upgrade(exchange& ex, std::string& rest, ssl_st*& tls) {
     if (&ex != cur_ || state_ != conn_state::waiting || ex.res().head_sent() || buffered() != 0 ||
         !ex.body().done())
         return -1;
@@ -27,6 +27,7 @@ int connection::release_for_upgrade(exchange& ex, std::string& rest) {
     // hands the descriptor over without closing it. A client does not send before the 101
     // that the new owner writes, so no byte is left behind in a read that already ran.
     int fd = sock_.release(ec);
+    if (!ec) tls = take_tls();
     state_ = conn_state::closed;
     teardown();
     return ec ? -1 : fd;
@@ -37,7 +38,7 @@ taken_socket take_socket(exchange& ex) {
     auto* c = ex.conn();
     if (!c) return t;
     t.v6 = c->remote_.address().is_v6();
-    t.fd = c->release_for_upgrade(ex, t.rest);
+    t.fd = c->release_for_upgrade(ex, t.rest, t.tls);
     return t;
 }
 

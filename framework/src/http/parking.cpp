@@ -1,9 +1,15 @@
 #include "http/detail/parking.hpp"
+#include "tls/detail/io.hpp"
 
 #include <sys/epoll.h>
 #include <unistd.h>
 
 namespace nodus::http::detail {
+
+void dispose(parked_conn* p) noexcept {
+    if (p->tls) delete static_cast<parked_tls_conn*>(p);
+    else delete p;
+}
 
 parking_lot::~parking_lot() {
     while (auto* p = oldest()) close(p);
@@ -17,8 +23,17 @@ bool parking_lot::open() {
     return true;
 }
 
-bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh) {
-    auto* p = new parked_conn;
+bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh,
+                      ssl_st* tls) {
+    parked_conn* p;
+    if (tls) {
+        auto* t = new parked_tls_conn;
+        t->ssl = tls;
+        t->tls = true;
+        p = t;
+    } else {
+        p = new parked_conn;
+    }
     p->fd = fd;
     p->served = served;
     p->v6 = v6;
@@ -29,7 +44,8 @@ bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point d
     ev.data.ptr = p;
     if (::epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
         ::close(fd);
-        delete p;
+        if (tls) tls::detail::free(tls);
+        dispose(p);
         return false;
     }
     // Every connection of a list parks for the same time, so its tail has the latest deadline.
@@ -61,7 +77,8 @@ void parking_lot::take(parked_conn* p) noexcept {
 void parking_lot::close(parked_conn* p) noexcept {
     take(p);
     ::close(p->fd);
-    delete p;
+    if (auto* ssl = parked_ssl(p)) tls::detail::free(ssl);
+    dispose(p);
 }
 
 void parking_lot::cancel_watch() noexcept {

@@ -70,6 +70,7 @@ std::string_view request::remote_address() const noexcept {
     return ex_ ? ex_->req().remote_address() : std::string_view{};
 }
 std::uint16_t request::remote_port() const noexcept { return ex_ ? ex_->req().remote_port() : 0; }
+bool request::secure() const noexcept { return ex_ && ex_->req().secure(); }
 
 std::string_view request::param(std::string_view name) const noexcept {
     auto* p = ex_ ? ex_->req().find_param(name) : nullptr;

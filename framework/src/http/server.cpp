@@ -2,6 +2,7 @@
 // the one timer that sweeps them.
 #include "http/detail/server_impl.hpp"
 #include "net/detail/listener.hpp"
+#include "tls/detail/context.hpp"
 
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
@@ -159,6 +160,10 @@ void server_impl::start_connection(socket_type sock, const asio::ip::tcp::endpoi
     boost::system::error_code ignore;
     sock.non_blocking(true, ignore);
     sock.set_option(asio::ip::tcp::no_delay(true), ignore);
+    if (tls_) {
+        start_tls_connection(std::move(sock), remote);
+        return;
+    }
     char* scratch = buffers::scratch();
     ssize_t n;
     do n = ::recv(sock.native_handle(), scratch, block_size, 0);
@@ -168,6 +173,28 @@ void server_impl::start_connection(socket_type sock, const asio::ip::tcp::endpoi
     c->remote_ = remote;
     if (n > 0) c->start_with(static_cast<std::size_t>(n));
     else c->start(); // an end or an error: the first read sees it again
+}
+
+// The bytes stay in the socket for OpenSSL: a peek tells a silent client, which parks
+// before it costs an SSL object, from one whose hello is here.
+void server_impl::start_tls_connection(socket_type sock, const asio::ip::tcp::endpoint& remote) {
+    char byte;
+    ssize_t n;
+    do n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && park_silent(sock, remote)) return;
+    ssl_st* ssl = tls_->new_ssl(sock.native_handle());
+    if (!ssl) return; // out of memory: the socket closes
+    auto* c = new connection(*this, std::move(sock));
+    c->remote_ = remote;
+    c->set_tls(ssl);
+    c->start_tls();
+}
+
+void server_impl::enable_tls(std::shared_ptr<tls::detail::context> ctx, std::uint32_t handshake_timeout_ms) {
+    tls_ = std::move(ctx);
+    tls_handshake_ms_ = handshake_timeout_ms;
+    lists_.set_timeout(wait_kind::handshake, std::chrono::milliseconds(handshake_timeout_ms));
 }
 
 void server_impl::serve_adopted(std::uint16_t port) {

@@ -1,6 +1,8 @@
 // The server's side of parking (detail/parking.hpp): moving idle keep-alive connections
 // into the parking lot and back out when their next request arrives.
 #include "http/detail/server_impl.hpp"
+#include "tls/detail/context.hpp"
+#include "tls/detail/io.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -22,13 +24,15 @@ void server_impl::park(connection* c) {
     }
     bool v6 = c->remote_.address().is_v6();
     std::uint32_t served = c->served();
+    ssl_st* ssl = c->take_tls();
     int fd = c->release_for_park();
     if (fd < 0) {
+        if (ssl) tls::detail::free(ssl);
         c->close_now();
         return;
     }
     auto deadline = clock::now() + idle_left;
-    if (!parking_.add(fd, served, v6, deadline)) {
+    if (!parking_.add(fd, served, v6, deadline, false, ssl)) {
         note_gone();
         return;
     }
@@ -46,7 +50,8 @@ bool server_impl::park_silent(socket_type& sock, const asio::ip::tcp::endpoint& 
     if (ec) return false;
     if (++open_ > open_peak_) open_peak_ = open_;
     if (hooks_.on_count) hooks_.on_count(open_);
-    auto deadline = clock::now() + std::chrono::milliseconds(cfg_.header_timeout_ms);
+    auto deadline =
+        clock::now() + std::chrono::milliseconds(tls_ ? tls_handshake_ms_ : cfg_.header_timeout_ms);
     if (!parking_.add(fd, 0, remote.address().is_v6(), deadline, true)) {
         note_gone();
         return true;
@@ -72,12 +77,16 @@ void server_impl::watch_parked() {
 // Bytes (or a close) arrived: back into Asio with a new connection object.
 void server_impl::unpark(parked_conn* p) {
     parking_.take(p);
+    // A TLS connection parked before its first byte gets its SSL object now.
+    ssl_st* ssl = parked_ssl(p);
+    if (tls_ && !ssl) ssl = tls_->new_ssl(p->fd);
     socket_type sock{ctx_};
     boost::system::error_code ec;
-    sock.assign(p->v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), p->fd, ec);
-    if (ec) {
+    if (!tls_ || ssl) sock.assign(p->v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), p->fd, ec);
+    if (ec || (tls_ && !ssl)) {
         ::close(p->fd);
-        delete p;
+        if (ssl) tls::detail::free(ssl);
+        dispose(p);
         note_gone();
         return;
     }
@@ -86,7 +95,8 @@ void server_impl::unpark(parked_conn* p) {
     auto* c = new connection(*this, std::move(sock));
     c->remote_ = remote;
     c->set_served(p->served);
-    delete p;
+    if (ssl) c->set_tls(ssl);
+    dispose(p);
     c->start(false);
 }
 

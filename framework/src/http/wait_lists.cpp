@@ -10,6 +10,7 @@ const char* to_string(wait_kind k) noexcept {
     case wait_kind::body: return "body";
     case wait_kind::send: return "send";
     case wait_kind::linger: return "linger";
+    case wait_kind::handshake: return "TLS handshake";
     case wait_kind::count: return "closed";
     }
     return "?";

@@ -7,6 +7,7 @@
 #include "http/detail/exchange.hpp"
 #include "http/detail/upgrade.hpp"
 #include "ws/detail/handshake.hpp"
+#include "ws/detail/ws_socket.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,50 +29,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bws = boost::beast::websocket;
 
-using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
-
 namespace detail {
 
-// The socket under a WebSocket: a type of its own so that the closing handshake's teardown
-// below is chosen over Beast's. Beast 1.81's TCP teardown stops reading after the first read
-// that returns data and closes; a socket closed with unread bytes (the rest of a refused,
-// too large message) sends a reset, and the peer may lose the close frame sent just before.
-struct ws_socket : socket_type {
-    using socket_type::socket_type;
-};
-
-// Shut the sending side (as the server), read and drop until the peer closes, then close.
-template <class Handler>
-struct ws_teardown_op {
-    ws_socket& sock;
-    std::unique_ptr<std::array<char, 2048>> buf;
-    Handler handler;
-
-    void operator()(beast::error_code ec, std::size_t) {
-        if (!ec) {
-            auto b = asio::buffer(*buf);
-            sock.async_read_some(b, std::move(*this));
-            return;
-        }
-        if (ec == asio::error::eof) ec = {};
-        beast::error_code ignored;
-        sock.close(ignored);
-        handler(ec);
-    }
-};
-
-template <class Handler>
-void async_teardown(beast::role_type role, ws_socket& sock, Handler&& handler) {
-    beast::error_code ec;
-    if (role == beast::role_type::server) sock.shutdown(asio::socket_base::shutdown_send, ec);
-    ws_teardown_op<std::decay_t<Handler>> op{sock, std::make_unique<std::array<char, 2048>>(),
-                                             std::forward<Handler>(handler)};
-    auto b = asio::buffer(*op.buf);
-    sock.async_read_some(b, std::move(op));
-}
-
 void teardown(beast::role_type role, ws_socket& sock, beast::error_code& ec) {
-    if (role == beast::role_type::server) sock.shutdown(asio::socket_base::shutdown_send, ec);
+    shut_sending(role, sock, ec);
     char buf[2048];
     while (!ec) sock.read_some(asio::buffer(buf), ec);
     if (ec == asio::error::eof) ec = {};
@@ -470,8 +431,10 @@ handler websocket_route::upgrade() const {
             sock.assign(taken.v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), taken.fd, ec);
             if (ec) {
                 ::close(taken.fd);
+                if (taken.tls) tls::detail::free(taken.tls);
                 return;
             }
+            if (taken.tls) sock.set_tls(taken.tls);
             auto s = std::make_shared<websocket_state>(st, std::move(sock));
             s->protocol = std::move(protocol);
             s->remote = std::string(req.remote_address());

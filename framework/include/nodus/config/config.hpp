@@ -101,6 +101,27 @@ struct admin_config {
     std::uint32_t scrape_timeout_ms = 1000; ///< cluster: how long a scrape waits for the workers
 };
 
+/** `[tls] port = off`: no HTTPS listener. */
+inline constexpr int tls_port_off = -1;
+
+/** The HTTPS listener beside the plain one (docs/tls.md). Certificate and key files are
+    PEM; a certificate file may hold its chain after it. */
+struct tls_config {
+    int port = tls_port_off; ///< off, or a TCP port (0 = any free port); host is `[server] host`
+    std::string cert; ///< the default certificate (with its chain)
+    std::string key; ///< its private key
+    std::string sni_certs; ///< more certificates, space-separated; chosen by the client's SNI name
+    std::string sni_keys; ///< their keys, in the same order
+    std::string ca; ///< CA certificates for client certificates; empty: none asked
+    bool verify_client = false; ///< with `ca`: refuse clients without a valid certificate
+    std::string min_version = "1.2"; ///< 1.2 or 1.3
+    std::string ciphers; ///< TLS 1.2 cipher list (OpenSSL syntax); empty: OpenSSL's default
+    std::string ciphersuites; ///< TLS 1.3 suites (OpenSSL syntax); empty: OpenSSL's default
+    std::string groups; ///< key exchange groups, e.g. "X25519:P-256"; empty: OpenSSL's default
+    bool session_tickets = true; ///< stateless resumption (keys per process, shared by workers)
+    std::uint32_t handshake_timeout_ms = 10000; ///< connect to end of handshake; then close
+};
+
 struct config {
     server_config server;
     http_config http;
@@ -111,6 +132,7 @@ struct config {
     /// "section.key"; a key absent here has its declared default.
     std::map<std::string, std::string, std::less<>> app_settings;
     admin_config admin;
+    tls_config tls;
     std::string file; ///< the INI file read, empty when none
 };
 

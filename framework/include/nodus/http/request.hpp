@@ -94,6 +94,9 @@ public:
     /** The peer's IP address as text, and its port. */
     std::string_view remote_address() const noexcept;
     std::uint16_t remote_port() const noexcept;
+    /** True when the request arrived over TLS on this server's HTTPS listener
+        (docs/tls.md); a proxy's `X-Forwarded-Proto` is not looked at. */
+    bool secure() const noexcept;
 
     /** The value of route parameter `name` (":name" or "*"), percent-decoded; empty when
         absent. Decoding happens after matching, so `%2F` arrives as '/' and `%2e%2e` as

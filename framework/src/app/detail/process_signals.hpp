@@ -17,7 +17,8 @@ namespace nodus::detail {
 /// alive. `args` is the command line (empty: re-read `cfg.file`, when there is one).
 class process_signals {
 public:
-    process_signals(config& cfg, server& srv, std::vector<std::string> args);
+    /// `tls_srv`: the HTTPS server, whose certificates SIGHUP reads again; null without one.
+    process_signals(config& cfg, server& srv, server* tls_srv, std::vector<std::string> args);
     process_signals(const process_signals&) = delete;
     process_signals& operator=(const process_signals&) = delete;
     ~process_signals();
@@ -25,9 +26,11 @@ public:
 private:
     void on_hangup();
     config reread() const;
+    void reload_tls(const config& next);
 
     config& cfg_;
     server& srv_;
+    server* tls_srv_;
     std::vector<std::string> args_;
     signal_handle hup_, usr1_;
 };

@@ -74,6 +74,7 @@ struct worker_setup {
     bool round_robin = false; // balance = round_robin: connections arrive over the channel
     std::uint32_t watchdog_ms = 0; // [cluster] watchdog_ms when it forked: paces the heartbeat
     http_config http; // the master's [http] when it forked (reloads change it)
+    tls_config tls; // the master's [tls] when it forked (reloads change it)
 };
 
 /// In the master: bind (or adopt LISTEN_FDS), fork the workers and supervise them until

@@ -21,6 +21,8 @@ namespace nodus::detail {
 class exchange;
 }
 
+struct ssl_st;
+
 namespace nodus::http::detail {
 
 using socket_type =
@@ -54,10 +56,15 @@ public:
 
     void start(bool fresh = true); // fresh: a new connection, not one back from parking
     void start_with(std::size_t n); // a new connection whose first `n` bytes are in the scratch buffer
+    // TLS (connection_tls.cpp): the connection owns `ssl`, bound to its socket
+    void set_tls(ssl_st* ssl) noexcept;
+    void start_tls(); // a new TLS connection with bytes to read: its handshake begins at once
+    ssl_st* take_tls() noexcept; // for parking or an upgrade: the caller owns it
+    bool secure() const noexcept { return tls_ != nullptr; }
     void close_now(); // abort: no more I/O
     int release_for_park(); // hand the socket over for parking; -1 on failure
     // hand the socket over to another protocol after `ex` (connection_upgrade.cpp); -1 on failure
-    int release_for_upgrade(nodus::detail::exchange& ex, std::string& rest);
+    int release_for_upgrade(nodus::detail::exchange& ex, std::string& rest, ssl_st*& tls);
     void retire(); // finish the current exchange, then close
     bool idle() const noexcept;
     void on_timeout(wait_kind k);
@@ -98,6 +105,11 @@ private:
     void advance();
     void tail();
     void schedule();
+    // TLS reads and writes (connection_tls.cpp)
+    void tls_start_read();
+    void tls_on_readable();
+    bool tls_read(char* buf, std::size_t cap, std::size_t& n);
+    std::size_t tls_send(std::string_view bytes, boost::system::error_code& ec);
     // requests and bodies (connection_exchange.cpp)
     void begin_exchange(std::string_view head);
     nodus::detail::exchange* open_exchange(std::string_view head, const head_info& info);
@@ -158,6 +170,10 @@ private:
     bool keep_alive_ = true;
     bool parked_ = false; // closed because its socket went to the parking lot
     bool hot_ = false; // busy enough to keep a read block
+    bool tls_ready_ = false; // TLS: the handshake has finished
+    bool tls_want_write_ = false; // TLS: the last read needs the socket writable to go on
+    bool tls_more_ = false; // TLS: the last read returned data, so OpenSSL may hold more
+    ssl_st* tls_ = nullptr; // TLS: the connection's SSL object; nullptr for plain HTTP
 };
 
 // wait_lists' members run several times per request: defined here, where the

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 
+struct ssl_st;
+
 namespace nodus::http::detail {
 
 /// A keep-alive connection idle this long is parked (busy connections; others at once).
@@ -25,7 +27,22 @@ struct parked_conn {
     std::uint32_t served = 0;
     bool v6 = false;
     bool fresh = false; // accepted, nothing received yet: waits for its head, not idle
+    bool tls = false; // a parked_tls_conn
 };
+
+// A TLS connection keeps its SSL object (session keys and state; OpenSSL released its
+// record buffers) while parked; a plain one does not pay for the pointer.
+struct parked_tls_conn : parked_conn {
+    ssl_st* ssl = nullptr;
+};
+
+/// The SSL object of a parked connection; nullptr for plain HTTP (or TLS not begun).
+inline ssl_st* parked_ssl(const parked_conn* p) noexcept {
+    return p->tls ? static_cast<const parked_tls_conn*>(p)->ssl : nullptr;
+}
+
+/// Free a record taken out of the lot (its descriptor and SSL object are the caller's).
+void dispose(parked_conn* p) noexcept;
 
 class parking_lot {
 public:
@@ -45,12 +62,14 @@ public:
 
     /// Create the epoll set on first use; false when the system refuses.
     bool open();
-    /// Park `fd` until `deadline`; false (and `fd` closed) when epoll refuses it. `fresh`: a
+    /// Park `fd` (and its SSL object `tls`, owned from now on) until `deadline`; false (and
+    /// both freed) when epoll refuses it. `fresh`: a
     /// new connection that has sent nothing (its own list: its timeout differs).
-    bool add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh = false);
+    bool add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh = false,
+             ssl_st* tls = nullptr);
     /// Out of the lot; the caller owns the returned descriptor and must delete `p`.
     void take(parked_conn* p) noexcept;
-    /// Out of the lot, descriptor closed, `p` deleted.
+    /// Out of the lot, descriptor closed, SSL object freed, `p` deleted.
     void close(parked_conn* p) noexcept;
 
     /// Wait (once) until some parked descriptor is ready; `fn(error_code)`.

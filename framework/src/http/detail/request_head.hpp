@@ -78,6 +78,8 @@ public:
     void set_remote(const boost::asio::ip::tcp::endpoint& ep) noexcept { remote_ = ep; }
     std::string_view remote_address() noexcept;
     std::uint16_t remote_port() const noexcept { return remote_.port(); }
+    void set_secure(bool on) noexcept { secure_ = on; }
+    bool secure() const noexcept { return secure_; }
 
     using clock = std::chrono::steady_clock;
     void set_start(clock::time_point t) noexcept { start_ = t; }
@@ -104,6 +106,7 @@ private:
     std::vector<std::unique_ptr<char[]>> kept_;
     boost::asio::ip::tcp::endpoint remote_;
     char remote_text_[48] = {};
+    bool secure_ = false; // arrived over TLS
     clock::time_point start_;
 };
 

@@ -17,8 +17,13 @@
 
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
+
+namespace nodus::tls::detail {
+class context;
+}
 
 namespace nodus::http::detail {
 
@@ -74,6 +79,10 @@ public:
     void handle_signals(bool on);
     void maybe_delete();
 
+    // TLS: every connection of this server speaks it (before listening)
+    void enable_tls(std::shared_ptr<tls::detail::context> ctx, std::uint32_t handshake_timeout_ms);
+    tls::detail::context* tls() const noexcept { return tls_.get(); }
+
     // server_parking.cpp
     bool can_park() const noexcept;
     void park(connection* c);
@@ -87,6 +96,7 @@ private:
     void accept_failed(const boost::system::error_code& ec);
     void accept_recovered();
     void start_connection(socket_type sock, const boost::asio::ip::tcp::endpoint& remote);
+    void start_tls_connection(socket_type sock, const boost::asio::ip::tcp::endpoint& remote);
     void arm_sweeper(clock::time_point when);
     void sweep();
     void retire_all();
@@ -132,6 +142,8 @@ private:
     std::function<void()> on_closed_;
     signal_handle sigterm_, sigint_;
     int signals_seen_ = 0;
+    std::shared_ptr<tls::detail::context> tls_;
+    std::uint32_t tls_handshake_ms_ = 0;
     std::time_t date_second_ = 0;
     char date_[32] = {};
 };

@@ -3,6 +3,8 @@
 // an upgrade request, the connection stops speaking HTTP and gives its socket away.
 #include <string>
 
+struct ssl_st;
+
 namespace nodus::detail {
 class exchange;
 }
@@ -14,6 +16,7 @@ struct taken_socket {
     int fd = -1; ///< -1: the connection could not be handed over (gone, or mid-response)
     bool v6 = false;
     std::string rest;
+    ssl_st* tls = nullptr; ///< a TLS connection's SSL object (bound to `fd`), the caller's to free
 };
 
 /// Take `ex`'s connection: the exchange ends as answered with 101 (and is logged so), the

@@ -23,7 +23,7 @@ inline clock::time_point coarse_now() noexcept {
 }
 
 /// What a connection waits for; `count` marks a connection in no list (closed).
-enum class wait_kind : std::uint8_t { none, header, idle, body, send, linger, count };
+enum class wait_kind : std::uint8_t { none, header, idle, body, send, linger, handshake, count };
 
 const char* to_string(wait_kind k) noexcept;
 
