@@ -59,7 +59,8 @@ const char* add_transfer_coding(std::string_view value, bool& chunked) noexcept 
         const auto comma = value.find(',');
         const auto v = trim_ows(value.substr(0, comma));
         if (!v.empty()) {
-            if (!iequals(v, "chunked")) return is_token(v) ? "unknown transfer coding" : "bad Transfer-Encoding";
+            if (!iequals(v, "chunked"))
+                return is_token(v) ? "unknown transfer coding" : "bad Transfer-Encoding";
             if (chunked) return "chunked applied twice";
             chunked = true;
         }
@@ -68,8 +69,8 @@ const char* add_transfer_coding(std::string_view value, bool& chunked) noexcept 
     }
 }
 
-const char* parse_field(std::string_view line, response_head& out, bool& chunked, bool& has_te,
-                        bool& close, bool& keep_alive) {
+const char* parse_field(std::string_view line, response_head& out, bool& chunked, bool& has_te, bool& close,
+                        bool& keep_alive) {
     if (line.front() == ' ' || line.front() == '\t') return "obs-fold";
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return "field line without a colon";
@@ -95,14 +96,10 @@ const char* decide_framing(response_head& out, bool head_request, bool chunked, 
     if (has_te && out.has_content_length) return "Content-Length with Transfer-Encoding";
     if (has_te && !chunked) return "empty Transfer-Encoding";
     if (has_te && out.version == 10) return "Transfer-Encoding in an HTTP/1.0 response";
-    if (head_request || out.status < 200 || out.status == 204 || out.status == 304)
-        out.body = framing::none;
-    else if (chunked)
-        out.body = framing::chunked;
-    else if (out.has_content_length)
-        out.body = framing::length;
-    else
-        out.body = framing::until_close;
+    if (head_request || out.status < 200 || out.status == 204 || out.status == 304) out.body = framing::none;
+    else if (chunked) out.body = framing::chunked;
+    else if (out.has_content_length) out.body = framing::length;
+    else out.body = framing::until_close;
     return nullptr;
 }
 
@@ -154,7 +151,8 @@ void split_trailers(std::string_view text, std::vector<nodus::header_field>& out
         const auto eol = text.find("\r\n");
         const auto line = text.substr(0, eol);
         const auto colon = line.find(':');
-        if (colon != std::string_view::npos) out.push_back({line.substr(0, colon), trim_ows(line.substr(colon + 1))});
+        if (colon != std::string_view::npos)
+            out.push_back({line.substr(0, colon), trim_ows(line.substr(colon + 1))});
         if (eol == std::string_view::npos) break;
         text.remove_prefix(eol + 2);
     }

@@ -171,8 +171,8 @@ inline void exchange::call(Fn& fn, Args&&... args) {
                                 opts_.target, e.what());
         abort();
     } catch (...) {
-        nodus::log::get().error("client: unknown exception in a callback of {} {}{}", opts_.method, origin_.key,
-                                opts_.target);
+        nodus::log::get().error("client: unknown exception in a callback of {} {}{}", opts_.method,
+                                origin_.key, opts_.target);
         abort();
     }
     if (--calling_ == 0 && clear_pending_) clear_callbacks();
