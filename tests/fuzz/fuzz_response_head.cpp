@@ -36,8 +36,8 @@ namespace hd = nodus::http::detail;
 bool token(std::string_view s) {
     if (s.empty()) return false;
     for (unsigned char c : s)
-        if (c <= 32 || c >= 127 || std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) !=
-                                       std::string_view::npos)
+        if (c <= 32 || c >= 127 ||
+            std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) != std::string_view::npos)
             return false;
     return true;
 }
@@ -48,9 +48,11 @@ void check_head(const cd::response_head& h, bool head_request) {
     if (h.fields.size() > cd::max_head_fields) invariant("too many fields");
     for (const auto& f : h.fields) {
         if (!token(f.name)) invariant("field name not a token");
-        if (f.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) invariant("CR/LF/NUL in value");
-        if (!f.value.empty() && (f.value.front() == ' ' || f.value.back() == ' ' || f.value.front() == '\t' ||
-                                 f.value.back() == '\t'))
+        if (f.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+            invariant("CR/LF/NUL in value");
+        if (!f.value.empty() &&
+            (f.value.front() == ' ' || f.value.back() == ' ' || f.value.front() == '\t' ||
+             f.value.back() == '\t'))
             invariant("value not trimmed");
     }
     const bool bodiless = head_request || h.status < 200 || h.status == 204 || h.status == 304;
@@ -88,7 +90,8 @@ void check_chunked(std::string_view in) {
             break;
         }
     }
-    if (d1 != d2 || t1 != t2 || s1 != s2 || whole.done() != bytewise.done()) invariant("chunked: segmentation");
+    if (d1 != d2 || t1 != t2 || s1 != s2 || whole.done() != bytewise.done())
+        invariant("chunked: segmentation");
     if (whole.done()) {
         std::vector<nodus::header_field> trailers;
         cd::split_trailers(t1, trailers);
@@ -117,7 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::size_t fresh_scan = 0;
         const char* fresh_why = nullptr;
         const auto fresh_end = cd::find_head_end(buf, fresh_scan, fresh_why);
-        if (end != fresh_end || (why == nullptr) != (fresh_why == nullptr)) invariant("find_head_end: segmentation");
+        if (end != fresh_end || (why == nullptr) != (fresh_why == nullptr))
+            invariant("find_head_end: segmentation");
         if (why) return 0;
         if (!end) continue;
         cd::response_head h;
