@@ -309,3 +309,28 @@ TEST(client_errors, closing_the_agent_cancels_queued_requests) {
     ASSERT_TRUE(run_until([&] { return first.done; }));
     EXPECT_EQ(first.err.code, client::errc::header_timeout);
 }
+
+TEST(client_errors, time_paused_by_the_application_is_not_an_idle_timeout) {
+    upstream up;
+    up.on_request = [](const upstream::exchange& x) {
+        x.send("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+    };
+    client::agent a;
+    auto o = with(a, up.url());
+    o.idle_timeout = 100ms;
+    outcome out;
+    auto req = client::open(o, [&](client::response r) {
+        r.pause();
+        nodus::set_timeout(300ms, [r] { r.resume(); });
+        r.on_data([&](std::string_view c) { out.body.append(c); });
+        r.on_end([&] { out.done = true; });
+    });
+    req.on_error([&](const client::error& e) {
+        out.err = e;
+        out.done = true;
+    });
+    req.end();
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_FALSE(out.err) << out.err.message();
+    EXPECT_EQ(out.body, "abc");
+}

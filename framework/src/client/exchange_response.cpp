@@ -80,7 +80,8 @@ bool exchange::on_head(std::size_t n) {
     decoder_.set_limits(trailer_limits);
     trailer_text_.clear();
     trailers_.clear();
-    arm(deadline_kind::idle, opts_.idle_timeout);
+    if (paused_) arm(deadline_kind::none, {});
+    else arm(deadline_kind::idle, opts_.idle_timeout);
     redirecting_ = wants_redirect();
     if (redirecting_ && redirects_ >= opts_.max_redirects) {
         fail(errc::too_many_redirects, "too many redirects (" + std::to_string(redirects_) + ")");

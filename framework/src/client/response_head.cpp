@@ -3,6 +3,7 @@
 #include "text/detail/char_class.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace nodus::client::detail {
 namespace {
@@ -105,26 +106,36 @@ const char* decide_framing(response_head& out, bool head_request, bool chunked, 
 
 } // namespace
 
+// Line by line with memchr rather than byte by byte: every CR must be followed by LF and every
+// LF preceded by CR, so between one CRLF and the next CR there may be no LF at all.
 std::size_t find_head_end(std::string_view buf, std::size_t& scanned, const char*& error) noexcept {
-    for (std::size_t i = scanned; i < buf.size(); ++i) {
-        const char c = buf[i];
-        if (c == '\n') {
-            if (i == 0 || buf[i - 1] != '\r') {
-                error = "bare LF";
-                return 0;
-            }
-            if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') return i + 1;
-        } else if (i > 0 && buf[i - 1] == '\r') {
+    const char* const base = buf.data();
+    const std::size_t n = buf.size();
+    std::size_t pos = scanned;
+    while (pos < n) {
+        const auto* cr = static_cast<const char*>(std::memchr(base + pos, '\r', n - pos));
+        const std::size_t stop = cr ? static_cast<std::size_t>(cr - base) : n;
+        if (std::memchr(base + pos, '\n', stop - pos)) {
+            error = "bare LF";
+            return 0;
+        }
+        if (stop > max_head_bytes) break;
+        if (!cr || stop + 1 == n) {
+            scanned = stop; // a CR last is looked at again once its LF may have arrived
+            return 0;
+        }
+        if (base[stop + 1] != '\n') {
             error = "bare CR";
             return 0;
         }
-        if (i + 1 > max_head_bytes) {
-            error = "header too large";
-            return 0;
-        }
+        if (stop >= 2 && base[stop - 2] == '\r' && base[stop - 1] == '\n') return stop + 2;
+        pos = stop + 2;
     }
-    // A CR last in the buffer is looked at again once its LF may have arrived.
-    scanned = !buf.empty() && buf.back() == '\r' ? buf.size() - 1 : buf.size();
+    if (pos > max_head_bytes || n > max_head_bytes) {
+        error = "header too large";
+        return 0;
+    }
+    scanned = pos;
     return 0;
 }
 
