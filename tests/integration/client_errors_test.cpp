@@ -334,3 +334,63 @@ TEST(client_errors, time_paused_by_the_application_is_not_an_idle_timeout) {
     EXPECT_FALSE(out.err) << out.err.message();
     EXPECT_EQ(out.body, "abc");
 }
+
+TEST(client_errors, idle_timeout_when_the_upstream_stops_taking_the_body) {
+    upstream up;
+    std::shared_ptr<upstream::conn> held;
+    up.on_accept = [&](const std::shared_ptr<upstream::conn>& c) { held = c; }; // accepts, never reads
+    client::agent a;
+    auto o = with(a, up.url());
+    o.method = "PUT";
+    o.idle_timeout = 200ms;
+    outcome out;
+    auto req = client::open(o, [&](client::response) { out.done = true; });
+    req.on_error([&](const client::error& e) {
+        out.err = e;
+        out.done = true;
+    });
+    const std::string piece(64 * 1024, 'p');
+    std::function<void()> pump = [&] {
+        while (req.write(piece)) {}
+        req.on_drain(pump);
+    };
+    pump();
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_EQ(out.err.code, client::errc::idle_timeout) << out.err.message();
+    EXPECT_LE(req.buffered(), 0u + o.high_water_mark + piece.size() + 16)
+        << "never more than the mark plus one piece";
+}
+
+TEST(client_errors, connection_close_and_http10_responses_are_not_pooled) {
+    upstream up;
+    up.on_request = [&up](const upstream::exchange& x) {
+        if (up.requests == 1)
+            return x.send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na");
+        if (up.requests == 2) return x.send("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nb");
+        x.send("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nc");
+    };
+    client::agent a;
+    for (const char* want : {"a", "b", "c", "c"}) {
+        outcome out;
+        fetch(with(a, up.url()), out);
+        ASSERT_TRUE(run_until([&] { return out.done; }));
+        EXPECT_EQ(out.body, want);
+    }
+    EXPECT_EQ(up.connections, 3) << "close and plain HTTP/1.0 end their connection; 1.0 keep-alive does not";
+}
+
+TEST(client_errors, ipv6_literal_urls) {
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::acceptor probe(nodus::io_context());
+    probe.open(boost::asio::ip::tcp::v6(), ec);
+    if (!ec) probe.bind({boost::asio::ip::make_address("::1"), 0}, ec);
+    if (ec) GTEST_SKIP() << "no IPv6 loopback";
+    const auto port = probe.local_endpoint().port();
+    probe.close();
+    client::agent a;
+    outcome out;
+    fetch(with(a, "http://[::1]:" + std::to_string(port) + "/"), out);
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_EQ(out.err.code, client::errc::connect_refused) << out.err.message();
+    EXPECT_NE(out.err.reason.find("::1"), std::string::npos);
+}
