@@ -488,3 +488,28 @@ TEST(client_http, exception_in_a_callback_does_not_escape_the_loop) {
     EXPECT_TRUE(req.aborted());
     EXPECT_FALSE(error_called);
 }
+
+TEST(client_http, head_waits_for_the_application_to_write_or_end) {
+    upstream up;
+    std::vector<std::string> heads;
+    up.on_request = [&](const upstream::exchange& x) {
+        heads.push_back(x.head);
+        x.send(ok("x"));
+    };
+    client::agent a;
+    outcome warm;
+    fetch(with(a, up.url()), warm);
+    ASSERT_TRUE(run_until([&] { return warm.done; }));
+    // A pooled connection is ready at once; the GET is ended only later.
+    outcome late;
+    auto req = client::open(with(a, up.url("/late")), [&](client::response r) {
+        r.on_data([&](std::string_view c) { late.body.append(c); });
+        r.on_end([&] { late.done = true; });
+    });
+    nodus::set_timeout(30ms, [req] { req.end(); });
+    ASSERT_TRUE(run_until([&] { return late.done; }));
+    ASSERT_EQ(heads.size(), 2u);
+    EXPECT_EQ(heads[1].find("Transfer-Encoding"), std::string::npos) << heads[1];
+    EXPECT_EQ(heads[1].find("Content-Length"), std::string::npos) << heads[1];
+    EXPECT_EQ(up.connections, 1);
+}

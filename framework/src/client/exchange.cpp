@@ -129,7 +129,9 @@ void exchange::assign(std::shared_ptr<connection> c, bool reused) {
     reused_ = reused;
     got_bytes_ = peer_closed_ = write_failed_ = false;
     stage_ = stage::sending;
-    build_head();
+    // Until the application wrote or ended the body, the head waits: whether it declares a
+    // length or chunks is not known yet (a GET ended a moment later needs neither).
+    if (ended_ || given_ > 0 || content_length_) build_head();
     flush();
     if (request_sent()) arm(deadline_kind::header, opts_.header_timeout);
     conn_->read();

@@ -76,12 +76,18 @@ void exchange::append_framed(std::string_view chunk) {
     out_.append(size, r.ptr).append("\r\n").append(chunk).append("\r\n");
 }
 
-bool exchange::write(std::string_view chunk) {
+bool exchange::give(std::string_view chunk) {
     if (stage_ == stage::done || ended_ || write_failed_) return false;
     if (content_length_ && given_ + chunk.size() > *content_length_) return false;
     given_ += chunk.size();
     if (body_open_) append_framed(chunk);
     else body_.append(chunk);
+    return true;
+}
+
+bool exchange::write(std::string_view chunk) {
+    if (!give(chunk)) return false;
+    if (stage_ == stage::sending && !head_built_) build_head();
     flush();
     if (buffered() < opts_.high_water_mark) return true;
     need_drain_ = true;
@@ -90,7 +96,7 @@ bool exchange::write(std::string_view chunk) {
 
 bool exchange::end(std::string_view last) {
     if (stage_ == stage::done || ended_) return false;
-    if (!last.empty() && !write(last) && (stage_ == stage::done || write_failed_)) return false;
+    if (!give(last)) return false;
     need_drain_ = false;
     ended_ = true;
     if (content_length_ && given_ != *content_length_) {
@@ -99,8 +105,12 @@ bool exchange::end(std::string_view last) {
         });
         return true;
     }
-    if (body_open_ && chunked_out_) out_.append("0\r\n\r\n");
+    if (stage_ == stage::sending && !head_built_)
+        build_head(); // opens the body, with its last chunk, unless 100 Continue is awaited
+    else if (body_open_ && chunked_out_) out_.append("0\r\n\r\n");
     flush();
+    if (stage_ == stage::sending && phase_ == phase::head && request_sent())
+        arm(deadline_kind::header, opts_.header_timeout);
     return true;
 }
 

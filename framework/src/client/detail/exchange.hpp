@@ -88,6 +88,7 @@ private:
     void call(Fn& fn, Args&&... args);
 
     // exchange_request.cpp: the request's bytes
+    bool give(std::string_view chunk);
     void build_head();
     void open_body();
     void append_framed(std::string_view chunk);
