@@ -140,7 +140,11 @@ std::size_t find_head_end(std::string_view buf, std::size_t& scanned, const char
 }
 
 const char* parse_response_head(std::string_view head, bool head_request, response_head& out) {
+    auto fields = std::move(out.fields); // keeps its capacity across interim heads and reuse
+    fields.clear();
+    if (fields.capacity() == 0) fields.reserve(16);
     out = response_head{};
+    out.fields = std::move(fields);
     if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") return "incomplete head";
     head.remove_suffix(2);
     auto eol = head.find("\r\n");
