@@ -513,3 +513,106 @@ TEST(client_http, head_waits_for_the_application_to_write_or_end) {
     EXPECT_EQ(heads[1].find("Content-Length"), std::string::npos) << heads[1];
     EXPECT_EQ(up.connections, 1);
 }
+
+TEST(client_http, max_idle_closes_connections_freed_past_it) {
+    upstream up;
+    std::vector<upstream::exchange> held;
+    up.on_request = [&](const upstream::exchange& x) { held.push_back(x); };
+    client::agent a({.max_idle = 1});
+    std::vector<outcome> outs(3);
+    for (auto& o : outs) fetch(with(a, up.url()), o);
+    ASSERT_TRUE(run_until([&] { return held.size() == 3; }));
+    for (auto& x : held) x.send(ok("x"));
+    ASSERT_TRUE(run_until([&] { return outs[0].done && outs[1].done && outs[2].done; }));
+    EXPECT_EQ(a.stats().idle, 1u);
+    ASSERT_TRUE(run_until([&] { return up.peer_closed == 2; }));
+}
+
+TEST(client_http, expect_continue_sends_the_body_after_a_second_without_100) {
+    upstream up;
+    up.on_request = [](const upstream::exchange& x) { x.send(ok(x.body)); };
+    client::agent a;
+    auto o = with(a, up.url());
+    o.method = "PUT";
+    o.expect_continue = true;
+    outcome out;
+    const auto t0 = std::chrono::steady_clock::now();
+    fetch(o, out, "late body");
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_FALSE(out.err) << out.err.message();
+    EXPECT_EQ(out.body, "late body");
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+}
+
+TEST(client_http, a_final_answer_instead_of_100_is_the_response_and_the_body_is_not_sent) {
+    upstream up;
+    std::string seen;
+    up.on_accept = [&](const std::shared_ptr<upstream::conn>& c) {
+        up.raw_data = [&](const std::shared_ptr<upstream::conn>& cc, std::size_t) {
+            seen = cc->in;
+            if (cc->in.find("\r\n\r\n") != std::string::npos)
+                return cc->send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\n\r\nbig!");
+            cc->read();
+        };
+        c->read();
+    };
+    client::agent a;
+    auto o = with(a, up.url());
+    o.method = "POST";
+    o.expect_continue = true;
+    outcome out;
+    fetch(o, out, std::string(100000, 'b'));
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_EQ(out.status, 413);
+    EXPECT_EQ(out.body, "big!");
+    EXPECT_EQ(seen.find("bbbb"), std::string::npos) << "the body was held back";
+    EXPECT_EQ(a.stats().idle, 0u) << "a connection whose request body was never sent is closed";
+}
+
+TEST(client_http, redirect_307_keeps_method_and_body_and_another_origin_gets_no_credentials) {
+    upstream first, second;
+    std::string second_head, second_body;
+    second.on_request = [&](const upstream::exchange& x) {
+        second_head = x.head;
+        second_body = x.body;
+        x.send(ok("moved"));
+    };
+    first.on_request = [&](const upstream::exchange& x) {
+        x.send("HTTP/1.1 307 Temporary Redirect\r\nLocation: " + second.url("/there") +
+               "\r\nContent-Length: 0\r\n\r\n");
+    };
+    client::agent a;
+    auto o = with(a, first.url("/here"));
+    o.method = "PUT";
+    o.max_redirects = 2;
+    o.headers = {{"Authorization", "Bearer secret"}, {"X-Keep", "1"}};
+    outcome out;
+    fetch(o, out, "payload");
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_FALSE(out.err) << out.err.message();
+    EXPECT_EQ(out.body, "moved");
+    EXPECT_EQ(second_head.rfind("PUT /there HTTP/1.1\r\n", 0), 0u) << second_head;
+    EXPECT_EQ(second_body, "payload");
+    EXPECT_EQ(second_head.find("Authorization"), std::string::npos);
+    EXPECT_NE(second_head.find("X-Keep: 1"), std::string::npos);
+}
+
+TEST(client_http, a_body_shorter_than_its_declared_length_is_refused) {
+    upstream up;
+    up.on_request = [](const upstream::exchange& x) { x.send(ok("x")); };
+    client::agent a;
+    auto o = with(a, up.url());
+    o.method = "POST";
+    o.content_length = 10;
+    outcome out;
+    auto req = client::open(o, [&](client::response) {});
+    req.on_error([&](const client::error& e) {
+        out.err = e;
+        out.done = true;
+    });
+    EXPECT_TRUE(req.write("12345"));
+    EXPECT_FALSE(req.write("1234567")) << "past the declared length";
+    req.end();
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_EQ(out.err.code, client::errc::bad_request) << out.err.message();
+}

@@ -33,7 +33,9 @@ bool hop_field(std::string_view name) noexcept {
 } // namespace
 
 exchange::exchange(options opts, std::function<void(client::response)> on_response)
-    : opts_(std::move(opts)), on_response_(std::move(on_response)) {}
+    : opts_(std::move(opts)), on_response_(std::move(on_response)) {
+    content_length_ = opts_.content_length; // write() holds the body to it before the start too
+}
 
 client::request exchange::open(options opts, std::function<void(client::response)> on_response) {
     auto ex = std::make_shared<exchange>(std::move(opts), std::move(on_response));
@@ -94,6 +96,7 @@ const char* exchange::prepare() {
     }
     if (chunked_out_ && opts_.content_length) return "Content-Length with Transfer-Encoding";
     content_length_ = opts_.content_length;
+    if (content_length_ && given_ > *content_length_) return "the body is longer than its Content-Length";
     head_request_ = opts_.method == "HEAD";
     return nullptr;
 }
