@@ -616,3 +616,29 @@ TEST(client_http, a_body_shorter_than_its_declared_length_is_refused) {
     ASSERT_TRUE(run_until([&] { return out.done; }));
     EXPECT_EQ(out.err.code, client::errc::bad_request) << out.err.message();
 }
+
+TEST(client_http, a_redirect_that_would_replay_a_streamed_body_is_delivered) {
+    upstream up;
+    up.on_request = [](const upstream::exchange& x) {
+        x.send("HTTP/1.1 307 Temporary Redirect\r\nLocation: /other\r\nContent-Length: 0\r\n\r\n");
+    };
+    client::agent a;
+    auto o = with(a, up.url("/here"));
+    o.method = "PUT";
+    o.max_redirects = 3;
+    outcome out;
+    auto req = client::open(o, [&](client::response r) {
+        out.status = r.status();
+        r.on_end([&] { out.done = true; });
+    });
+    req.on_error([&](const client::error& e) {
+        out.err = e;
+        out.done = true;
+    });
+    req.write("streamed ");
+    nodus::set_timeout(std::chrono::milliseconds(20), [req] { req.end("body"); });
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_FALSE(out.err) << out.err.message();
+    EXPECT_EQ(out.status, 307);
+    EXPECT_EQ(up.requests, 1);
+}

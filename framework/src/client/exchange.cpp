@@ -239,6 +239,10 @@ bool exchange::wants_redirect() const noexcept {
     const int s = head_.status;
     if (opts_.max_redirects <= 0) return false;
     if (s != 301 && s != 302 && s != 303 && s != 307 && s != 308) return false;
+    // A redirect that keeps the method keeps the body: one streamed away cannot be sent
+    // again, so that 3xx is the answer.
+    const bool becomes_get = s == 303 || ((s == 301 || s == 302) && opts_.method == "POST");
+    if (!becomes_get && !replayable_) return false;
     for (const auto& f : head_.fields)
         if (iequals(f.name, "location")) return true;
     return false;
@@ -259,10 +263,6 @@ void exchange::follow_redirect() {
             return iequals(h.first, "content-length") || iequals(h.first, "content-type") ||
                 iequals(h.first, "transfer-encoding");
         });
-    } else if (!replayable_) {
-        redirecting_ = false;
-        return fail(errc::bad_request,
-                    "cannot follow a " + std::to_string(s) + " redirect: the body was streamed");
     }
     const std::string here = (origin_.https ? "https://" : "http://") + host_field_ + opts_.target;
     auto base = boost::urls::parse_uri(here);
