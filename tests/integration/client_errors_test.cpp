@@ -143,17 +143,17 @@ TEST(client_errors, idle_timeout_when_the_body_stalls) {
 TEST(client_errors, a_slow_but_moving_body_is_not_an_idle_timeout) {
     upstream up;
     up.on_request = [](const upstream::exchange& x) {
-        x.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
-        for (int i = 1; i <= 6; ++i) nodus::set_timeout(i * 60ms, [c = x.c] { c->send("z"); });
+        x.send("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n");
+        for (int i = 1; i <= 8; ++i) nodus::set_timeout(i * 60ms, [c = x.c] { c->send("z"); });
     };
     client::agent a;
     auto o = with(a, up.url());
-    o.idle_timeout = 150ms;
+    o.idle_timeout = 250ms; // the body takes 480 ms: only its 60 ms pauses count
     outcome out;
     fetch(o, out);
     ASSERT_TRUE(run_until([&] { return out.done; }));
     EXPECT_FALSE(out.err) << out.err.message();
-    EXPECT_EQ(out.body, "zzzzzz");
+    EXPECT_EQ(out.body, "zzzzzzzz");
 }
 
 TEST(client_errors, garbage_is_a_bad_response) {
