@@ -1,6 +1,7 @@
 // nodus::client's failures, each reported through on_error with its own code: DNS, refused
 // connections, the three timeouts, and upstreams that send garbage, lie about lengths, close
 // mid-body or mix Content-Length with Transfer-Encoding.
+#include "support/client_fetch.hpp"
 #include "support/upstream.hpp"
 
 #include <nodus/client/client.hpp>
@@ -12,38 +13,14 @@
 #include <unistd.h>
 
 using namespace std::chrono_literals;
+using nodus::test::fetch;
+using nodus::test::outcome;
 using nodus::test::run_until;
 using nodus::test::upstream;
+using nodus::test::with;
 namespace client = nodus::client;
 
 namespace {
-
-struct outcome {
-    bool done = false;
-    int status = 0;
-    std::string body;
-    client::error err;
-};
-
-void fetch(client::options o, outcome& out) {
-    auto req = client::open(std::move(o), [&out](client::response r) {
-        out.status = r.status();
-        r.on_data([&out](std::string_view c) { out.body.append(c); });
-        r.on_end([&out] { out.done = true; });
-    });
-    req.on_error([&out](const client::error& e) {
-        out.err = e;
-        out.done = true;
-    });
-    req.end();
-}
-
-client::options with(const client::agent& a, std::string url) {
-    client::options o;
-    o.url = std::move(url);
-    o.agent = a;
-    return o;
-}
 
 // The failure of one GET to an upstream that answers every request with `reply`.
 client::error answer_with(std::string reply, std::string* body = nullptr) {
