@@ -209,3 +209,42 @@ TEST(client_redirect_expect, a_redirect_that_would_replay_a_streamed_body_is_del
     EXPECT_EQ(out.status, 307);
     EXPECT_EQ(up.requests, 1);
 }
+
+TEST(client_redirect_expect, an_answer_before_the_upload_ends_is_the_response) {
+    upstream up;
+    bool answered = false;
+    up.on_accept = [&](const std::shared_ptr<upstream::conn>& c) {
+        up.raw_data = [&](const std::shared_ptr<upstream::conn>& cc, std::size_t) {
+            if (!answered && cc->in.find("\r\n\r\n") != std::string::npos) {
+                answered = true;
+                cc->send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+            }
+            cc->in.clear(); // read on and drop, as a server draining a refused body
+            cc->read();
+        };
+        c->read();
+    };
+    client::agent a;
+    auto o = with(a, up.url());
+    o.method = "PUT";
+    outcome out;
+    auto req = client::open(o, [&](client::response r) {
+        out.status = r.status();
+        r.on_end([&] { out.done = true; });
+    });
+    req.on_error([&](const client::error& e) {
+        out.err = e;
+        out.done = true;
+    });
+    const std::string piece(64 * 1024, 'u');
+    std::function<void()> pump = [&] {
+        while (!req.finished() && req.write(piece)) {}
+        if (!req.finished()) req.on_drain(pump);
+    };
+    pump();
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    EXPECT_FALSE(out.err) << out.err.message();
+    EXPECT_EQ(out.status, 413);
+    EXPECT_FALSE(req.write(piece)) << "nothing more is taken once the response is complete";
+    EXPECT_EQ(a.stats().idle, 0u) << "a connection whose request was cut short is closed";
+}
