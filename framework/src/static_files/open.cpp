@@ -125,6 +125,11 @@ void find_file(const root_dir& root, std::string rel, bool trailing_slash, std::
         if (!rel.empty()) rel += '/';
         rel += index;
         if (!open_regular(root, rel, out)) return;
+    } else if (trailing_slash) {
+        // "file.txt/" names a directory that is not there.
+        out.fd.reset();
+        out.err = ENOTDIR;
+        return;
     }
     if (!S_ISREG(out.st.st_mode)) {
         out.fd.reset();
