@@ -34,6 +34,8 @@ int sys_openat2(int dirfd, const char* path, std::uint64_t resolve) noexcept {
 
 } // namespace
 
+void use_openat2(bool on) noexcept { g_have_openat2 = on ? -1 : 0; }
+
 void unique_fd::reset(int fd) noexcept {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;

@@ -51,6 +51,10 @@ private:
     bool follow_outside_;
 };
 
+/// Whether openat2(2) is tried (the default); false makes every open take the fallback
+/// check, as on a kernel without it (for its tests).
+void use_openat2(bool on) noexcept;
+
 /// What the thread pool found for a request.
 struct lookup {
     int err = 0; // errno of the failure; 0 on success
