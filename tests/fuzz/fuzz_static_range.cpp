@@ -44,10 +44,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case files::range_outcome::unsatisfiable: check(a.ranges.empty(), "unsatisfiable has no range"); break;
     case files::range_outcome::partial: {
         check(!a.ranges.empty() && a.ranges.size() <= max_ranges, "1..max_ranges ranges");
-        for (const auto& r : a.ranges) check(r.first <= r.last && r.last < file_size, "range inside the file");
+        for (const auto& r : a.ranges)
+            check(r.first <= r.last && r.last < file_size, "range inside the file");
         auto sorted = a.ranges;
         std::sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.first < y.first; });
-        for (std::size_t i = 1; i < sorted.size(); ++i) check(sorted[i].first > sorted[i - 1].last, "no overlap");
+        for (std::size_t i = 1; i < sorted.size(); ++i)
+            check(sorted[i].first > sorted[i - 1].last, "no overlap");
         break;
     }
     }

@@ -58,7 +58,8 @@ int connect_to(std::uint16_t port) {
 // Sends `request` and reads until the server closes (or 30 s of silence); `pace` sleeps
 // between reads of `chunk` bytes to make a slow reader. `received` is updated as it goes.
 std::uint64_t download(std::uint16_t port, const std::string& request, std::atomic<std::uint64_t>& received,
-                       std::size_t chunk, std::chrono::microseconds pace, std::uint64_t stop_after = UINT64_MAX) {
+                       std::size_t chunk, std::chrono::microseconds pace,
+                       std::uint64_t stop_after = UINT64_MAX) {
     int fd = connect_to(port);
     if (fd < 0) return 0;
     ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -130,7 +131,8 @@ void static_files_sendfile::truncated_while_sent(const std::string& target, bool
     auto body = raw.size() - head_end - 4;
     EXPECT_LT(body, size) << "a body as long as Content-Length was sent";
     auto check = std::min(body, std::size_t{1} << 20);
-    EXPECT_TRUE(raw.compare(head_end + 4, check, pattern(size), 0, check) == 0) << "the bytes sent are not the file's";
+    EXPECT_TRUE(raw.compare(head_end + 4, check, pattern(size), 0, check) == 0)
+        << "the bytes sent are not the file's";
     EXPECT_EQ(sendfile, sent_with_sendfile() > before);
     // The server goes on.
     client other{srv_->port()};
@@ -143,10 +145,11 @@ TEST_F(static_files_sendfile, pipelined_requests_keep_their_order_behind_a_file)
     auto text = pattern(3u << 20);
     static_tree::write(tree_.root + "/three.bin", text);
     client c{srv_->port(), std::chrono::seconds(20)};
-    c.send("GET /f/three.bin HTTP/1.1\r\nHost: t\r\n\r\n"
-           "GET /f/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n"
-           "HEAD /f/three.bin HTTP/1.1\r\nHost: t\r\n\r\n"
-           "GET /f/digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.send(
+        "GET /f/three.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+        "GET /f/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+        "HEAD /f/three.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+        "GET /f/digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     auto a = c.read_response();
     ASSERT_TRUE(a);
     EXPECT_TRUE(a->body == text);
@@ -176,8 +179,8 @@ TEST_F(static_files_sendfile, a_fast_1_gib_download_does_not_hold_up_other_clien
     auto before = sent_with_sendfile();
     std::atomic<std::uint64_t> got{0};
     std::thread reader([&] {
-        download(srv_->port(), "GET /f/huge.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", got, 1 << 20,
-                 std::chrono::microseconds(0));
+        download(srv_->port(), "GET /f/huge.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", got,
+                 1 << 20, std::chrono::microseconds(0));
     });
     ASSERT_TRUE(wait_until([&] { return got > (16u << 20); }, std::chrono::seconds(20)));
     // Measured while the download runs: it must still be under way when the last answer came.
@@ -201,8 +204,8 @@ TEST_F(static_files_sendfile, a_slow_1_gib_download_waits_for_its_reader_and_oth
     std::atomic<bool> stop{false};
     std::thread reader([&] {
         // 64 KiB per 2 ms: about 32 MB/s, far below what loopback takes.
-        download(srv_->port(), "GET /f/huge.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", got, 64 << 10,
-                 std::chrono::microseconds(2000), 24u << 20);
+        download(srv_->port(), "GET /f/huge.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", got,
+                 64 << 10, std::chrono::microseconds(2000), 24u << 20);
         stop = true;
     });
     ASSERT_TRUE(wait_until([&] { return got > (1u << 20); }, std::chrono::seconds(20)));
