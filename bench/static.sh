@@ -53,6 +53,7 @@ machine_notes "bash bench/static.sh $*" | tee "$out/machine.txt"
 
 www="$tmp/www"
 mkdir -p "$www"
+export STATIC_BENCH_ROOT="$www"   # read by bench/static_app.cpp
 head -c 4096 /dev/urandom >"$www/4k.bin"
 head -c 1048576 /dev/urandom >"$www/1m.bin"
 
@@ -89,7 +90,7 @@ NGX
 
 server_cmd() {   # $1 server, $2 port -> sets cmd
     case "$1" in
-        nodus) cmd=(env "NODUS_STATIC_ROOT=$www" "$bin" --config "$root/config/hello.ini" --log.level=warn
+        nodus) cmd=("$bin" --config "$root/config/hello.ini" --log.level=warn
                     --log.access_log=false "--server.port=$2" --server.host=127.0.0.1 --cluster.workers=0
                     --http.keep_alive_timeout_ms=600000) ;;
         nginx) local dir; dir=$(nginx_conf "$2"); cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
@@ -112,13 +113,13 @@ for file in 4k.bin 1m.bin; do
         register_pid "$pid"
         url="http://127.0.0.1:$port/$file"
         wait_http "$url" "$pid" "$out/logs/$server-$file.log" || die "$server did not answer"
-        # The server's process: env execs nodus, so $pid is it.
         curl -s -o "$tmp/check" "$url"
         cmp -s "$tmp/check" "$www/$file" || die "$server served other bytes for $file"
         wrk_requests 1 "$url" >/dev/null
         t0=$(cpu_ticks "$pid")
         requests=$(wrk_requests "$duration" "$url")
         t1=$(cpu_ticks "$pid")
+        echo "$server $file: $t0 -> $t1 ticks" >>"$out/logs/ticks.txt"
         stop_pids "$pid"
         us=$(awk -v t=$((t1 - t0)) -v hz="$clk_tck" -v q="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / q }')
         printf '%s\t%s\t%s\t%s\n' "$server" "$file" "$requests" "$us" >>"$out/cpu.tsv"
@@ -139,7 +140,6 @@ if [[ $callgrind == 1 ]]; then
             register_pid "$vpid"
             wait_http "http://127.0.0.1:$port/$file" "$vpid" "$cg.log" || die "$server under valgrind did not answer"
             wrk_requests 1 "http://127.0.0.1:$port/$file" >/dev/null
-            # env execs the server, so the callgrind process is $vpid.
             callgrind_control -z "$vpid" >/dev/null 2>&1
             requests=$(wrk_requests 2 "http://127.0.0.1:$port/$file")
             callgrind_control -d "$vpid" >/dev/null 2>&1

@@ -172,6 +172,26 @@ TEST_F(static_files_sendfile, a_file_that_shrinks_while_read_on_the_pool_closes_
     truncated_while_sent("/z/big.bin", false);
 }
 
+// sendfile(2) has no MSG_NOSIGNAL: a client that resets its connection mid-file must not
+// kill the process with SIGPIPE.
+TEST_F(static_files_sendfile, clients_that_reset_mid_file_do_not_kill_the_server) {
+    static_tree::write(tree_.root + "/mid.bin", pattern(8u << 20));
+    for (int i = 0; i < 40; ++i) {
+        int fd = connect_to(srv_->port());
+        ASSERT_GE(fd, 0);
+        std::string req = "GET /f/mid.bin HTTP/1.1\r\nHost: t\r\n\r\n";
+        req += req;
+        ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+        char buf[4096];
+        ASSERT_GT(::recv(fd, buf, sizeof buf, 0), 0);
+        linger lg{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        ::close(fd); // a reset while the server is inside the file
+    }
+    client c{srv_->port()};
+    EXPECT_EQ(c.exchange("GET /f/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").body, "hello world\n");
+}
+
 TEST_F(static_files_sendfile, a_fast_1_gib_download_does_not_hold_up_other_clients) {
     constexpr std::uint64_t size = 1ull << 30;
     static_tree::write(tree_.root + "/huge.bin", "");
