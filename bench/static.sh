@@ -16,8 +16,9 @@
 #
 # nodus: bench/static_app.cpp, `app.use(nodus::static_files(dir))` with the default options
 # (ETag, Last-Modified, Cache-Control, Accept-Ranges; open + fstat on the thread pool; body by
-# sendfile). nginx: `root dir; sendfile on; tcp_nopush on; access_log off`, one worker, no
-# master. Needs wrk and valgrind (scripts/setup.sh --bench).
+# sendfile). nginx: `root dir; sendfile on; access_log off`, one worker, no master
+# (`tcp_nopush on` left at its default, off: on loopback it made nginx's 1 MiB answers cost
+# four times the kernel CPU). Needs wrk and valgrind (scripts/setup.sh --bench).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -70,7 +71,6 @@ events { worker_connections 4096; }
 http {
     access_log off;
     sendfile on;
-    tcp_nopush on;
     keepalive_requests 1000000;
     keepalive_timeout 600s;
     default_type application/octet-stream;
@@ -119,7 +119,6 @@ for file in 4k.bin 1m.bin; do
         t0=$(cpu_ticks "$pid")
         requests=$(wrk_requests "$duration" "$url")
         t1=$(cpu_ticks "$pid")
-        echo "$server $file: $t0 -> $t1 ticks" >>"$out/logs/ticks.txt"
         stop_pids "$pid"
         us=$(awk -v t=$((t1 - t0)) -v hz="$clk_tck" -v q="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / q }')
         printf '%s\t%s\t%s\t%s\n' "$server" "$file" "$requests" "$us" >>"$out/cpu.tsv"
