@@ -34,12 +34,10 @@ packages=(g++ cmake ninja-build ccache
           libfmt-dev libspdlog-dev libgtest-dev curl python3 systemd zlib1g-dev
           python3-prometheus-client chromium libssl-dev openssl)
 # python3-prometheus-client: the metrics tests read /metrics with Prometheus's own text-format
-# parser. libssl-dev: HTTPS ([tls], framework/src/tls) is OpenSSL's; openssl: the TLS tests
-# make their certificates with its CLI and talk to the server with s_client and s_time. chromium: the status page and the chat page are tested in headless Chromium, driven
+# parser. libssl-dev: HTTPS ([tls], framework/src/tls) and the HTTP client's outbound TLS are
+# OpenSSL's; openssl: the TLS and client tests make their certificates with its CLI and talk to
+# the server with s_client and s_time. chromium: the status page and the chat page are tested in headless Chromium, driven
 # by puppeteer-core from tests/node (npm, below).
-# libssl-dev: the HTTP client's outbound TLS (asio::ssl over OpenSSL); openssl: its tests make
-# a CA and a server certificate with the CLI.
-packages+=(libssl-dev openssl)
 # Node.js and npm run the tests in tests/node (deploy manifests, the browser tests); the
 # machine's own node is used when there is one.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

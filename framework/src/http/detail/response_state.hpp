@@ -89,7 +89,6 @@ public:
 
 private:
     bool field_allowed(std::string_view name, std::string_view value) const noexcept;
-    bool add_line(std::string_view name, std::string_view value);
     bool remove_lines(std::string_view name);
     bool add_line(std::string_view name, std::string_view value);
 
