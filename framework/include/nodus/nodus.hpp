@@ -25,4 +25,5 @@
 #include <nodus/metrics/metrics.hpp>
 #include <nodus/router/router.hpp>
 #include <nodus/sse/event_stream.hpp>
+#include <nodus/static_files/static_files.hpp>
 #include <nodus/ws/websocket.hpp>

@@ -222,7 +222,8 @@ std::size_t connection::process(std::string_view data) {
     std::size_t pos = 0;
     for (;;) {
         if (state_ == conn_state::head) {
-            if (buffered() > srv_.cfg().high_water_mark) break;
+            // The next response must not overtake a file body still being sent.
+            if (file_left_ || buffered() > srv_.cfg().high_water_mark) break;
             bool complete = false;
             pos += process_head(data.substr(pos), complete);
             if (!complete) break;

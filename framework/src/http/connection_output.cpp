@@ -55,7 +55,7 @@ void connection::res_abort(exchange& ex) {
 
 void connection::flush() {
     provisional_ = std::string_view::npos;
-    while (buffered()) {
+    while (out_.buffered()) {
         boost::system::error_code ec;
         auto bytes = out_.unsent();
         std::size_t n = sock_.write_some(asio::const_buffer(bytes.data(), bytes.size()), ec);
@@ -82,6 +82,7 @@ void connection::flush() {
         }
     }
     out_.all_sent();
+    if (file_left_ && !send_file_piece()) return;
     after_flush();
     // Nothing more to send right now: the application, not the client, sets the pace.
     if (send_rate_.is_open() && !buffered()) send_rate_.close();
@@ -184,6 +185,7 @@ void connection::teardown() {
     srv_.remove(this);
     release_in();
     out_.release();
+    drop_file();
     ++pending_;
     asio::post(sock_.get_executor(), [this] {
         --pending_;
@@ -258,7 +260,7 @@ void connection::update_wait() {
     case conn_state::lingering: k = wait_kind::linger; break;
     default: k = wait_kind::none; break;
     }
-    if (writing_) k = wait_kind::send;
+    if (writing_ || file_left_) k = wait_kind::send;
     if (k != hook_.kind) srv_.move_to(this, k);
 }
 

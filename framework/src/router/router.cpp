@@ -85,6 +85,7 @@ void router_impl::run(request& req, response& res, std::uint32_t index) const no
     auto const path = req.path();
     for (auto i = index; i < chain.size(); ++i) {
         if (!prefix_matches(chain[i].prefix, path)) continue;
+        set_mount(req, chain[i].prefix);
         try {
             chain[i].fn(req, res, next_fn{this, req, res, i + 1});
         } catch (...) {

@@ -12,7 +12,7 @@
     piped into a client request and back without buffering whole bodies:
 
     @code
-    app.all("/api/*", [](nodus::request req, nodus::response res) {
+    app.all("/api/:rest", [](nodus::request req, nodus::response res) {
         nodus::client::options o;
         o.url = "http://127.0.0.1:9000" + std::string(req.target());
         o.method = req.method();

@@ -47,6 +47,9 @@ enum class input_state : std::uint8_t {
 
 const char* to_string(conn_state s) noexcept;
 
+/// Bytes the connections of this thread have sent with sendfile(2).
+std::uint64_t sendfile_bytes() noexcept;
+
 class connection {
 public:
     connection(server_impl& srv, socket_type sock) noexcept;
@@ -74,7 +77,13 @@ public:
     /// The application refused the body mid-way (a decoded size over its limit): no more
     /// of it is read or delivered, and the connection closes after the response.
     void refuse_body(nodus::detail::exchange& ex);
-    std::size_t buffered() const noexcept { return out_.buffered(); }
+    /// File bodies may go out with sendfile(2): the bytes reach the socket unchanged.
+    bool can_sendfile() const noexcept { return true; }
+    /// Answer `ex` with its head and then `length` bytes of `fd` from `offset`, sent with
+    /// sendfile(2) (connection_file.cpp). Takes `fd` (closed when sent or on failure). False
+    /// when the response cannot be written (head already sent, ended, connection lost).
+    bool res_send_file(nodus::detail::exchange& ex, int fd, std::uint64_t offset, std::uint64_t length);
+    std::size_t buffered() const noexcept { return out_.buffered() + file_left_; }
     std::uint32_t served() const noexcept { return served_; }
     bool hot() const noexcept { return hot_; }
     void set_served(std::uint32_t n) noexcept { served_ = n; }
@@ -125,6 +134,9 @@ private:
     void update_wait();
     void release_buffers_if_idle();
     void maybe_delete();
+    // file bodies (connection_file.cpp)
+    bool send_file_piece();
+    void drop_file() noexcept;
     server_fields fields() noexcept;
     void break_input() noexcept {
         if (input_ == input_state::open) input_ = input_state::broken;
@@ -144,6 +156,11 @@ private:
     // Where the current exchange's response starts in the output while none of it has
     // left (no flush since it was queued); npos otherwise.
     std::size_t provisional_ = std::string_view::npos;
+    // A file body after the output buffer: its descriptor, where the next byte comes from,
+    // and how many bytes are still promised (0: none).
+    int file_fd_ = -1;
+    std::uint64_t file_offset_ = 0;
+    std::uint64_t file_left_ = 0;
     clock::time_point body_deadline_{}; // request_timeout_ms after the head, while in body
     rate_window body_rate_; // while the body is being read
     rate_window send_rate_; // while the client keeps the output from draining

@@ -67,6 +67,9 @@ public:
     }
     std::string_view route() const noexcept { return route_; }
     std::uint32_t route_id() const noexcept { return route_id_; }
+    /// The prefix of the middleware being run (router storage); empty for one without.
+    void set_mount(std::string_view prefix) noexcept { mount_ = prefix; }
+    std::string_view mount() const noexcept { return mount_; }
 
     /// Decoded on first use; decoded strings are kept by the head.
     std::span<const param> query_params();
@@ -99,6 +102,7 @@ private:
     std::array<std::string_view, max_route_params> raw_params_{};
     std::string_view route_;
     std::uint32_t route_id_ = 0;
+    std::string_view mount_;
     std::vector<param> query_params_;
     bool query_parsed_ = false;
     std::vector<std::unique_ptr<char[]>> kept_;
@@ -139,6 +143,7 @@ inline void request_head::reset() noexcept {
     nparams_ = 0;
     route_ = {};
     route_id_ = 0;
+    mount_ = {};
     query_params_.clear();
     query_parsed_ = false;
     kept_.clear();

@@ -1,0 +1,284 @@
+#include "client/detail/exchange.hpp"
+
+#include "client/detail/agent_state.hpp"
+#include "text/detail/char_class.hpp"
+
+#include <nodus/log/log.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace nodus::client::detail {
+
+namespace cc = nodus::detail::char_class;
+using nodus::detail::all_in_class;
+using nodus::detail::iequals;
+using nodus::detail::is_token;
+
+namespace {
+
+bool idempotent(std::string_view m) noexcept {
+    return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "PUT" || m == "DELETE" || m == "TRACE";
+}
+
+// Fields that are the client's own business or that a redirect to another origin drops.
+bool hop_field(std::string_view name) noexcept {
+    return iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "upgrade") ||
+           iequals(name, "te") || iequals(name, "proxy-connection");
+}
+
+} // namespace
+
+exchange::exchange(options opts, std::function<void(client::response)> on_response)
+    : opts_(std::move(opts)), on_response_(std::move(on_response)) {}
+
+client::request exchange::open(options opts, std::function<void(client::response)> on_response) {
+    auto ex = std::make_shared<exchange>(std::move(opts), std::move(on_response));
+    ex->agent_ = (ex->opts_.agent ? *ex->opts_.agent : default_agent()).state_;
+    boost::asio::post(nodus::io_context(), [ex] { ex->start(); });
+    return client::request(ex);
+}
+
+// The scheme, host, port and target, from the URL or the separate options.
+const char* exchange::prepare() {
+    if (!opts_.url.empty()) {
+        auto r = boost::urls::parse_uri(opts_.url);
+        if (!r) return "bad URL";
+        const auto& u = *r;
+        if (iequals(u.scheme(), "https"))
+            opts_.https = true;
+        else if (iequals(u.scheme(), "http"))
+            opts_.https = false;
+        else
+            return "unsupported URL scheme";
+        if (u.has_userinfo()) return "user info in the URL";
+        if (u.host_type() == boost::urls::host_type::ipv6)
+            opts_.host = u.host_ipv6_address().to_string();
+        else
+            opts_.host = u.encoded_host();
+        opts_.port = 0;
+        if (u.has_port()) {
+            if (u.port_number() == 0) return "bad port in the URL";
+            opts_.port = u.port_number();
+        }
+        opts_.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+        if (u.has_query()) opts_.target += "?" + std::string(u.encoded_query());
+        opts_.url.clear();
+    }
+    if (opts_.host.empty() || opts_.host.find_first_of("/%@ \t\r\n") != std::string::npos) return "bad host";
+    const std::uint16_t dflt = opts_.https ? 443 : 80;
+    origin_.https = opts_.https;
+    origin_.host = opts_.host;
+    origin_.port = opts_.port ? opts_.port : dflt;
+    const bool v6 = origin_.host.find(':') != std::string::npos;
+    host_field_ = v6 ? "[" + origin_.host + "]" : origin_.host;
+    if (origin_.port != dflt) host_field_ += ":" + std::to_string(origin_.port);
+    origin_.key = (origin_.https ? "https://" : "http://") + (v6 ? "[" + origin_.host + "]" : origin_.host) + ":" +
+                  std::to_string(origin_.port);
+    if (!is_token(opts_.method)) return "bad method";
+    if (opts_.method == "CONNECT") return "CONNECT is not supported";
+    if (opts_.target.empty() || !all_in_class(opts_.target, cc::target)) return "bad target";
+    for (const auto& [name, value] : opts_.headers) {
+        if (!is_token(name) || !all_in_class(value, cc::field_value)) return "bad header field";
+        if (hop_field(name)) return "hop-by-hop header field (the agent manages the connection)";
+        if (iequals(name, "content-length")) {
+            std::uint64_t n = 0;
+            if (value.empty() || value.size() > 19 || !all_in_class(value, cc::digit)) return "bad Content-Length";
+            for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+            if (opts_.content_length && *opts_.content_length != n) return "Content-Length differs from content_length";
+            opts_.content_length = n;
+        } else if (iequals(name, "transfer-encoding")) {
+            if (!iequals(value, "chunked")) return "only Transfer-Encoding: chunked can be sent";
+            chunked_out_ = true;
+        }
+    }
+    if (chunked_out_ && opts_.content_length) return "Content-Length with Transfer-Encoding";
+    content_length_ = opts_.content_length;
+    head_request_ = opts_.method == "HEAD";
+    return nullptr;
+}
+
+void exchange::start() {
+    if (stage_ != stage::created) return;
+    if (auto why = prepare()) return fail(errc::bad_request, std::string("bad request: ") + why);
+    agent_->acquire(shared_from_this(), false);
+}
+
+void exchange::connect_on(std::shared_ptr<connection> c) {
+    stage_ = stage::connecting;
+    conn_ = std::move(c);
+    conn_->set_owner(shared_from_this());
+    arm(deadline_kind::connect, opts_.connect_timeout);
+    conn_->connect([self = shared_from_this(), c = conn_](std::error_code ec, std::string reason) {
+        self->on_connected(c, ec, std::move(reason));
+    });
+}
+
+void exchange::on_connected(const std::shared_ptr<connection>& c, std::error_code ec, std::string reason) {
+    if (stage_ != stage::connecting || conn_ != c) return;
+    if (!ec) return assign(c, false);
+    if (ec == errc::connect_timeout)
+        reason = "connect timeout: " + origin_.key + " (" + std::to_string(opts_.connect_timeout.count()) + " ms)";
+    fail(static_cast<errc>(ec.value()), std::move(reason));
+}
+
+void exchange::assign(std::shared_ptr<connection> c, bool reused) {
+    conn_ = std::move(c);
+    conn_->set_owner(shared_from_this());
+    reused_ = reused;
+    got_bytes_ = peer_closed_ = write_failed_ = false;
+    stage_ = stage::sending;
+    build_head();
+    flush();
+    if (request_sent()) arm(deadline_kind::header, opts_.header_timeout);
+    conn_->read();
+}
+
+void exchange::on_deadline(deadline_kind kind) {
+    if (stage_ == stage::done) return;
+    switch (kind) {
+    case deadline_kind::connect:
+        return fail(errc::connect_timeout, "connect timeout: " + origin_.key + " (" +
+                                               std::to_string(opts_.connect_timeout.count()) + " ms)");
+    case deadline_kind::header:
+        return fail(errc::header_timeout, "response header timeout (" +
+                                              std::to_string(opts_.header_timeout.count()) + " ms)");
+    case deadline_kind::idle:
+        return fail(errc::idle_timeout, "idle timeout (" + std::to_string(opts_.idle_timeout.count()) + " ms)");
+    default:
+        return;
+    }
+}
+
+// Leaves the connection (to the pool when reusable) or the queue.
+void exchange::teardown(bool reusable) noexcept {
+    continue_timer_.cancel();
+    if (conn_) {
+        conn_->clear_owner();
+        if (!reusable) conn_->close();
+        try {
+            agent_->release(std::move(conn_), reusable);
+        } catch (const std::exception& e) {
+            nodus::log::get().error("client: cannot hand a connection back to its pool: {}", e.what());
+        }
+        conn_.reset();
+    } else if (stage_ == stage::queued) {
+        agent_->forget(*this);
+    }
+}
+
+void exchange::clear_callbacks() noexcept {
+    clear_pending_ = calling_ > 0;
+    if (clear_pending_) return;
+    on_response_ = nullptr;
+    on_error_ = nullptr;
+    on_drain_ = nullptr;
+    on_continue_ = nullptr;
+    on_data_ = nullptr;
+    on_end_ = nullptr;
+}
+
+void exchange::fail(errc code, std::string reason) {
+    if (stage_ == stage::done) return;
+    auto self = shared_from_this();
+    teardown(false);
+    stage_ = stage::done;
+    end_ = ending::failed;
+    auto fn = std::move(on_error_);
+    clear_callbacks();
+    error err{make_error_code(code), std::move(reason)};
+    if (fn)
+        call(fn, err);
+    else
+        nodus::log::get().debug("client: {} {}{} failed: {}", opts_.method, origin_.key, opts_.target, err.message());
+}
+
+void exchange::abort() noexcept {
+    if (stage_ == stage::done) return;
+    auto self = shared_from_this();
+    teardown(false);
+    stage_ = stage::done;
+    end_ = ending::aborted;
+    clear_callbacks();
+}
+
+// A pooled connection the server closed while it sat idle fails before any byte of a
+// response; the request never reached the application, so an idempotent one is safe to
+// send again (what Node's agent and undici do).
+bool exchange::can_retry() const noexcept {
+    return stage_ == stage::sending && reused_ && !got_bytes_ && !retried_ && opts_.retry_stale &&
+           idempotent(opts_.method) && replayable_;
+}
+
+void exchange::retry() {
+    retried_ = true;
+    teardown(false);
+    restart();
+    agent_->acquire(shared_from_this(), true);
+}
+
+void exchange::restart() {
+    out_.clear();
+    inflight_.clear();
+    head_built_ = body_open_ = need_drain_ = false;
+    phase_ = phase::head;
+    scanned_ = 0;
+    decoder_ = {};
+    trailer_text_.clear();
+    stage_ = stage::created;
+}
+
+bool exchange::wants_redirect() const noexcept {
+    const int s = head_.status;
+    if (opts_.max_redirects <= 0) return false;
+    if (s != 301 && s != 302 && s != 303 && s != 307 && s != 308) return false;
+    for (const auto& f : head_.fields)
+        if (iequals(f.name, "location")) return true;
+    return false;
+}
+
+void exchange::follow_redirect() {
+    std::string_view location;
+    for (const auto& f : head_.fields)
+        if (iequals(f.name, "location")) location = f.value;
+    const int s = head_.status;
+    if (s == 303 || ((s == 301 || s == 302) && opts_.method == "POST")) {
+        if (opts_.method != "HEAD") opts_.method = "GET";
+        body_.clear();
+        content_length_.reset();
+        opts_.content_length.reset();
+        chunked_out_ = false;
+        std::erase_if(opts_.headers, [](const auto& h) {
+            return iequals(h.first, "content-length") || iequals(h.first, "content-type") ||
+                   iequals(h.first, "transfer-encoding");
+        });
+    } else if (!replayable_) {
+        redirecting_ = false;
+        return fail(errc::bad_request, "cannot follow a " + std::to_string(s) + " redirect: the body was streamed");
+    }
+    auto base = boost::urls::parse_uri((origin_.https ? "https://" : "http://") + host_field_ + opts_.target);
+    auto ref = boost::urls::parse_uri_reference(location);
+    if (!base || !ref) return fail(errc::bad_response, "bad response: bad Location");
+    boost::urls::url dest;
+    if (!boost::urls::resolve(*base, *ref, dest)) return fail(errc::bad_response, "bad response: bad Location");
+    dest.remove_fragment();
+    const auto old_key = origin_.key;
+    ++redirects_;
+    redirecting_ = false;
+    opts_.url = std::string(dest.buffer());
+    restart();
+    ended_ = true;
+    given_ = body_.size();
+    if (auto why = prepare()) return fail(errc::bad_request, std::string("bad redirect: ") + why);
+    if (origin_.key != old_key)
+        std::erase_if(opts_.headers, [](const auto& h) {
+            return iequals(h.first, "authorization") || iequals(h.first, "cookie") ||
+                   iequals(h.first, "proxy-authorization");
+        });
+    agent_->acquire(shared_from_this(), false);
+}
+
+} // namespace nodus::client::detail

@@ -1,0 +1,151 @@
+#include "client/detail/agent_state.hpp"
+#include "client/detail/exchange.hpp"
+#include "text/detail/char_class.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <charconv>
+
+namespace nodus::client::detail {
+
+using namespace std::chrono_literals;
+
+namespace {
+// Without 100 Continue after this long, the body goes anyway (RFC 9110 10.1.1: a client
+// need not wait indefinitely); curl waits one second too.
+constexpr auto continue_wait = 1000ms;
+
+bool has_field(const options& o, std::string_view name) noexcept {
+    for (const auto& h : o.headers)
+        if (nodus::detail::iequals(h.first, name)) return true;
+    return false;
+}
+
+bool body_method(std::string_view m) noexcept { return m == "POST" || m == "PUT" || m == "PATCH"; }
+} // namespace
+
+// The head goes out when the connection is ready; by then the application has usually
+// ended the body, and a body known whole is sent with Content-Length in the same write.
+void exchange::build_head() {
+    const bool declared = content_length_ || chunked_out_;
+    if (!declared && ended_ && (!body_.empty() || body_method(opts_.method))) content_length_ = body_.size();
+    if (!declared && !ended_) chunked_out_ = true;
+    out_.reserve(256 + body_.size());
+    out_.append(opts_.method).append(" ").append(opts_.target).append(" HTTP/1.1\r\n");
+    if (!has_field(opts_, "host")) out_.append("Host: ").append(host_field_).append("\r\n");
+    for (const auto& [name, value] : opts_.headers) out_.append(name).append(": ").append(value).append("\r\n");
+    if (content_length_ && !has_field(opts_, "content-length")) {
+        char digits[24];
+        auto r = std::to_chars(digits, digits + sizeof digits, *content_length_);
+        out_.append("Content-Length: ").append(digits, r.ptr).append("\r\n");
+    }
+    if (chunked_out_ && !has_field(opts_, "transfer-encoding")) out_.append("Transfer-Encoding: chunked\r\n");
+    if (!agent_->options().keep_alive) out_.append("Connection: close\r\n");
+    const bool expect = opts_.expect_continue && (chunked_out_ || (content_length_ && *content_length_ > 0));
+    if (expect) out_.append("Expect: 100-continue\r\n");
+    out_.append("\r\n");
+    head_built_ = true;
+    replayable_ = ended_;
+    if (!expect) return open_body();
+    std::weak_ptr<exchange> weak = shared_from_this();
+    continue_timer_ = nodus::set_timeout(continue_wait, [weak] {
+        if (auto self = weak.lock(); self && !self->body_open_ && self->stage_ == stage::sending) {
+            self->open_body();
+            self->flush();
+        }
+    });
+}
+
+void exchange::open_body() {
+    body_open_ = true;
+    continue_timer_.cancel();
+    if (!body_.empty()) append_framed(body_);
+    if (ended_ && chunked_out_) out_.append("0\r\n\r\n");
+    if (!replayable_) body_.clear();
+}
+
+void exchange::append_framed(std::string_view chunk) {
+    if (chunk.empty()) return;
+    if (!chunked_out_) {
+        out_.append(chunk);
+        return;
+    }
+    char size[20];
+    auto r = std::to_chars(size, size + sizeof size, chunk.size(), 16);
+    out_.append(size, r.ptr).append("\r\n").append(chunk).append("\r\n");
+}
+
+bool exchange::write(std::string_view chunk) {
+    if (stage_ == stage::done || ended_ || write_failed_) return false;
+    if (content_length_ && given_ + chunk.size() > *content_length_) return false;
+    given_ += chunk.size();
+    if (body_open_)
+        append_framed(chunk);
+    else
+        body_.append(chunk);
+    flush();
+    if (buffered() < opts_.high_water_mark) return true;
+    need_drain_ = true;
+    return false;
+}
+
+bool exchange::end(std::string_view last) {
+    if (stage_ == stage::done || ended_) return false;
+    if (!last.empty() && !write(last) && (stage_ == stage::done || write_failed_)) return false;
+    need_drain_ = false;
+    ended_ = true;
+    if (content_length_ && given_ != *content_length_) {
+        boost::asio::post(nodus::io_context(), [self = shared_from_this()] {
+            self->fail(errc::bad_request, "bad request: the body is shorter than its Content-Length");
+        });
+        return true;
+    }
+    if (body_open_ && chunked_out_) out_.append("0\r\n\r\n");
+    flush();
+    return true;
+}
+
+std::size_t exchange::buffered() const noexcept {
+    return out_.size() + inflight_.size() + (body_open_ ? 0 : body_.size());
+}
+
+void exchange::flush() {
+    if (stage_ != stage::sending || !conn_ || conn_->writing() || out_.empty() || write_failed_) return;
+    inflight_.swap(out_);
+    out_.clear();
+    conn_->write(inflight_);
+    if (phase_ == phase::head) arm(deadline_kind::idle, opts_.idle_timeout);
+}
+
+bool exchange::request_sent() const noexcept {
+    return ended_ && body_open_ && out_.empty() && inflight_.empty() && !conn_->writing();
+}
+
+void exchange::arm(deadline_kind kind, std::chrono::milliseconds d) noexcept {
+    if (!conn_) return;
+    if (d.count() <= 0)
+        conn_->set_deadline(deadline_kind::none, {});
+    else
+        conn_->set_deadline(kind, connection::clock::now() + d);
+}
+
+void exchange::on_written(const boost::system::error_code& ec, std::size_t) {
+    if (stage_ != stage::sending) return;
+    inflight_.clear();
+    if (ec) {
+        // The server may have answered early and closed; the read side tells which.
+        write_failed_ = true;
+        out_.clear();
+        return;
+    }
+    if (!out_.empty()) return flush();
+    if (phase_ == phase::head) arm(request_sent() ? deadline_kind::header : deadline_kind::none,
+                                   request_sent() ? opts_.header_timeout : std::chrono::milliseconds(0));
+    if (need_drain_) {
+        need_drain_ = false;
+        auto self = shared_from_this();
+        if (auto fn = std::move(on_drain_)) call(fn);
+    }
+}
+
+} // namespace nodus::client::detail
