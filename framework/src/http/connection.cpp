@@ -193,6 +193,10 @@ void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
 
 void connection::on_eof() {
     input_ = input_state::eof;
+    if (half_close_aborts()) {
+        close_now();
+        return;
+    }
     // A client may half-close after its last request: answer what was asked, then
     // close. Anything else (EOF inside a head or body) ends the connection now.
     if (state_ == conn_state::waiting || (state_ == conn_state::closing && buffered())) {
@@ -201,6 +205,12 @@ void connection::on_eof() {
         return;
     }
     close_now();
+}
+
+// The application asked to treat a half-close as the client leaving, and its response is
+// still being made: nobody will read it.
+bool connection::half_close_aborts() const noexcept {
+    return state_ == conn_state::waiting && cur_ && cur_->res().abort_on_half_close() && !cur_->res().ended();
 }
 
 bool connection::wants_input() const noexcept {
