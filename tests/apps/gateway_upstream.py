@@ -230,7 +230,8 @@ class Handler(socketserver.BaseRequestHandler):
         out = json.dumps(doc).encode()
         send_head(s, 200, [("Content-Type", "application/json"), ("Content-Length", len(out)),
                            ("X-Upstream", "echo")])
-        s.sendall(out)
+        if method != "HEAD":
+            s.sendall(out)
         return True
 
 
