@@ -293,7 +293,8 @@ void connection::advance() {
 
 void connection::tail() {
     if (state_ == conn_state::closed) return;
-    if (in_.beg == in_.end) in_.beg = in_.end = 0;
+    // Rewind an emptied block, unless a read is in flight: it lands at the old end.
+    if (in_.beg == in_.end && !reading_) in_.beg = in_.end = 0;
     if (buffered() && !writing_) flush();
     if (state_ == conn_state::closed) return;
     if (state_ == conn_state::closing && !buffered()) {
