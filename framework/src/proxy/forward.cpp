@@ -52,6 +52,23 @@ std::string upstream_target(const request& req, std::string_view strip) {
     return out;
 }
 
+// is_connection_specific, with the search for Connection fields done once per message: most
+// messages have none, and then only the fixed names are checked.
+class hop_filter {
+public:
+    explicit hop_filter(std::span<const header_field> fields) noexcept : fields_(fields) {
+        for (const auto& f : fields)
+            if (iequals(f.name, "Connection")) has_options_ = true;
+    }
+    bool drops(std::string_view name) const noexcept {
+        return has_options_ ? is_connection_specific(name, fields_) : is_hop_by_hop(name);
+    }
+
+private:
+    std::span<const header_field> fields_;
+    bool has_options_ = false;
+};
+
 // Fields the proxy sets itself, or that describe this hop's framing or expectations.
 bool replaced_here(std::string_view name) noexcept {
     return iequals(name, "Host") || iequals(name, "Content-Length") || iequals(name, "Expect") ||
@@ -72,9 +89,9 @@ client::options upstream_request(const route& r, const request& req) {
     o.headers.reserve(fields.size() + 4);
     const auto host = req.host();
     o.headers.emplace_back("Host", r.preserve_host && !host.empty() ? host : std::string_view(r.authority));
+    const hop_filter hop{fields};
     for (const auto& f : fields)
-        if (!replaced_here(f.name) && !is_connection_specific(f.name, fields))
-            o.headers.emplace_back(f.name, f.value);
+        if (!replaced_here(f.name) && !hop.drops(f.name)) o.headers.emplace_back(f.name, f.value);
     o.headers.emplace_back("X-Forwarded-For", forwarded_for(req));
     o.headers.emplace_back("X-Forwarded-Proto", "http");
     if (!host.empty()) o.headers.emplace_back("X-Forwarded-Host", host);
@@ -107,8 +124,9 @@ void on_upstream_error(const request& req, const response& res, const client::er
 void relay_response(const response& res, const client::response& from) {
     res.status(from.status());
     const auto fields = from.headers();
+    const hop_filter hop{fields};
     for (const auto& f : fields)
-        if (!is_connection_specific(f.name, fields)) res.append(f.name, f.value);
+        if (!hop.drops(f.name)) res.append(f.name, f.value);
     res.write_head();
     from.on_data([res, from](std::string_view chunk) {
         if (res.write(chunk) || res.finished()) return;
