@@ -2,7 +2,8 @@
 # Build the libFuzzer targets with clang and run each for N seconds (one at a time).
 #   scripts/fuzz.sh                    every target, 60 s each
 #   scripts/fuzz.sh -t 300 router      one target (router, request_head, request_pipeline, cookie,
-#                                      form, accept_encoding, gzip_body, json_reader, websocket)
+#                                      form, accept_encoding, gzip_body, json_reader, websocket,
+#                                      response_head)
 #   scripts/fuzz.sh --regress          only replay the seed corpora and regressions (-runs=0)
 #   scripts/fuzz.sh --build-only
 # Build dir: build-fuzz/ (override with NODUS_FUZZ_BUILD_DIR). The growing corpora and crash
@@ -25,13 +26,13 @@ while [[ $# -gt 0 ]]; do
         --regress) mode=regress ;;
         --build-only) mode=build ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-        router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot) targets+=("$1") ;;
-        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot]..." >&2
+        router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot|response_head) targets+=("$1") ;;
+        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot|response_head]..." >&2
            exit 2 ;;
     esac
     shift
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline cookie form accept_encoding gzip_body json_reader websocket metrics_snapshot)
+[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline cookie form accept_encoding gzip_body json_reader websocket metrics_snapshot response_head)
 
 bash "$root/scripts/setup.sh" --fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$dir" \

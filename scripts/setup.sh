@@ -36,6 +36,9 @@ packages=(g++ cmake ninja-build ccache
 # python3-prometheus-client: the metrics tests read /metrics with Prometheus's own text-format
 # parser. chromium: the status page and the chat page are tested in headless Chromium, driven
 # by puppeteer-core from tests/node (npm, below).
+# libssl-dev: the HTTP client's outbound TLS (asio::ssl over OpenSSL); openssl: its tests make
+# a CA and a server certificate with the CLI.
+packages+=(libssl-dev openssl)
 # Node.js and npm run the tests in tests/node (deploy manifests, the browser tests); the
 # machine's own node is used when there is one.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

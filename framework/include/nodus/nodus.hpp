@@ -3,6 +3,7 @@
 #include <nodus/admin/health.hpp>
 #include <nodus/app.hpp>
 #include <nodus/process/child_process.hpp>
+#include <nodus/client/client.hpp>
 #include <nodus/cluster/cluster.hpp>
 #include <nodus/compress/compression.hpp>
 #include <nodus/config/config.hpp>

@@ -48,6 +48,7 @@ agent_stats agent_state::stats() const noexcept {
 
 void agent_state::acquire(const std::shared_ptr<exchange>& ex, bool fresh) {
     auto& p = pools_[ex->where().key];
+    if (fresh) ++stats_.retried;
     while (!fresh && !p.idle.empty()) {
         auto c = std::move(p.idle.back());
         p.idle.pop_back();
@@ -153,14 +154,12 @@ asio::ssl::context* agent_state::tls_context(std::string& why) {
                     ec);
     if (options_.tls.verify) {
         ctx.set_verify_mode(asio::ssl::verify_peer, ec);
-        if (options_.tls.ca_file.empty())
-            ctx.set_default_verify_paths(ec);
-        else
-            ctx.load_verify_file(options_.tls.ca_file, ec);
+        if (options_.tls.ca_file.empty()) ctx.set_default_verify_paths(ec);
+        else ctx.load_verify_file(options_.tls.ca_file, ec);
         if (ec) {
             why = "TLS: cannot load the CA certificates" +
-                  (options_.tls.ca_file.empty() ? std::string() : " from " + options_.tls.ca_file) + ": " +
-                  ec.message();
+                (options_.tls.ca_file.empty() ? std::string() : " from " + options_.tls.ca_file) + ": " +
+                ec.message();
             return nullptr;
         }
     } else {

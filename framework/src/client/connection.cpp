@@ -58,29 +58,31 @@ void connection::do_resolve(connect_handler done) {
     resolver_->async_resolve(
         origin_.host, std::to_string(origin_.port),
         [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec,
-                                                           tcp::resolver::results_type addrs) mutable {
+                                                            tcp::resolver::results_type addrs) mutable {
             if (ec == asio::error::operation_aborted) return done(code(errc::connect_timeout), {});
-            if (ec) return done(code(errc::dns_failure), "DNS failure: " + self->origin_.host + ": " + ec.message());
+            if (ec)
+                return done(code(errc::dns_failure),
+                            "DNS failure: " + self->origin_.host + ": " + ec.message());
             self->do_connect(addrs, std::move(done));
         });
 }
 
 void connection::do_connect(const tcp::resolver::results_type& addrs, connect_handler done) {
-    asio::async_connect(sock_, addrs,
-                        [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec,
-                                                                           const tcp::endpoint&) mutable {
-                            if (ec == asio::error::operation_aborted) return done(code(errc::connect_timeout), {});
-                            if (ec == asio::error::connection_refused)
-                                return done(code(errc::connect_refused),
-                                            "connection refused: " + host_port(self->origin_));
-                            if (ec)
-                                return done(code(errc::connect_failed),
-                                            "cannot connect to " + host_port(self->origin_) + ": " + ec.message());
-                            boost::system::error_code ignored;
-                            self->sock_.set_option(tcp::no_delay(true), ignored);
-                            if (self->tls_) return self->do_handshake(std::move(done));
-                            done({}, {});
-                        });
+    asio::async_connect(
+        sock_, addrs,
+        [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec,
+                                                            const tcp::endpoint&) mutable {
+            if (ec == asio::error::operation_aborted) return done(code(errc::connect_timeout), {});
+            if (ec == asio::error::connection_refused)
+                return done(code(errc::connect_refused), "connection refused: " + host_port(self->origin_));
+            if (ec)
+                return done(code(errc::connect_failed),
+                            "cannot connect to " + host_port(self->origin_) + ": " + ec.message());
+            boost::system::error_code ignored;
+            self->sock_.set_option(tcp::no_delay(true), ignored);
+            if (self->tls_) return self->do_handshake(std::move(done));
+            done({}, {});
+        });
 }
 
 void connection::do_handshake(connect_handler done) {
@@ -90,15 +92,16 @@ void connection::do_handshake(connect_handler done) {
     if (not_ip) SSL_set_tlsext_host_name(ssl, origin_.host.c_str()); // SNI is for names, not addresses
     if (SSL_CTX_get_verify_mode(SSL_get_SSL_CTX(ssl)) & SSL_VERIFY_PEER)
         tls_->set_verify_callback(asio::ssl::host_name_verification(origin_.host));
-    tls_->async_handshake(asio::ssl::stream_base::client,
-                          [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec) {
-                              if (ec == asio::error::operation_aborted) return done(code(errc::connect_timeout), {});
-                              if (!ec) return done({}, {});
-                              std::string why = "TLS handshake with " + host_port(self->origin_) + " failed: ";
-                              const long v = SSL_get_verify_result(self->tls_->native_handle());
-                              why += v != X509_V_OK ? X509_verify_cert_error_string(v) : ec.message();
-                              done(code(errc::tls_failed), std::move(why));
-                          });
+    tls_->async_handshake(
+        asio::ssl::stream_base::client,
+        [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec) {
+            if (ec == asio::error::operation_aborted) return done(code(errc::connect_timeout), {});
+            if (!ec) return done({}, {});
+            std::string why = "TLS handshake with " + host_port(self->origin_) + " failed: ";
+            const long v = SSL_get_verify_result(self->tls_->native_handle());
+            why += v != X509_V_OK ? X509_verify_cert_error_string(v) : ec.message();
+            done(code(errc::tls_failed), std::move(why));
+        });
 }
 
 void connection::write(std::string_view data) {
@@ -107,10 +110,8 @@ void connection::write(std::string_view data) {
         self->writing_ = false;
         if (auto o = self->owner_) o->on_written(ec, n);
     };
-    if (tls_)
-        asio::async_write(*tls_, asio::buffer(data), std::move(h));
-    else
-        asio::async_write(sock_, asio::buffer(data), std::move(h));
+    if (tls_) asio::async_write(*tls_, asio::buffer(data), std::move(h));
+    else asio::async_write(sock_, asio::buffer(data), std::move(h));
 }
 
 void connection::make_room() {
@@ -134,10 +135,8 @@ void connection::read() {
         if (auto o = self->owner_) o->on_read(ec, n);
     };
     auto space = asio::buffer(buf_.data() + rend_, buf_.size() - rend_);
-    if (tls_)
-        tls_->async_read_some(space, std::move(h));
-    else
-        sock_.async_read_some(space, std::move(h));
+    if (tls_) tls_->async_read_some(space, std::move(h));
+    else sock_.async_read_some(space, std::move(h));
 }
 
 void connection::consume(std::size_t n) noexcept { rpos_ += n; }
@@ -165,10 +164,8 @@ void connection::set_deadline(deadline_kind kind, clock::time_point when) noexce
     kind_ = kind;
     when_ = kind == deadline_kind::none ? clock::time_point::max() : when;
     if (when_ == clock::time_point::max()) return;
-    if (!waiting_)
-        arm_timer();
-    else if (when_ < armed_)
-        timer_.cancel(); // the woken wait arms again for the earlier time
+    if (!waiting_) arm_timer();
+    else if (when_ < armed_) timer_.cancel(); // the woken wait arms again for the earlier time
 }
 
 void connection::arm_timer() noexcept {
@@ -183,10 +180,8 @@ void connection::set_loop_ref(bool keeps_loop) noexcept {
     if (keeps_loop == counted_) return;
     counted_ = keeps_loop;
     if (!waiting_) return;
-    if (keeps_loop)
-        nodus::detail::count_pending_wait();
-    else
-        nodus::detail::uncount_pending_wait();
+    if (keeps_loop) nodus::detail::count_pending_wait();
+    else nodus::detail::uncount_pending_wait();
 }
 
 void connection::on_timer() noexcept {

@@ -27,7 +27,7 @@ bool idempotent(std::string_view m) noexcept {
 // Fields that are the client's own business or that a redirect to another origin drops.
 bool hop_field(std::string_view name) noexcept {
     return iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "upgrade") ||
-           iequals(name, "te") || iequals(name, "proxy-connection");
+        iequals(name, "te") || iequals(name, "proxy-connection");
 }
 
 } // namespace
@@ -48,17 +48,12 @@ const char* exchange::prepare() {
         auto r = boost::urls::parse_uri(opts_.url);
         if (!r) return "bad URL";
         const auto& u = *r;
-        if (iequals(u.scheme(), "https"))
-            opts_.https = true;
-        else if (iequals(u.scheme(), "http"))
-            opts_.https = false;
-        else
-            return "unsupported URL scheme";
+        if (iequals(u.scheme(), "https")) opts_.https = true;
+        else if (iequals(u.scheme(), "http")) opts_.https = false;
+        else return "unsupported URL scheme";
         if (u.has_userinfo()) return "user info in the URL";
-        if (u.host_type() == boost::urls::host_type::ipv6)
-            opts_.host = u.host_ipv6_address().to_string();
-        else
-            opts_.host = u.encoded_host();
+        if (u.host_type() == boost::urls::host_type::ipv6) opts_.host = u.host_ipv6_address().to_string();
+        else opts_.host = u.encoded_host();
         opts_.port = 0;
         if (u.has_port()) {
             if (u.port_number() == 0) return "bad port in the URL";
@@ -76,8 +71,8 @@ const char* exchange::prepare() {
     const bool v6 = origin_.host.find(':') != std::string::npos;
     host_field_ = v6 ? "[" + origin_.host + "]" : origin_.host;
     if (origin_.port != dflt) host_field_ += ":" + std::to_string(origin_.port);
-    origin_.key = (origin_.https ? "https://" : "http://") + (v6 ? "[" + origin_.host + "]" : origin_.host) + ":" +
-                  std::to_string(origin_.port);
+    origin_.key = (origin_.https ? "https://" : "http://") + (v6 ? "[" + origin_.host + "]" : origin_.host) +
+        ":" + std::to_string(origin_.port);
     if (!is_token(opts_.method)) return "bad method";
     if (opts_.method == "CONNECT") return "CONNECT is not supported";
     if (opts_.target.empty() || !all_in_class(opts_.target, cc::target)) return "bad target";
@@ -86,9 +81,11 @@ const char* exchange::prepare() {
         if (hop_field(name)) return "hop-by-hop header field (the agent manages the connection)";
         if (iequals(name, "content-length")) {
             std::uint64_t n = 0;
-            if (value.empty() || value.size() > 19 || !all_in_class(value, cc::digit)) return "bad Content-Length";
+            if (value.empty() || value.size() > 19 || !all_in_class(value, cc::digit))
+                return "bad Content-Length";
             for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-            if (opts_.content_length && *opts_.content_length != n) return "Content-Length differs from content_length";
+            if (opts_.content_length && *opts_.content_length != n)
+                return "Content-Length differs from content_length";
             opts_.content_length = n;
         } else if (iequals(name, "transfer-encoding")) {
             if (!iequals(value, "chunked")) return "only Transfer-Encoding: chunked can be sent";
@@ -121,7 +118,8 @@ void exchange::on_connected(const std::shared_ptr<connection>& c, std::error_cod
     if (stage_ != stage::connecting || conn_ != c) return;
     if (!ec) return assign(c, false);
     if (ec == errc::connect_timeout)
-        reason = "connect timeout: " + origin_.key + " (" + std::to_string(opts_.connect_timeout.count()) + " ms)";
+        reason =
+            "connect timeout: " + origin_.key + " (" + std::to_string(opts_.connect_timeout.count()) + " ms)";
     fail(static_cast<errc>(ec.value()), std::move(reason));
 }
 
@@ -131,7 +129,9 @@ void exchange::assign(std::shared_ptr<connection> c, bool reused) {
     reused_ = reused;
     got_bytes_ = peer_closed_ = write_failed_ = false;
     stage_ = stage::sending;
-    build_head();
+    // Until the application wrote or ended the body, the head waits: whether it declares a
+    // length or chunks is not known yet (a GET ended a moment later needs neither).
+    if (ended_ || given_ > 0 || content_length_) build_head();
     flush();
     if (request_sent()) arm(deadline_kind::header, opts_.header_timeout);
     conn_->read();
@@ -141,15 +141,16 @@ void exchange::on_deadline(deadline_kind kind) {
     if (stage_ == stage::done) return;
     switch (kind) {
     case deadline_kind::connect:
-        return fail(errc::connect_timeout, "connect timeout: " + origin_.key + " (" +
-                                               std::to_string(opts_.connect_timeout.count()) + " ms)");
+        return fail(errc::connect_timeout,
+                    "connect timeout: " + origin_.key + " (" + std::to_string(opts_.connect_timeout.count()) +
+                        " ms)");
     case deadline_kind::header:
-        return fail(errc::header_timeout, "response header timeout (" +
-                                              std::to_string(opts_.header_timeout.count()) + " ms)");
+        return fail(errc::header_timeout,
+                    "response header timeout (" + std::to_string(opts_.header_timeout.count()) + " ms)");
     case deadline_kind::idle:
-        return fail(errc::idle_timeout, "idle timeout (" + std::to_string(opts_.idle_timeout.count()) + " ms)");
-    default:
-        return;
+        return fail(errc::idle_timeout,
+                    "idle timeout (" + std::to_string(opts_.idle_timeout.count()) + " ms)");
+    default: return;
     }
 }
 
@@ -190,10 +191,10 @@ void exchange::fail(errc code, std::string reason) {
     auto fn = std::move(on_error_);
     clear_callbacks();
     error err{make_error_code(code), std::move(reason)};
-    if (fn)
-        call(fn, err);
+    if (fn) call(fn, err);
     else
-        nodus::log::get().debug("client: {} {}{} failed: {}", opts_.method, origin_.key, opts_.target, err.message());
+        nodus::log::get().debug("client: {} {}{} failed: {}", opts_.method, origin_.key, opts_.target,
+                                err.message());
 }
 
 void exchange::abort() noexcept {
@@ -210,7 +211,7 @@ void exchange::abort() noexcept {
 // send again (what Node's agent and undici do).
 bool exchange::can_retry() const noexcept {
     return stage_ == stage::sending && reused_ && !got_bytes_ && !retried_ && opts_.retry_stale &&
-           idempotent(opts_.method) && replayable_;
+        idempotent(opts_.method) && replayable_;
 }
 
 void exchange::retry() {
@@ -253,17 +254,20 @@ void exchange::follow_redirect() {
         chunked_out_ = false;
         std::erase_if(opts_.headers, [](const auto& h) {
             return iequals(h.first, "content-length") || iequals(h.first, "content-type") ||
-                   iequals(h.first, "transfer-encoding");
+                iequals(h.first, "transfer-encoding");
         });
     } else if (!replayable_) {
         redirecting_ = false;
-        return fail(errc::bad_request, "cannot follow a " + std::to_string(s) + " redirect: the body was streamed");
+        return fail(errc::bad_request,
+                    "cannot follow a " + std::to_string(s) + " redirect: the body was streamed");
     }
-    auto base = boost::urls::parse_uri((origin_.https ? "https://" : "http://") + host_field_ + opts_.target);
+    const std::string here = (origin_.https ? "https://" : "http://") + host_field_ + opts_.target;
+    auto base = boost::urls::parse_uri(here);
     auto ref = boost::urls::parse_uri_reference(location);
     if (!base || !ref) return fail(errc::bad_response, "bad response: bad Location");
     boost::urls::url dest;
-    if (!boost::urls::resolve(*base, *ref, dest)) return fail(errc::bad_response, "bad response: bad Location");
+    if (!boost::urls::resolve(*base, *ref, dest))
+        return fail(errc::bad_response, "bad response: bad Location");
     dest.remove_fragment();
     const auto old_key = origin_.key;
     ++redirects_;
@@ -276,7 +280,7 @@ void exchange::follow_redirect() {
     if (origin_.key != old_key)
         std::erase_if(opts_.headers, [](const auto& h) {
             return iequals(h.first, "authorization") || iequals(h.first, "cookie") ||
-                   iequals(h.first, "proxy-authorization");
+                iequals(h.first, "proxy-authorization");
         });
     agent_->acquire(shared_from_this(), false);
 }

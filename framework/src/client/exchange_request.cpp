@@ -33,7 +33,8 @@ void exchange::build_head() {
     out_.reserve(256 + body_.size());
     out_.append(opts_.method).append(" ").append(opts_.target).append(" HTTP/1.1\r\n");
     if (!has_field(opts_, "host")) out_.append("Host: ").append(host_field_).append("\r\n");
-    for (const auto& [name, value] : opts_.headers) out_.append(name).append(": ").append(value).append("\r\n");
+    for (const auto& [name, value] : opts_.headers)
+        out_.append(name).append(": ").append(value).append("\r\n");
     if (content_length_ && !has_field(opts_, "content-length")) {
         char digits[24];
         auto r = std::to_chars(digits, digits + sizeof digits, *content_length_);
@@ -75,14 +76,18 @@ void exchange::append_framed(std::string_view chunk) {
     out_.append(size, r.ptr).append("\r\n").append(chunk).append("\r\n");
 }
 
-bool exchange::write(std::string_view chunk) {
+bool exchange::give(std::string_view chunk) {
     if (stage_ == stage::done || ended_ || write_failed_) return false;
     if (content_length_ && given_ + chunk.size() > *content_length_) return false;
     given_ += chunk.size();
-    if (body_open_)
-        append_framed(chunk);
-    else
-        body_.append(chunk);
+    if (body_open_) append_framed(chunk);
+    else body_.append(chunk);
+    return true;
+}
+
+bool exchange::write(std::string_view chunk) {
+    if (!give(chunk)) return false;
+    if (stage_ == stage::sending && !head_built_) build_head();
     flush();
     if (buffered() < opts_.high_water_mark) return true;
     need_drain_ = true;
@@ -91,7 +96,7 @@ bool exchange::write(std::string_view chunk) {
 
 bool exchange::end(std::string_view last) {
     if (stage_ == stage::done || ended_) return false;
-    if (!last.empty() && !write(last) && (stage_ == stage::done || write_failed_)) return false;
+    if (!give(last)) return false;
     need_drain_ = false;
     ended_ = true;
     if (content_length_ && given_ != *content_length_) {
@@ -100,8 +105,12 @@ bool exchange::end(std::string_view last) {
         });
         return true;
     }
-    if (body_open_ && chunked_out_) out_.append("0\r\n\r\n");
+    if (stage_ == stage::sending && !head_built_)
+        build_head(); // opens the body, with its last chunk, unless 100 Continue is awaited
+    else if (body_open_ && chunked_out_) out_.append("0\r\n\r\n");
     flush();
+    if (stage_ == stage::sending && phase_ == phase::head && request_sent())
+        arm(deadline_kind::header, opts_.header_timeout);
     return true;
 }
 
@@ -123,10 +132,8 @@ bool exchange::request_sent() const noexcept {
 
 void exchange::arm(deadline_kind kind, std::chrono::milliseconds d) noexcept {
     if (!conn_) return;
-    if (d.count() <= 0)
-        conn_->set_deadline(deadline_kind::none, {});
-    else
-        conn_->set_deadline(kind, connection::clock::now() + d);
+    if (d.count() <= 0) conn_->set_deadline(deadline_kind::none, {});
+    else conn_->set_deadline(kind, connection::clock::now() + d);
 }
 
 void exchange::on_written(const boost::system::error_code& ec, std::size_t) {
@@ -139,8 +146,9 @@ void exchange::on_written(const boost::system::error_code& ec, std::size_t) {
         return;
     }
     if (!out_.empty()) return flush();
-    if (phase_ == phase::head) arm(request_sent() ? deadline_kind::header : deadline_kind::none,
-                                   request_sent() ? opts_.header_timeout : std::chrono::milliseconds(0));
+    if (phase_ == phase::head)
+        arm(request_sent() ? deadline_kind::header : deadline_kind::none,
+            request_sent() ? opts_.header_timeout : std::chrono::milliseconds(0));
     if (need_drain_) {
         need_drain_ = false;
         auto self = shared_from_this();

@@ -34,8 +34,7 @@ void exchange::process() {
     processing_ = true;
     auto self = shared_from_this();
     auto conn = conn_; // the chunk handed out points into its buffer
-    while (stage_ == stage::sending && step()) {
-    }
+    while (stage_ == stage::sending && step()) {}
     processing_ = false;
     if (stage_ != stage::sending || (phase_ == phase::body && paused_)) return;
     if (peer_closed_) return on_peer_closed();
@@ -81,7 +80,8 @@ bool exchange::on_head(std::size_t n) {
     decoder_.set_limits(trailer_limits);
     trailer_text_.clear();
     trailers_.clear();
-    arm(deadline_kind::idle, opts_.idle_timeout);
+    if (paused_) arm(deadline_kind::none, {});
+    else arm(deadline_kind::idle, opts_.idle_timeout);
     redirecting_ = wants_redirect();
     if (redirecting_ && redirects_ >= opts_.max_redirects) {
         fail(errc::too_many_redirects, "too many redirects (" + std::to_string(redirects_) + ")");
@@ -121,8 +121,7 @@ bool exchange::on_body_bytes(std::string_view data) {
         conn_->consume(data.size());
         deliver(data);
         return true;
-    case framing::none:
-        break;
+    case framing::none: break;
     }
     return false;
 }
@@ -139,7 +138,7 @@ void exchange::finish_body() {
     phase_ = phase::complete;
     if (head_.body == framing::chunked) split_trailers(trailer_text_, trailers_);
     const bool reusable = head_.keep_alive && head_.body != framing::until_close && !peer_closed_ &&
-                          request_sent() && !write_failed_ && conn_->readable().empty();
+        request_sent() && !write_failed_ && conn_->readable().empty();
     auto self = shared_from_this();
     if (redirecting_) {
         teardown(reusable);
@@ -156,8 +155,9 @@ void exchange::finish_body() {
 void exchange::on_peer_closed() {
     if (phase_ == phase::body && head_.body == framing::until_close) return finish_body();
     if (phase_ == phase::head)
-        return fail(errc::closed, got_bytes_ ? "connection closed in the response head"
-                                             : "connection closed before the response");
+        return fail(
+            errc::closed,
+            got_bytes_ ? "connection closed in the response head" : "connection closed before the response");
     fail(errc::closed, "connection closed mid-body");
 }
 

@@ -3,6 +3,7 @@
 #include "text/detail/char_class.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace nodus::client::detail {
 namespace {
@@ -59,7 +60,8 @@ const char* add_transfer_coding(std::string_view value, bool& chunked) noexcept 
         const auto comma = value.find(',');
         const auto v = trim_ows(value.substr(0, comma));
         if (!v.empty()) {
-            if (!iequals(v, "chunked")) return is_token(v) ? "unknown transfer coding" : "bad Transfer-Encoding";
+            if (!iequals(v, "chunked"))
+                return is_token(v) ? "unknown transfer coding" : "bad Transfer-Encoding";
             if (chunked) return "chunked applied twice";
             chunked = true;
         }
@@ -68,8 +70,8 @@ const char* add_transfer_coding(std::string_view value, bool& chunked) noexcept 
     }
 }
 
-const char* parse_field(std::string_view line, response_head& out, bool& chunked, bool& has_te,
-                        bool& close, bool& keep_alive) {
+const char* parse_field(std::string_view line, response_head& out, bool& chunked, bool& has_te, bool& close,
+                        bool& keep_alive) {
     if (line.front() == ' ' || line.front() == '\t') return "obs-fold";
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return "field line without a colon";
@@ -95,44 +97,54 @@ const char* decide_framing(response_head& out, bool head_request, bool chunked, 
     if (has_te && out.has_content_length) return "Content-Length with Transfer-Encoding";
     if (has_te && !chunked) return "empty Transfer-Encoding";
     if (has_te && out.version == 10) return "Transfer-Encoding in an HTTP/1.0 response";
-    if (head_request || out.status < 200 || out.status == 204 || out.status == 304)
-        out.body = framing::none;
-    else if (chunked)
-        out.body = framing::chunked;
-    else if (out.has_content_length)
-        out.body = framing::length;
-    else
-        out.body = framing::until_close;
+    if (head_request || out.status < 200 || out.status == 204 || out.status == 304) out.body = framing::none;
+    else if (chunked) out.body = framing::chunked;
+    else if (out.has_content_length) out.body = framing::length;
+    else out.body = framing::until_close;
     return nullptr;
 }
 
 } // namespace
 
+// Line by line with memchr rather than byte by byte: every CR must be followed by LF and every
+// LF preceded by CR, so between one CRLF and the next CR there may be no LF at all.
 std::size_t find_head_end(std::string_view buf, std::size_t& scanned, const char*& error) noexcept {
-    for (std::size_t i = scanned; i < buf.size(); ++i) {
-        const char c = buf[i];
-        if (c == '\n') {
-            if (i == 0 || buf[i - 1] != '\r') {
-                error = "bare LF";
-                return 0;
-            }
-            if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') return i + 1;
-        } else if (i > 0 && buf[i - 1] == '\r') {
+    const char* const base = buf.data();
+    const std::size_t n = buf.size();
+    std::size_t pos = scanned;
+    while (pos < n) {
+        const auto* cr = static_cast<const char*>(std::memchr(base + pos, '\r', n - pos));
+        const std::size_t stop = cr ? static_cast<std::size_t>(cr - base) : n;
+        if (std::memchr(base + pos, '\n', stop - pos)) {
+            error = "bare LF";
+            return 0;
+        }
+        if (stop > max_head_bytes) break;
+        if (!cr || stop + 1 == n) {
+            scanned = stop; // a CR last is looked at again once its LF may have arrived
+            return 0;
+        }
+        if (base[stop + 1] != '\n') {
             error = "bare CR";
             return 0;
         }
-        if (i + 1 > max_head_bytes) {
-            error = "header too large";
-            return 0;
-        }
+        if (stop >= 2 && base[stop - 2] == '\r' && base[stop - 1] == '\n') return stop + 2;
+        pos = stop + 2;
     }
-    // A CR last in the buffer is looked at again once its LF may have arrived.
-    scanned = !buf.empty() && buf.back() == '\r' ? buf.size() - 1 : buf.size();
+    if (pos > max_head_bytes || n > max_head_bytes) {
+        error = "header too large";
+        return 0;
+    }
+    scanned = pos;
     return 0;
 }
 
 const char* parse_response_head(std::string_view head, bool head_request, response_head& out) {
+    auto fields = std::move(out.fields); // keeps its capacity across interim heads and reuse
+    fields.clear();
+    if (fields.capacity() == 0) fields.reserve(16);
     out = response_head{};
+    out.fields = std::move(fields);
     if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") return "incomplete head";
     head.remove_suffix(2);
     auto eol = head.find("\r\n");
@@ -154,7 +166,8 @@ void split_trailers(std::string_view text, std::vector<nodus::header_field>& out
         const auto eol = text.find("\r\n");
         const auto line = text.substr(0, eol);
         const auto colon = line.find(':');
-        if (colon != std::string_view::npos) out.push_back({line.substr(0, colon), trim_ows(line.substr(colon + 1))});
+        if (colon != std::string_view::npos)
+            out.push_back({line.substr(0, colon), trim_ows(line.substr(colon + 1))});
         if (eol == std::string_view::npos) break;
         text.remove_prefix(eol + 2);
     }

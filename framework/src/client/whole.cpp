@@ -29,12 +29,15 @@ void fetch_whole(options opts, std::string body, std::size_t max_body,
     req.end(body);
 }
 
-void parse_json(const error& e, result r, const std::function<void(const error&, int, boost::json::value)>& done) {
+void parse_json(const error& e, result r,
+                const std::function<void(const error&, int, boost::json::value)>& done) {
     if (e) return done(e, 0, nullptr);
     if (r.body.empty()) return done({}, r.status, nullptr);
     boost::system::error_code ec;
     auto v = boost::json::parse(r.body, ec);
-    if (ec) return done({make_error_code(errc::bad_response), "bad response: body is not JSON"}, r.status, nullptr);
+    if (ec)
+        return done({make_error_code(errc::bad_response), "bad response: body is not JSON"}, r.status,
+                    nullptr);
     done({}, r.status, std::move(v));
 }
 
@@ -45,24 +48,27 @@ void get(options opts, std::function<void(const error&, result)> done, std::size
     fetch_whole(std::move(opts), {}, max_body, std::move(done));
 }
 
-void post(options opts, std::string body, std::string content_type, std::function<void(const error&, result)> done,
-          std::size_t max_body) {
+void post(options opts, std::string body, std::string content_type,
+          std::function<void(const error&, result)> done, std::size_t max_body) {
     opts.method = "POST";
     opts.headers.emplace_back("Content-Type", std::move(content_type));
     fetch_whole(std::move(opts), std::move(body), max_body, std::move(done));
 }
 
-void get_json(options opts, std::function<void(const error&, int, boost::json::value)> done, std::size_t max_body) {
+void get_json(options opts, std::function<void(const error&, int, boost::json::value)> done,
+              std::size_t max_body) {
     opts.headers.emplace_back("Accept", "application/json");
-    get(std::move(opts), [done = std::move(done)](const error& e, result r) { parse_json(e, std::move(r), done); },
-        max_body);
+    get(
+        std::move(opts),
+        [done = std::move(done)](const error& e, result r) { parse_json(e, std::move(r), done); }, max_body);
 }
 
 void post_json(options opts, const boost::json::value& body,
                std::function<void(const error&, int, boost::json::value)> done, std::size_t max_body) {
     opts.headers.emplace_back("Accept", "application/json");
-    post(std::move(opts), boost::json::serialize(body), "application/json",
-         [done = std::move(done)](const error& e, result r) { parse_json(e, std::move(r), done); }, max_body);
+    post(
+        std::move(opts), boost::json::serialize(body), "application/json",
+        [done = std::move(done)](const error& e, result r) { parse_json(e, std::move(r), done); }, max_body);
 }
 
 } // namespace nodus::client

@@ -199,7 +199,7 @@ struct options {
 
     /** Resolving and connecting (and the TLS handshake); 0: no limit. */
     std::chrono::milliseconds connect_timeout{10000};
-    /** From the head sent to the response head received; 0: no limit. */
+    /** From the request's last byte sent to the response head received; 0: no limit. */
     std::chrono::milliseconds header_timeout{30000};
     /** Longest wait for the next byte of the response body, or for the socket to take more
         of the request body; 0: no limit. */

@@ -88,6 +88,7 @@ private:
     void call(Fn& fn, Args&&... args);
 
     // exchange_request.cpp: the request's bytes
+    bool give(std::string_view chunk);
     void build_head();
     void open_body();
     void append_framed(std::string_view chunk);
@@ -171,8 +172,8 @@ inline void exchange::call(Fn& fn, Args&&... args) {
                                 opts_.target, e.what());
         abort();
     } catch (...) {
-        nodus::log::get().error("client: unknown exception in a callback of {} {}{}", opts_.method, origin_.key,
-                                opts_.target);
+        nodus::log::get().error("client: unknown exception in a callback of {} {}{}", opts_.method,
+                                origin_.key, opts_.target);
         abort();
     }
     if (--calling_ == 0 && clear_pending_) clear_callbacks();
