@@ -3,7 +3,7 @@
 #   scripts/fuzz.sh                    every target, 60 s each
 #   scripts/fuzz.sh -t 300 router      one target (router, request_head, request_pipeline, cookie,
 #                                      form, accept_encoding, gzip_body, json_reader, websocket,
-#                                      response_head)
+#                                      metrics_snapshot, response_head, static_range, static_path)
 #   scripts/fuzz.sh --regress          only replay the seed corpora and regressions (-runs=0)
 #   scripts/fuzz.sh --build-only
 # Build dir: build-fuzz/ (override with NODUS_FUZZ_BUILD_DIR). The growing corpora and crash
@@ -26,13 +26,13 @@ while [[ $# -gt 0 ]]; do
         --regress) mode=regress ;;
         --build-only) mode=build ;;
         -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-        router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot|response_head) targets+=("$1") ;;
-        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot|response_head]..." >&2
+        router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot|response_head|static_range|static_path) targets+=("$1") ;;
+        *) echo "usage: $0 [-t seconds] [--regress|--build-only] [router|request_head|request_pipeline|cookie|form|accept_encoding|gzip_body|json_reader|websocket|metrics_snapshot|response_head|static_range|static_path]..." >&2
            exit 2 ;;
     esac
     shift
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline cookie form accept_encoding gzip_body json_reader websocket metrics_snapshot response_head)
+[[ ${#targets[@]} -gt 0 ]] || targets=(router request_head request_pipeline cookie form accept_encoding gzip_body json_reader websocket metrics_snapshot response_head static_range static_path)
 
 bash "$root/scripts/setup.sh" --fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$dir" \
@@ -50,6 +50,8 @@ for t in "${targets[@]}"; do
     max_len=4096
     if [[ $t == router ]]; then dict="$fuzz/router.dict"; max_len=512; fi
     if [[ $t == cookie || $t == form || $t == accept_encoding ]]; then dict="$fuzz/web.dict"; fi
+    if [[ $t == static_range ]]; then dict="$fuzz/static_files.dict"; fi
+    if [[ $t == static_path ]]; then dict="$fuzz/static_files.dict"; max_len=512; fi
     if [[ $t == json_reader ]]; then dict="$fuzz/json.dict"; fi
     seeds=("$fuzz/corpus/$t")
     [[ -d $fuzz/regressions/$t ]] && seeds+=("$fuzz/regressions/$t")

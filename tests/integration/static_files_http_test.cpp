@@ -29,16 +29,19 @@ protected:
         routes_.use("/assets", nodus::static_files(tree_.root, {.fallthrough = false}));
         routes_.use("/ft", nodus::static_files(tree_.root));
         routes_.get("/ft/api", [](nodus::request, nodus::response res) { res.end("api"); });
-        routes_.use("/pre", nodus::static_files(tree_.root, {.fallthrough = false,
-                                                             .precompressed_br = true,
-                                                             .precompressed_gzip = true}));
-        routes_.use("/cached", nodus::static_files(tree_.root, {.max_age = std::chrono::hours(24 * 365),
-                                                                .immutable = true}));
+        routes_.use(
+            "/pre",
+            nodus::static_files(
+                tree_.root, {.fallthrough = false, .precompressed_br = true, .precompressed_gzip = true}));
+        routes_.use(
+            "/cached",
+            nodus::static_files(tree_.root, {.max_age = std::chrono::hours(24 * 365), .immutable = true}));
         routes_.use("/nocache", nodus::static_files(tree_.root, {.no_cache = true}));
         srv_ = std::make_unique<test_server>(routes_);
     }
 
-    parsed_response get(const std::string& target, const std::string& headers = {}, const char* method = "GET") {
+    parsed_response get(const std::string& target, const std::string& headers = {},
+                        const char* method = "GET") {
         client c{srv_->port()};
         return c.exchange(std::string(method) + " " + target + " HTTP/1.1\r\nHost: t\r\n" + headers + "\r\n",
                           std::string_view(method) == "HEAD");
@@ -112,8 +115,9 @@ TEST_F(static_files_http, conditional_requests_answer_304_and_412) {
     EXPECT_EQ(get("/assets/hello.txt", "If-Modified-Since: " + modified + "\r\n").status, 304);
     EXPECT_EQ(get("/assets/hello.txt", "If-Modified-Since: Thu, 01 Jan 1998 00:00:00 GMT\r\n").status, 200);
     // If-None-Match wins over If-Modified-Since.
-    EXPECT_EQ(get("/assets/hello.txt", "If-None-Match: \"x\"\r\nIf-Modified-Since: " + modified + "\r\n").status,
-              200);
+    EXPECT_EQ(
+        get("/assets/hello.txt", "If-None-Match: \"x\"\r\nIf-Modified-Since: " + modified + "\r\n").status,
+        200);
     EXPECT_EQ(get("/assets/hello.txt", "If-Match: \"nope\"\r\n").status, 412);
     EXPECT_EQ(get("/assets/hello.txt", "If-Match: W/" + etag + "\r\n").status, 412);
     EXPECT_EQ(get("/assets/hello.txt", "If-Match: " + etag + "\r\n").status, 200);
@@ -163,10 +167,12 @@ TEST_F(static_files_http, multiple_ranges_come_as_multipart_byteranges) {
     auto type = r.header("Content-Type");
     ASSERT_TRUE(type.starts_with("multipart/byteranges; boundary=")) << type;
     auto boundary = type.substr(type.find('=') + 1);
-    std::string expected = "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-1/20\r\n\r\n01" +
-        "\r\n--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 5-6/20\r\n\r\n56" +
-        "\r\n--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 18-19/20\r\n\r\nij" +
-        "\r\n--" + boundary + "--\r\n";
+    std::string expected = "--" + boundary +
+        "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-1/20\r\n\r\n01" + "\r\n--" +
+        boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 5-6/20\r\n\r\n56" +
+        "\r\n--" + boundary +
+        "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 18-19/20\r\n\r\nij" + "\r\n--" +
+        boundary + "--\r\n";
     EXPECT_EQ(r.body, expected);
     EXPECT_EQ(r.header("Content-Length"), std::to_string(expected.size()));
     // curl asks for several ranges with -r a-b,c-d and prints the multipart body.
@@ -187,13 +193,16 @@ TEST_F(static_files_http, if_range_honours_the_range_only_for_the_current_file) 
     auto r = get("/assets/digits.txt", "Range: bytes=0-1\r\nIf-Range: " + etag + "\r\n");
     EXPECT_EQ(r.status, 206);
     EXPECT_EQ(r.body, "01");
-    auto d = get("/assets/digits.txt", "Range: bytes=0-1\r\nIf-Range: " + first.header("Last-Modified") + "\r\n");
+    auto d =
+        get("/assets/digits.txt", "Range: bytes=0-1\r\nIf-Range: " + first.header("Last-Modified") + "\r\n");
     EXPECT_EQ(d.status, 206);
     auto m = get("/assets/digits.txt", "Range: bytes=0-1\r\nIf-Range: \"stale\"\r\n");
     EXPECT_EQ(m.status, 200);
     EXPECT_EQ(m.body, "0123456789abcdefghij");
     EXPECT_EQ(get("/assets/digits.txt", "Range: bytes=0-1\r\nIf-Range: W/" + etag + "\r\n").status, 200);
-    EXPECT_EQ(get("/assets/digits.txt", "Range: bytes=0-1\r\nIf-Range: Thu, 01 Jan 1998 00:00:00 GMT\r\n").status, 200);
+    EXPECT_EQ(
+        get("/assets/digits.txt", "Range: bytes=0-1\r\nIf-Range: Thu, 01 Jan 1998 00:00:00 GMT\r\n").status,
+        200);
 }
 
 TEST_F(static_files_http, directories_get_their_index_or_a_redirect_to_the_slash) {
@@ -248,7 +257,8 @@ TEST_F(static_files_http, curl_compressed_decodes_a_real_gzip_sibling) {
     for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 23);
     static_tree::write(tree_.root + "/big.txt", text);
     ASSERT_EQ(std::system(("gzip -k -9 " + tree_.root + "/big.txt").c_str()), 0);
-    auto r = curl("--compressed -H 'Accept-Encoding: gzip' -D - -o " + tree_.dir + "/out.txt " + url("/pre/big.txt"));
+    auto r = curl("--compressed -H 'Accept-Encoding: gzip' -D - -o " + tree_.dir + "/out.txt " +
+                  url("/pre/big.txt"));
     EXPECT_NE(r.out.find("Content-Encoding: gzip"), std::string::npos) << r.out;
     std::ifstream in(tree_.dir + "/out.txt", std::ios::binary);
     std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -280,7 +290,8 @@ TEST_F(static_files_http, behind_compression_the_file_is_read_and_compressed_wit
     for (int i = 0; text.size() < (3u << 20); ++i) text += "line " + std::to_string(i) + "\n";
     static_tree::write(tree_.root + "/log.txt", text);
     auto before = sent_with_sendfile();
-    auto r = curl("--compressed -D " + tree_.dir + "/head.txt -o " + tree_.dir + "/out.txt " + url("/log.txt"));
+    auto r =
+        curl("--compressed -D " + tree_.dir + "/head.txt -o " + tree_.dir + "/out.txt " + url("/log.txt"));
     EXPECT_EQ(r.exit_code, 0);
     std::ifstream h(tree_.dir + "/head.txt");
     std::string head((std::istreambuf_iterator<char>(h)), std::istreambuf_iterator<char>());

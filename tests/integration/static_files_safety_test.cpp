@@ -82,7 +82,8 @@ protected:
         test_server srv{routes};
         for (const char* path : traversals) {
             for (const std::string& target : {std::string("/assets") + path, std::string(path)}) {
-                auto raw = roundtrip(srv.port(), "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+                auto raw = roundtrip(srv.port(),
+                                     "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
                 int status = status_of(raw);
                 EXPECT_TRUE(status == 404 || status == 400) << target << " answered " << status;
                 EXPECT_EQ(raw.find(secret_text), std::string::npos) << target << " leaked the secret";
@@ -90,10 +91,12 @@ protected:
             }
         }
         // Absolute-form targets and HEAD take the same path.
-        auto abs = roundtrip(srv.port(), "GET http://t/assets/../secret.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        auto abs = roundtrip(
+            srv.port(), "GET http://t/assets/../secret.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         EXPECT_EQ(abs.find(secret_text), std::string::npos);
         // The server is still there, and still serves what it should.
-        auto ok = roundtrip(srv.port(), "GET /assets/link_in HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        auto ok =
+            roundtrip(srv.port(), "GET /assets/link_in HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         EXPECT_EQ(status_of(ok), 200);
         EXPECT_NE(ok.find("hello world"), std::string::npos);
     }
@@ -125,7 +128,8 @@ TEST_F(static_files_safety, links_lead_out_only_when_the_option_allows) {
     EXPECT_EQ(status_of(raw), 200);
     EXPECT_NE(raw.find(secret_text), std::string::npos);
     // Still no ".." by name.
-    auto dots = roundtrip(srv.port(), "GET /open/%2e%2e/secret.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    auto dots =
+        roundtrip(srv.port(), "GET /open/%2e%2e/secret.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(status_of(dots), 404);
     EXPECT_EQ(dots.find(secret_text), std::string::npos);
 }
@@ -137,7 +141,8 @@ TEST_F(static_files_safety, dotfiles_are_hidden_denied_or_allowed) {
     routes.use("/allow", nodus::static_files(tree_.root, {.dotfiles = nodus::dotfiles::allow}));
     test_server srv{routes};
     auto status = [&](const std::string& target) {
-        return status_of(roundtrip(srv.port(), "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+        return status_of(
+            roundtrip(srv.port(), "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
     };
     for (const char* p : {"/.env", "/%2eenv", "/.hidden/x.txt", "/.hidden/", "/sub/../.env"}) {
         EXPECT_EQ(status(std::string("/ignore") + p), 404) << p;
@@ -157,6 +162,9 @@ TEST_F(static_files_safety, a_fifo_or_a_missing_file_is_not_found_at_once) {
     auto raw = roundtrip(srv.port(), "GET /fifo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(status_of(raw), 404);
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
-    EXPECT_EQ(status_of(roundtrip(srv.port(), "GET /missing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")), 404);
-    EXPECT_EQ(status_of(roundtrip(srv.port(), "GET /%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")), 400);
+    EXPECT_EQ(
+        status_of(roundtrip(srv.port(), "GET /missing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")),
+        404);
+    EXPECT_EQ(status_of(roundtrip(srv.port(), "GET /%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")),
+              400);
 }

@@ -18,6 +18,10 @@
 #include <cerrno>
 #include <charconv>
 
+#include <csignal>
+#include <ctime>
+
+#include <pthread.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -31,6 +35,35 @@ namespace {
 constexpr std::uint64_t file_piece = 512 * 1024;
 
 std::uint64_t g_sendfile_bytes = 0;
+
+// sendfile(2) has no MSG_NOSIGNAL: on a connection the peer has reset it raises SIGPIPE,
+// whose default action ends the process. The signal is blocked while the pieces go out, and
+// one that an EPIPE raised is taken back before the mask is restored. A thread that had
+// SIGPIPE blocked already keeps its own pending signal.
+class sigpipe_blocked {
+public:
+    sigpipe_blocked() noexcept {
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        ::pthread_sigmask(SIG_BLOCK, &pipe, &old_);
+    }
+    ~sigpipe_blocked() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+    sigpipe_blocked(const sigpipe_blocked&) = delete;
+    sigpipe_blocked& operator=(const sigpipe_blocked&) = delete;
+
+    void take_raised() noexcept {
+        if (sigismember(&old_, SIGPIPE)) return;
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        timespec none{};
+        while (::sigtimedwait(&pipe, nullptr, &none) < 0 && errno == EINTR) {}
+    }
+
+private:
+    sigset_t old_;
+};
 } // namespace
 
 std::uint64_t sendfile_bytes() noexcept { return g_sendfile_bytes; }
@@ -64,11 +97,13 @@ bool connection::res_send_file(exchange& ex, int fd, std::uint64_t offset, std::
 // (writability or its next turn) or after the connection closed.
 bool connection::send_file_piece() {
     std::uint64_t budget = file_piece;
+    sigpipe_blocked no_sigpipe;
     while (file_left_) {
         auto off = static_cast<off_t>(file_offset_);
         auto want = static_cast<std::size_t>(std::min(file_left_, budget));
         ssize_t n = ::sendfile(sock_.native_handle(), file_fd_, &off, want);
         if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EPIPE) no_sigpipe.take_raised();
         if (n < 0 && errno == EAGAIN) {
             if (send_too_slow(0)) {
                 cut();

@@ -46,11 +46,15 @@ bool response_state::field_allowed(std::string_view name, std::string_view value
 bool response_state::set(std::string_view name, std::string_view value) {
     if (!field_allowed(name, value)) return false;
     remove_lines(name);
-    return append(name, value);
+    return add_line(name, value);
 }
 
 bool response_state::append(std::string_view name, std::string_view value) {
-    if (!field_allowed(name, value)) return false;
+    return field_allowed(name, value) && add_line(name, value);
+}
+
+// After field_allowed: checked once per call, not once more for set's append.
+bool response_state::add_line(std::string_view name, std::string_view value) {
     if (same_name(name, "Content-Length")) {
         // Digits only (no sign, no space), at most 19 of them: always fits 64 bits.
         std::uint64_t n = 0;

@@ -66,11 +66,13 @@ private:
             [self, want, at] {
                 std::size_t got = 0;
                 while (got < want) {
-                    auto n = ::pread(self->fd_.get(), self->buf_.data() + got, want - got, at + static_cast<off_t>(got));
+                    auto n = ::pread(self->fd_.get(), self->buf_.data() + got, want - got,
+                                     at + static_cast<off_t>(got));
                     if (n < 0 && errno == EINTR) continue;
                     if (n < 0) throw std::system_error(errno, std::generic_category(), "pread");
                     // The file shrank: the length promised in the head cannot be met.
-                    if (n == 0) throw std::system_error(std::make_error_code(std::errc::io_error), "file shrank");
+                    if (n == 0)
+                        throw std::system_error(std::make_error_code(std::errc::io_error), "file shrank");
                     got += static_cast<std::size_t>(n);
                 }
             },
@@ -129,7 +131,9 @@ void send_multipart(const response& res, unique_fd fd, const std::vector<byte_ra
         const auto& r = ranges[i];
         piece p;
         p.text.append(i == 0 ? "--" : "\r\n--").append(boundary).append("\r\nContent-Type: ");
-        p.text.append(content_type).append("\r\nContent-Range: ").append(content_range(r.first, r.last, size));
+        p.text.append(content_type)
+            .append("\r\nContent-Range: ")
+            .append(content_range(r.first, r.last, size));
         p.text.append("\r\n\r\n");
         p.offset = r.first;
         p.length = r.length();

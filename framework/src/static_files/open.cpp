@@ -83,7 +83,8 @@ int root_dir::open_checked(const std::string& rel) const noexcept {
     auto n = ::readlink(link, real, PATH_MAX);
     std::string_view where{real, n > 0 ? static_cast<std::size_t>(n) : 0};
     std::string_view root{real_};
-    bool inside = n > 0 && (where.starts_with(root) || std::string_view{real_}.substr(0, root.size() - 1) == where);
+    bool inside =
+        n > 0 && (where.starts_with(root) || std::string_view{real_}.substr(0, root.size() - 1) == where);
     if (!inside) {
         ::close(fd);
         errno = EXDEV;
@@ -141,7 +142,8 @@ void find_file(const root_dir& root, std::string rel, bool trailing_slash, std::
     out.name = rel;
     for (int i = 0; i < count; ++i) {
         lookup sibling;
-        if (!open_regular(root, rel + std::string{suffixes[i]}, sibling) || !S_ISREG(sibling.st.st_mode)) continue;
+        if (!open_regular(root, rel + std::string{suffixes[i]}, sibling) || !S_ISREG(sibling.st.st_mode))
+            continue;
         out.fd = std::move(sibling.fd);
         out.st = sibling.st;
         out.coding = codings[i];

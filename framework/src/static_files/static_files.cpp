@@ -5,6 +5,7 @@
 
 #include "http/detail/access.hpp"
 #include "static_files/detail/body.hpp"
+#include "static_files/detail/file_cache.hpp"
 #include "static_files/detail/negotiate.hpp"
 #include "static_files/detail/open.hpp"
 #include "static_files/detail/path.hpp"
@@ -17,6 +18,8 @@
 
 #include <cerrno>
 #include <cstdio>
+
+#include <fcntl.h>
 #include <memory>
 #include <random>
 
@@ -27,12 +30,16 @@ namespace {
 
 struct config {
     config(std::string root_path, static_options o)
-        : opt(std::move(o)), root(std::move(root_path), opt.follow_symlinks_outside) {}
+        : opt(std::move(o)), root(std::move(root_path), opt.follow_symlinks_outside) {
+        if (opt.open_file_cache.count() > 0 && opt.open_file_cache_max > 0)
+            cache = std::make_unique<file_cache>(opt.open_file_cache, opt.open_file_cache_max);
+    }
 
     static_options opt;
     root_dir root;
     std::string cache_control;
     std::string boundary;
+    std::unique_ptr<file_cache> cache; // null when off; used on the loop thread only
 };
 
 std::string cache_control_of(const static_options& o) {
@@ -69,36 +76,32 @@ void redirect_to_directory(const request& req, const response& res) {
     res.end("Moved Permanently\n");
 }
 
-void set_representation_fields(const config& cfg, const response& res, const lookup& found,
-                               const validators& v, bool ranges) {
-    res.set("Content-Type", content_type_for(found.name));
-    if (!found.coding.empty()) res.set("Content-Encoding", found.coding);
+void set_representation_fields(const config& cfg, const response& res, const found_file& f, bool ranges) {
+    res.set("Content-Type", content_type_for(f.name));
+    if (!f.coding.empty()) res.set("Content-Encoding", f.coding);
     if (cfg.opt.precompressed_br || cfg.opt.precompressed_gzip) add_vary(res, "Accept-Encoding");
-    if (!v.etag.empty()) res.set("ETag", v.etag);
-    if (v.modified >= 0) res.set("Last-Modified", format_http_date(v.modified));
+    if (!f.v.etag.empty()) res.set("ETag", f.v.etag);
+    if (!f.last_modified.empty()) res.set("Last-Modified", f.last_modified);
     if (cfg.opt.cache_control) res.set("Cache-Control", cfg.cache_control);
     if (ranges) res.set("Accept-Ranges", "bytes");
 }
 
-// The file is open: answer 200, 206, 304, 412 or 416.
-void answer_file(const config& cfg, const request& req, const response& res, lookup& found) {
-    const auto size = static_cast<std::uint64_t>(found.st.st_size);
+// The file is open (`fd` is the response's own descriptor of it): answer 200, 206, 304, 412
+// or 416.
+void answer_file(const config& cfg, const request& req, const response& res, const found_file& f,
+                 unique_fd fd) {
+    const auto size = static_cast<std::uint64_t>(f.st.st_size);
     const bool head = req.method() == "HEAD";
-    validators v;
-    if (cfg.opt.etag)
-        v.etag = make_etag(found.st.st_ino, size,
-                           std::int64_t{found.st.st_mtim.tv_sec} * 1'000'000'000 + found.st.st_mtim.tv_nsec);
-    if (cfg.opt.last_modified) v.modified = found.st.st_mtim.tv_sec;
     // Behind a body filter (compression) the bytes sent are not the file's: no ranges.
     const bool ranges = cfg.opt.ranges && !has_body_filter(res);
-    set_representation_fields(cfg, res, found, v, ranges);
+    set_representation_fields(cfg, res, f, ranges);
 
-    switch (evaluate_preconditions(req, v)) {
+    switch (evaluate_preconditions(req, f.v)) {
     case precondition::failed: send_answer(res, 412); return;
     case precondition::not_modified: res.status(304).end(); return;
     case precondition::pass: break;
     }
-    if (ranges && req.has_header("Range") && if_range_holds(req, v)) {
+    if (ranges && req.has_header("Range") && if_range_holds(req, f.v)) {
         auto r = parse_range(req.header("Range"), size, cfg.opt.max_ranges);
         if (r.outcome == range_outcome::unsatisfiable) {
             res.set("Content-Range", "bytes */" + std::to_string(size));
@@ -108,29 +111,40 @@ void answer_file(const config& cfg, const request& req, const response& res, loo
         if (r.outcome == range_outcome::partial && r.ranges.size() == 1) {
             const auto& one = r.ranges[0];
             res.status(206);
-            res.set("Content-Range", "bytes " + std::to_string(one.first) + "-" + std::to_string(one.last) + "/" +
+            res.set("Content-Range",
+                    "bytes " + std::to_string(one.first) + "-" + std::to_string(one.last) + "/" +
                         std::to_string(size));
-            send_file_range(res, std::move(found.fd), one.first, one.length(), head);
+            send_file_range(res, std::move(fd), one.first, one.length(), head);
             return;
         }
         if (r.outcome == range_outcome::partial) {
-            auto type = res.get("Content-Type");
-            send_multipart(res, std::move(found.fd), r.ranges, size, std::string{type}, cfg.boundary, head);
+            send_multipart(res, std::move(fd), r.ranges, size, content_type_for(f.name), cfg.boundary, head);
             return;
         }
     }
-    send_file_range(res, std::move(found.fd), 0, size, head);
+    send_file_range(res, std::move(fd), 0, size, head);
 }
 
-void on_found(const config& cfg, const request& req, const response& res, const next_fn& next, lookup& found) {
+// A descriptor of the cached file for one response: the connection closes its own.
+unique_fd dup_of(const found_file& f) noexcept { return unique_fd{::fcntl(f.fd.get(), F_DUPFD_CLOEXEC, 0)}; }
+
+std::string cache_key(const relative_path& p, const sibling_order& order) {
+    std::string key = p.rel;
+    key.push_back(p.trailing_slash ? '/' : '\0');
+    for (int i = 0; i < order.count; ++i) key += order.suffix[i];
+    return key;
+}
+
+void on_found(const config& cfg, const request& req, const response& res, const next_fn& next, lookup& found,
+              const std::string& key) {
     if (found.directory) {
         if (cfg.opt.redirect) return redirect_to_directory(req, res);
         return pass(cfg, res, next, 404);
     }
     switch (found.err) {
-    case 0: return answer_file(cfg, req, res, found);
+    case 0: break;
     case EACCES:
-    case EPERM: return send_answer(res, 403), void();
+    case EPERM: send_answer(res, 403); return;
     case ENOENT:
     case ENOTDIR:
     case ENAMETOOLONG:
@@ -139,9 +153,19 @@ void on_found(const config& cfg, const request& req, const response& res, const 
     case EISDIR: return pass(cfg, res, next, 404);
     default: send_answer(res, 500); return;
     }
+    auto f = make_found(std::move(found), cfg.opt.etag, cfg.opt.last_modified);
+    if (!cfg.cache) {
+        auto fd = std::move(f.fd);
+        return answer_file(cfg, req, res, f, std::move(fd));
+    }
+    const auto& kept = cfg.cache->store(key, std::move(f), file_cache::now());
+    auto fd = dup_of(kept);
+    if (!fd) return void(send_answer(res, 500));
+    answer_file(cfg, req, res, kept, std::move(fd));
 }
 
-void serve(const std::shared_ptr<const config>& cfg, const request& req, const response& res, const next_fn& next) {
+void serve(const std::shared_ptr<const config>& cfg, const request& req, const response& res,
+           const next_fn& next) {
     const auto method = req.method();
     if (method != "GET" && method != "HEAD") {
         if (cfg->opt.fallthrough) return next();
@@ -150,22 +174,32 @@ void serve(const std::shared_ptr<const config>& cfg, const request& req, const r
         return;
     }
     auto p = normalize_path(req.path().substr(mount(req).size()));
-    if (p.verdict != path_verdict::ok) return pass(*cfg, res, next, p.verdict == path_verdict::malformed ? 400 : 404);
+    if (p.verdict != path_verdict::ok)
+        return pass(*cfg, res, next, p.verdict == path_verdict::malformed ? 400 : 404);
     if (p.dotfile && cfg->opt.dotfiles != dotfiles::allow) {
         if (cfg->opt.dotfiles == dotfiles::deny) return void(send_answer(res, 403));
         return pass(*cfg, res, next, 404);
     }
-    auto order = siblings_for(req.header("Accept-Encoding"), cfg->opt.precompressed_br, cfg->opt.precompressed_gzip);
+    auto order =
+        siblings_for(req.header("Accept-Encoding"), cfg->opt.precompressed_br, cfg->opt.precompressed_gzip);
+    std::string key;
+    if (cfg->cache) {
+        key = cache_key(p, order);
+        if (const auto* f = cfg->cache->find(key, file_cache::now())) {
+            // The only way around the pool: a descriptor opened and checked there before.
+            if (auto fd = dup_of(*f)) return answer_file(*cfg, req, res, *f, std::move(fd));
+        }
+    }
     auto found = std::make_shared<lookup>();
     queue_work(
         [cfg, found, order, rel = std::move(p.rel), slash = p.trailing_slash]() mutable {
-            find_file(cfg->root, std::move(rel), slash, cfg->opt.index, order.suffix, order.coding, order.count,
-                      *found);
+            find_file(cfg->root, std::move(rel), slash, cfg->opt.index, order.suffix, order.coding,
+                      order.count, *found);
         },
-        res.guard([cfg, found, req, res, next](std::exception_ptr e) {
+        res.guard([cfg, found, req, res, next, key = std::move(key)](std::exception_ptr e) {
             if (e) std::rethrow_exception(e);
             if (res.finished()) return;
-            on_found(*cfg, req, res, next, *found);
+            on_found(*cfg, req, res, next, *found, key);
         }));
 }
 
@@ -177,7 +211,8 @@ middleware static_files(std::string root, static_options options) {
     cfg->cache_control = detail::files::cache_control_of(cfg->opt);
     cfg->boundary = detail::files::make_boundary();
     std::shared_ptr<const detail::files::config> shared = std::move(cfg);
-    return [shared](request req, response res, next_fn next) { detail::files::serve(shared, req, res, next); };
+    return
+        [shared](request req, response res, next_fn next) { detail::files::serve(shared, req, res, next); };
 }
 
 } // namespace nodus

@@ -5,6 +5,7 @@
     sent with `sendfile(2)` straight from the page cache.
 */
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -58,6 +59,13 @@ struct static_options {
     bool precompressed_br = false;
     /** Serve `NAME.gz` instead of `NAME` when the client accepts `gzip` and the file exists. */
     bool precompressed_gzip = false;
+    /** How long an opened file (its descriptor and stat) is reused for the same path before
+        it is looked up again, as nginx's `open_file_cache`: requests within that time skip
+        the thread pool. A file replaced or changed meanwhile may be served as it was opened
+        (whole and with its own validators) until then. 0: every request opens its file. */
+    std::chrono::milliseconds open_file_cache{1000};
+    /** Most files the cache keeps open. */
+    std::size_t open_file_cache_max = 256;
 };
 
 /** Middleware serving the files below `root`.
@@ -68,7 +76,8 @@ struct static_options {
     The path is percent-decoded once; a path that could name something outside the root
     (`..` in any spelling, encoded '/' or '\\', a NUL byte, invalid UTF-8) names no file, and
     the file is opened relative to the root with `openat2(RESOLVE_BENEATH)`, so no symbolic
-    link leads out either. Opening and `fstat` run on the thread pool, never on the loop.
+    link leads out either. Opening and `fstat` run on the thread pool, never on the loop;
+    the open-file cache lets repeated requests skip that step.
     Bodies go out with `sendfile(2)` in bounded pieces per loop turn on plain connections
     without a body filter; otherwise the file is read on the thread pool and written with
     backpressure. See docs/static-files.md.

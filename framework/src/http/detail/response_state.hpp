@@ -92,6 +92,7 @@ public:
 
 private:
     bool field_allowed(std::string_view name, std::string_view value) const noexcept;
+    bool add_line(std::string_view name, std::string_view value);
     bool remove_lines(std::string_view name);
 
     int status_ = 200;
