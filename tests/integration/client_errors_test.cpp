@@ -1,6 +1,7 @@
 // nodus::client's failures, each reported through on_error with its own code: DNS, refused
 // connections, the three timeouts, and upstreams that send garbage, lie about lengths, close
 // mid-body or mix Content-Length with Transfer-Encoding.
+#include "support/client_fetch.hpp"
 #include "support/upstream.hpp"
 
 #include <nodus/client/client.hpp>
@@ -12,38 +13,14 @@
 #include <unistd.h>
 
 using namespace std::chrono_literals;
+using nodus::test::fetch;
+using nodus::test::outcome;
 using nodus::test::run_until;
 using nodus::test::upstream;
+using nodus::test::with;
 namespace client = nodus::client;
 
 namespace {
-
-struct outcome {
-    bool done = false;
-    int status = 0;
-    std::string body;
-    client::error err;
-};
-
-void fetch(client::options o, outcome& out) {
-    auto req = client::open(std::move(o), [&out](client::response r) {
-        out.status = r.status();
-        r.on_data([&out](std::string_view c) { out.body.append(c); });
-        r.on_end([&out] { out.done = true; });
-    });
-    req.on_error([&out](const client::error& e) {
-        out.err = e;
-        out.done = true;
-    });
-    req.end();
-}
-
-client::options with(const client::agent& a, std::string url) {
-    client::options o;
-    o.url = std::move(url);
-    o.agent = a;
-    return o;
-}
 
 // The failure of one GET to an upstream that answers every request with `reply`.
 client::error answer_with(std::string reply, std::string* body = nullptr) {
@@ -143,17 +120,17 @@ TEST(client_errors, idle_timeout_when_the_body_stalls) {
 TEST(client_errors, a_slow_but_moving_body_is_not_an_idle_timeout) {
     upstream up;
     up.on_request = [](const upstream::exchange& x) {
-        x.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
-        for (int i = 1; i <= 6; ++i) nodus::set_timeout(i * 60ms, [c = x.c] { c->send("z"); });
+        x.send("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n");
+        for (int i = 1; i <= 8; ++i) nodus::set_timeout(i * 60ms, [c = x.c] { c->send("z"); });
     };
     client::agent a;
     auto o = with(a, up.url());
-    o.idle_timeout = 150ms;
+    o.idle_timeout = 250ms; // the body takes 480 ms: only its 60 ms pauses count
     outcome out;
     fetch(o, out);
     ASSERT_TRUE(run_until([&] { return out.done; }));
     EXPECT_FALSE(out.err) << out.err.message();
-    EXPECT_EQ(out.body, "zzzzzz");
+    EXPECT_EQ(out.body, "zzzzzzzz");
 }
 
 TEST(client_errors, garbage_is_a_bad_response) {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 
 using nodus::test::run_until;
@@ -44,7 +45,9 @@ std::string mutate(std::string s, std::mt19937& rng) {
 } // namespace
 
 TEST(client_hostile, every_request_ends_once_whatever_the_upstream_sends) {
-    std::mt19937 rng(20261201);
+    // NODUS_HOSTILE_SEED replays another sequence (to search by hand, or to reproduce one).
+    const char* seed = std::getenv("NODUS_HOSTILE_SEED");
+    std::mt19937 rng(seed ? static_cast<unsigned>(std::strtoul(seed, nullptr, 10)) : 20261201u);
     upstream up;
     up.on_request = [&](const upstream::exchange& x) {
         std::string reply = mutate(valid[rng() % valid.size()], rng);

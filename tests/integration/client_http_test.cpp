@@ -1,6 +1,7 @@
 // nodus::client over plain HTTP against scripted upstreams on 127.0.0.1: requests and
 // responses, pooling and reuse, the queue, idle expiry, the stale-connection retry,
-// backpressure both ways, redirects.
+// backpressure both ways, the helpers.
+#include "support/client_fetch.hpp"
 #include "support/upstream.hpp"
 
 #include <nodus/client/client.hpp>
@@ -11,46 +12,13 @@
 #include <boost/json.hpp>
 
 using namespace std::chrono_literals;
+using nodus::test::fetch;
+using nodus::test::ok;
+using nodus::test::outcome;
 using nodus::test::run_until;
 using nodus::test::upstream;
+using nodus::test::with;
 namespace client = nodus::client;
-
-namespace {
-
-std::string ok(std::string_view body, std::string_view extra = "") {
-    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra) +
-        "\r\n" + std::string(body);
-}
-
-struct outcome {
-    bool done = false;
-    int status = 0;
-    std::string body;
-    client::error err;
-};
-
-// One request with the whole body collected, through the streaming API.
-void fetch(client::options o, outcome& out, std::string body = {}) {
-    auto req = client::open(std::move(o), [&out](client::response r) {
-        out.status = r.status();
-        r.on_data([&out](std::string_view c) { out.body.append(c); });
-        r.on_end([&out] { out.done = true; });
-    });
-    req.on_error([&out](const client::error& e) {
-        out.err = e;
-        out.done = true;
-    });
-    req.end(body);
-}
-
-client::options with(const client::agent& a, std::string url) {
-    client::options o;
-    o.url = std::move(url);
-    o.agent = a;
-    return o;
-}
-
-} // namespace
 
 TEST(client_http, get_sends_host_and_reads_status_headers_body) {
     upstream up;
@@ -167,15 +135,16 @@ TEST(client_http, idle_pooled_connection_does_not_hold_the_loop) {
 
 TEST(client_http, server_closing_an_idle_connection_is_seen_before_reuse) {
     upstream up;
-    up.on_request = [](const upstream::exchange& x) {
+    std::shared_ptr<upstream::conn> first_conn;
+    up.on_request = [&](const upstream::exchange& x) {
         x.send(ok("x"));
-        if (x.index == 0) nodus::set_timeout(10ms, [c = x.c] { c->close(); });
+        if (x.index == 0) first_conn = x.c;
     };
     client::agent a;
     outcome first, second;
     fetch(with(a, up.url()), first);
     ASSERT_TRUE(run_until([&] { return first.done; }));
-    run_until([] { return false; }, 50ms); // the upstream's close reaches the client's socket
+    first_conn->close(); // on loopback the FIN is in the client's socket when close returns
     fetch(with(a, up.url()), second);
     ASSERT_TRUE(run_until([&] { return second.done; }));
     EXPECT_EQ(second.body, "x");
@@ -361,85 +330,6 @@ TEST(client_http, body_until_close_without_length) {
     EXPECT_EQ(a.stats().idle, 0u);
 }
 
-TEST(client_http, redirects_are_followed_only_when_asked) {
-    upstream up;
-    up.on_request = [](const upstream::exchange& x) {
-        if (x.target() == "/old")
-            return x.send("HTTP/1.1 302 Found\r\nLocation: /new\r\nContent-Length: 3\r\n\r\nold");
-        if (x.target() == "/form")
-            return x.send("HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n");
-        if (x.target() == "/loop")
-            return x.send("HTTP/1.1 307 Again\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n");
-        x.send(ok(x.method() + " " + x.target() + " " + x.body));
-    };
-    client::agent a;
-    outcome plain, followed, see_other, looping;
-    fetch(with(a, up.url("/old")), plain);
-    ASSERT_TRUE(run_until([&] { return plain.done; }));
-    EXPECT_EQ(plain.status, 302);
-    EXPECT_EQ(plain.body, "old");
-
-    auto o = with(a, up.url("/old"));
-    o.max_redirects = 3;
-    fetch(o, followed);
-    ASSERT_TRUE(run_until([&] { return followed.done; }));
-    EXPECT_EQ(followed.status, 200) << followed.err.message();
-    EXPECT_EQ(followed.body, "GET /new ");
-
-    o = with(a, up.url("/form"));
-    o.method = "POST";
-    o.max_redirects = 1;
-    fetch(o, see_other, "payload");
-    ASSERT_TRUE(run_until([&] { return see_other.done; }));
-    EXPECT_EQ(see_other.body, "GET /done ") << "303 turns a POST into a GET without its body";
-
-    o = with(a, up.url("/loop"));
-    o.max_redirects = 4;
-    fetch(o, looping);
-    ASSERT_TRUE(run_until([&] { return looping.done; }));
-    EXPECT_EQ(looping.err.code, client::errc::too_many_redirects);
-}
-
-TEST(client_http, expect_continue_holds_the_body_until_100) {
-    upstream up;
-    bool saw_expect = false;
-    up.on_accept = [&](const std::shared_ptr<upstream::conn>& c) {
-        up.raw_data = [&](const std::shared_ptr<upstream::conn>& cc, std::size_t) {
-            if (cc->in.find("\r\n\r\n") != std::string::npos && !saw_expect) {
-                saw_expect = cc->in.find("Expect: 100-continue") != std::string::npos;
-                EXPECT_EQ(cc->in.size(), cc->in.find("\r\n\r\n") + 4) << "no body before 100 Continue";
-                cc->send("HTTP/1.1 100 Continue\r\n\r\n");
-            }
-            if (cc->in.ends_with("body!")) return cc->send(ok("got it"));
-            cc->read();
-        };
-        c->read();
-    };
-    client::agent a;
-    auto o = with(a, up.url());
-    o.method = "POST";
-    o.expect_continue = true;
-    o.content_length = 5;
-    outcome out;
-    bool continued = false;
-    auto req = client::open(o, [&](client::response r) {
-        out.status = r.status();
-        r.on_data([&](std::string_view c) { out.body.append(c); });
-        r.on_end([&] { out.done = true; });
-    });
-    req.on_continue([&] { continued = true; });
-    req.on_error([&](const client::error& e) {
-        out.err = e;
-        out.done = true;
-    });
-    req.end("body!");
-    ASSERT_TRUE(run_until([&] { return out.done; }));
-    EXPECT_FALSE(out.err) << out.err.message();
-    EXPECT_TRUE(saw_expect);
-    EXPECT_TRUE(continued);
-    EXPECT_EQ(out.body, "got it");
-}
-
 TEST(client_http, get_post_and_json_helpers) {
     upstream up;
     up.on_request = [](const upstream::exchange& x) {
@@ -512,4 +402,18 @@ TEST(client_http, head_waits_for_the_application_to_write_or_end) {
     EXPECT_EQ(heads[1].find("Transfer-Encoding"), std::string::npos) << heads[1];
     EXPECT_EQ(heads[1].find("Content-Length"), std::string::npos) << heads[1];
     EXPECT_EQ(up.connections, 1);
+}
+
+TEST(client_http, max_idle_closes_connections_freed_past_it) {
+    upstream up;
+    std::vector<upstream::exchange> held;
+    up.on_request = [&](const upstream::exchange& x) { held.push_back(x); };
+    client::agent a({.max_idle = 1});
+    std::vector<outcome> outs(3);
+    for (auto& o : outs) fetch(with(a, up.url()), o);
+    ASSERT_TRUE(run_until([&] { return held.size() == 3; }));
+    for (auto& x : held) x.send(ok("x"));
+    ASSERT_TRUE(run_until([&] { return outs[0].done && outs[1].done && outs[2].done; }));
+    EXPECT_EQ(a.stats().idle, 1u);
+    ASSERT_TRUE(run_until([&] { return up.peer_closed == 2; }));
 }

@@ -153,10 +153,11 @@ void connection::close() noexcept {
 
 bool connection::is_open() const noexcept { return sock_.is_open(); }
 
-bool connection::still_usable() const noexcept {
+bool connection::still_usable() noexcept {
     if (!sock_.is_open() || rpos_ != rend_) return false;
+    if (tls_ && SSL_pending(tls_->native_handle()) > 0) return false;
     char c;
-    const auto n = ::recv(const_cast<tcp::socket&>(sock_).native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(sock_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 

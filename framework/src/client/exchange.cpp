@@ -33,7 +33,9 @@ bool hop_field(std::string_view name) noexcept {
 } // namespace
 
 exchange::exchange(options opts, std::function<void(client::response)> on_response)
-    : opts_(std::move(opts)), on_response_(std::move(on_response)) {}
+    : opts_(std::move(opts)), on_response_(std::move(on_response)) {
+    content_length_ = opts_.content_length; // write() holds the body to it before the start too
+}
 
 client::request exchange::open(options opts, std::function<void(client::response)> on_response) {
     auto ex = std::make_shared<exchange>(std::move(opts), std::move(on_response));
@@ -94,6 +96,7 @@ const char* exchange::prepare() {
     }
     if (chunked_out_ && opts_.content_length) return "Content-Length with Transfer-Encoding";
     content_length_ = opts_.content_length;
+    if (content_length_ && given_ > *content_length_) return "the body is longer than its Content-Length";
     head_request_ = opts_.method == "HEAD";
     return nullptr;
 }
@@ -236,6 +239,10 @@ bool exchange::wants_redirect() const noexcept {
     const int s = head_.status;
     if (opts_.max_redirects <= 0) return false;
     if (s != 301 && s != 302 && s != 303 && s != 307 && s != 308) return false;
+    // A redirect that keeps the method keeps the body: one streamed away cannot be sent
+    // again, so that 3xx is the answer.
+    const bool becomes_get = s == 303 || ((s == 301 || s == 302) && opts_.method == "POST");
+    if (!becomes_get && !replayable_) return false;
     for (const auto& f : head_.fields)
         if (iequals(f.name, "location")) return true;
     return false;
@@ -256,10 +263,6 @@ void exchange::follow_redirect() {
             return iequals(h.first, "content-length") || iequals(h.first, "content-type") ||
                 iequals(h.first, "transfer-encoding");
         });
-    } else if (!replayable_) {
-        redirecting_ = false;
-        return fail(errc::bad_request,
-                    "cannot follow a " + std::to_string(s) + " redirect: the body was streamed");
     }
     const std::string here = (origin_.https ? "https://" : "http://") + host_field_ + opts_.target;
     auto base = boost::urls::parse_uri(here);

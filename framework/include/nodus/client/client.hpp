@@ -190,11 +190,14 @@ struct options {
     std::string method = "GET";
     /** Fields to send, in order. `Host` is added unless given; `Content-Length` or
         `Transfer-Encoding: chunked` is added from `content_length` unless given;
-        `Connection` is the agent's business and is refused here. */
+        `Connection`, `Keep-Alive`, `TE`, `Upgrade` and `Proxy-Connection` are the agent's
+        business and are refused here (`errc::bad_request`). */
     std::vector<std::pair<std::string, std::string>> headers;
     /** The body's length when known in advance: sent as `Content-Length`, and `write` must
-        then give exactly that many bytes. Unset: a body written with `write` goes chunked,
-        and a request ended without `write` has none (GET) or `Content-Length: 0`. */
+        then give exactly that many bytes. Unset: a body given whole before the connection is
+        ready (`end(body)` at once) is sent with `Content-Length`, one written in parts goes
+        chunked, and a request without a body declares none (or `Content-Length: 0` for
+        POST, PUT and PATCH). */
     std::optional<std::uint64_t> content_length;
 
     /** Resolving and connecting (and the TLS handshake); 0: no limit. */
@@ -207,8 +210,9 @@ struct options {
 
     /** Follow this many redirects (301, 302, 303, 307, 308); 0 (the default): hand
         redirects to the callback as any response. A 303 — and a 301/302 to a POST —
-        becomes a GET without a body; 307/308 keep the method and require the body to have
-        been given to `end` whole (a streamed body is not replayed: the 3xx is delivered). */
+        becomes a GET without a body; the others keep the method and require the body to
+        have been given to `end` whole (a streamed body is not replayed: the 3xx is
+        delivered). */
     int max_redirects = 0;
     /** Send `Expect: 100-continue` and hold the body until the server's `100 Continue`
         (or a final response, which then is the answer and the body is not sent). */

@@ -71,7 +71,7 @@ public:
     bool is_open() const noexcept;
 
     /// True when the peer has neither closed the idle connection nor sent bytes on it.
-    bool still_usable() const noexcept;
+    bool still_usable() noexcept;
 
     /// Watch `when` for `kind` (none: stop watching). Cheap when called often with later
     /// times: the timer wakes at the first time set and sleeps again for the rest.
