@@ -164,6 +164,20 @@ TEST_F(static_files_sendfile, pipelined_requests_keep_their_order_behind_a_file)
     EXPECT_EQ(d->body, "0123456789abcdefghij");
 }
 
+// A client that half-closes after its request (`printf ... | nc`) still gets the whole file.
+TEST_F(static_files_sendfile, a_client_that_half_closes_gets_the_whole_file) {
+    auto text = pattern(8u << 20);
+    static_tree::write(tree_.root + "/half.bin", text);
+    client c{srv_->port(), std::chrono::seconds(20)};
+    c.send("GET /f/half.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.shutdown_write();
+    auto raw = c.read_until_close();
+    auto head_end = raw.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos);
+    EXPECT_EQ(raw.size() - head_end - 4, text.size());
+    EXPECT_TRUE(raw.compare(head_end + 4, std::string::npos, text) == 0);
+}
+
 TEST_F(static_files_sendfile, a_file_that_shrinks_while_sent_with_sendfile_closes_the_connection) {
     truncated_while_sent("/f/big.bin", true);
 }

@@ -18,6 +18,10 @@ namespace nodus::http::detail {
 namespace asio = boost::asio;
 using nodus::detail::exchange;
 
+namespace {
+constexpr std::uint64_t small_file_body = 64 * 1024;
+} // namespace
+
 server_fields connection::fields() noexcept { return srv_.fields(); }
 
 bool connection::res_write_head(exchange& ex) {
@@ -58,7 +62,11 @@ void connection::flush() {
     while (out_.buffered()) {
         boost::system::error_code ec;
         auto bytes = out_.unsent();
-        std::size_t n = sock_.write_some(asio::const_buffer(bytes.data(), bytes.size()), ec);
+        // A head with a small file body after it: MSG_MORE lets both leave in one segment
+        // (measured: 4 KiB files cost a quarter less CPU). Not for large files, where it
+        // tripled the kernel's CPU per request (as nginx's tcp_nopush does here).
+        std::size_t n = sock_.send(asio::const_buffer(bytes.data(), bytes.size()),
+                                   file_left_ && file_left_ <= small_file_body ? MSG_MORE : 0, ec);
         if (srv_.counting()) metrics::detail::g_http.bytes_out += n;
         if (ec == asio::error::would_block || (!ec && n < bytes.size())) {
             out_.sent(n);

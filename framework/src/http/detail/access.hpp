@@ -42,7 +42,8 @@ bool has_body_filter(const response& r) noexcept;
 bool can_send_file(const response& r) noexcept;
 /// Answer with the head, declaring `length` bytes, then `length` bytes of `fd` from
 /// `offset` sent with sendfile(2); the response ends. Takes `fd` (closed once sent, or at
-/// once on failure). False when the head was sent already or the client went away.
+/// once on failure). False when the head was sent already, the client went away, or
+/// `can_send_file` is false (nothing is sent then).
 bool send_file(const response& r, int fd, std::uint64_t offset, std::uint64_t length);
 /// Bytes this thread's connections have sent with sendfile(2) (for tests).
 std::uint64_t sendfile_bytes() noexcept;
