@@ -198,6 +198,10 @@ void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
 
 void connection::on_eof() {
     input_ = input_state::eof;
+    if (half_close_aborts()) {
+        close_now();
+        return;
+    }
     // A client may half-close after its last request: answer what was asked, then
     // close. Anything else (EOF inside a head or body) ends the connection now.
     if (state_ == conn_state::waiting || (state_ == conn_state::closing && buffered())) {
@@ -206,6 +210,12 @@ void connection::on_eof() {
         return;
     }
     close_now();
+}
+
+// The application asked to treat a half-close as the client leaving, and its response is
+// still being made: nobody will read it.
+bool connection::half_close_aborts() const noexcept {
+    return state_ == conn_state::waiting && cur_ && cur_->res().abort_on_half_close() && !cur_->res().ended();
 }
 
 bool connection::wants_input() const noexcept {
@@ -288,7 +298,8 @@ void connection::advance() {
 
 void connection::tail() {
     if (state_ == conn_state::closed) return;
-    if (in_.beg == in_.end) in_.beg = in_.end = 0;
+    // Rewind an emptied block, unless a read is in flight: it lands at the old end.
+    if (in_.beg == in_.end && !reading_) in_.beg = in_.end = 0;
     if (buffered() && !writing_) flush();
     if (state_ == conn_state::closed) return;
     if (state_ == conn_state::closing && !buffered()) {

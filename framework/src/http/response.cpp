@@ -122,6 +122,10 @@ bool response::aborted() const noexcept { return ex_ && ex_->res().aborted(); }
 void response::on_close(std::function<void()> fn) const {
     if (ex_) ex_->res().on_close(std::move(fn));
 }
+void response::abort_on_half_close() const noexcept {
+    if (ex_) ex_->res().set_abort_on_half_close();
+}
+
 void response::fail(std::exception_ptr e) const noexcept {
     if (ex_) detail::callback_threw(*ex_, "callback", e);
 }

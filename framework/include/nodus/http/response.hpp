@@ -94,6 +94,13 @@ public:
     bool aborted() const noexcept;
     /** Called once if the connection closes before the response was fully sent. */
     void on_close(std::function<void()> fn) const;
+    /** Treat the client half-closing its connection (a FIN: it will send nothing more)
+        before this response is complete as the client going away: the connection closes at
+        once, `on_close` runs and the exchange is logged as 499, as Node.js's server and
+        nginx's proxy do. By default nodus goes on answering a half-closed connection, which
+        HTTP allows; a handler that keeps costly work going for its client (a proxied
+        request, a long computation) opts in so that the work stops when the client leaves. */
+    void abort_on_half_close() const noexcept;
     /** Bytes queued and not yet written to the socket. */
     std::size_t buffered() const noexcept;
 

@@ -108,6 +108,7 @@ private:
     void on_scratch(std::size_t n);
     void release_in() noexcept;
     void on_eof();
+    bool half_close_aborts() const noexcept;
     bool wants_input() const noexcept;
     std::size_t process(std::string_view data);
     std::size_t process_head(std::string_view data, bool& complete);

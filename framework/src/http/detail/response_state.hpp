@@ -83,6 +83,9 @@ public:
     void on_close(std::function<void()> fn);
     /// The connection was lost before the response went out.
     void abort();
+    /// The client's half-close ends the exchange as a reset would (response::abort_on_half_close).
+    void set_abort_on_half_close() noexcept { abort_on_half_close_ = true; }
+    bool abort_on_half_close() const noexcept { return abort_on_half_close_; }
     void drop_callbacks() noexcept;
 
     void reset() noexcept;
@@ -104,6 +107,7 @@ private:
     bool user_server_ = false;
     bool need_drain_ = false;
     bool length_cut_ = false; // body cut at the declared Content-Length
+    bool abort_on_half_close_ = false;
     std::string lines_;
     std::optional<std::uint64_t> declared_length_;
     std::uint64_t body_bytes_ = 0;
@@ -117,7 +121,7 @@ inline void response_state::reset() noexcept {
     phase_ = response_phase::open;
     framing_ = framing::length;
     head_sent_ = aborted_ = no_body_ = wants_close_ = false;
-    user_date_ = user_server_ = need_drain_ = length_cut_ = false;
+    user_date_ = user_server_ = need_drain_ = length_cut_ = abort_on_half_close_ = false;
     lines_.clear();
     declared_length_.reset();
     body_bytes_ = 0;
