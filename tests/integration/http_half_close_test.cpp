@@ -59,6 +59,28 @@ TEST_F(half_close, is_answered_by_default) {
     EXPECT_FALSE(closed_);
 }
 
+// The FIN comes after the exchange ended, while its large body is still queued (the client
+// has not read yet): the whole answer is sent, then the connection closes.
+TEST_F(half_close, after_the_answer_ended_its_queued_body_is_still_sent) {
+    route(false, false);
+    test_server srv{router_};
+    client cl{srv.port(), 20s};
+    cl.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(wait_until([&] { return received_ == 1; }));
+    const std::string body(8u << 20, 'b');
+    srv.on_loop([&] {
+        held_->end(body); // more than the socket takes: most of it stays queued
+        held_.reset();
+    });
+    cl.shutdown_write();
+    auto raw = cl.read_until_close();
+    EXPECT_EQ(status_of(raw), 200);
+    auto head_end = raw.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos);
+    EXPECT_EQ(raw.size() - head_end - 4, body.size());
+    EXPECT_FALSE(closed_);
+}
+
 TEST_F(half_close, aborts_a_response_that_asked_before_its_head) {
     route(true, false);
     test_server srv{router_};

@@ -203,7 +203,17 @@ void connection::on_eof() {
         return;
     }
     // A client may half-close after its last request: answer what was asked, then
-    // close. Anything else (EOF inside a head or body) ends the connection now.
+    // close. Anything else (EOF inside a head or body) ends the connection now. The last
+    // answer may still be going out after its exchange ended (a large body, a file): the
+    // connection is then back in `head`, with nothing of a next request read.
+    const bool last_answer_leaving =
+        state_ == conn_state::head && buffered() && !in_.unread() && !partial_ && !cur_;
+    if (last_answer_leaving) {
+        state_ = conn_state::closing;
+        keep_alive_ = false;
+        update_wait();
+        return;
+    }
     if (state_ == conn_state::waiting || (state_ == conn_state::closing && buffered())) {
         keep_alive_ = false;
         advance();

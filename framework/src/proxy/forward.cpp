@@ -93,7 +93,7 @@ client::options upstream_request(const route& r, const request& req) {
     for (const auto& f : fields)
         if (!replaced_here(f.name) && !hop.drops(f.name)) o.headers.emplace_back(f.name, f.value);
     o.headers.emplace_back("X-Forwarded-For", forwarded_for(req));
-    o.headers.emplace_back("X-Forwarded-Proto", "http");
+    o.headers.emplace_back("X-Forwarded-Proto", req.secure() ? "https" : "http");
     if (!host.empty()) o.headers.emplace_back("X-Forwarded-Host", host);
     // Unset for a chunked body, which then goes out chunked.
     o.content_length = req.content_length();
