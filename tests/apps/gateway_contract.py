@@ -12,6 +12,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -440,6 +441,38 @@ def test_static(gw, docroot):
     check(st == 404, f"a missing file: {st}")
 
 
+def test_tls(up):
+    """On the [tls] listener the upstream is told the client came over https."""
+    d = tempfile.mkdtemp()
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    gw = Gateway(f"--gateway.upstream={up.url}", "--tls.port=0", f"--tls.cert={cert}", f"--tls.key={key}")
+    try:
+        def https_port():
+            for line in list(gw.lines):
+                m = re.search(r"Server running at https://127\.0\.0\.1:(\d+)/", line)
+                if m:
+                    return int(m.group(1))
+            return None
+
+        if not wait_for(lambda: https_port() is not None, "the gateway's https listener"):
+            return
+        c = http.client.HTTPSConnection("127.0.0.1", https_port(), timeout=10,
+                                        context=ssl.create_default_context(cafile=cert))
+        c.request("GET", "/api/echo")
+        r = c.getresponse()
+        doc = json.loads(r.read())
+        c.close()
+        check(r.status == 200, f"https through the gateway: status {r.status}")
+        check(fields(doc, "X-Forwarded-Proto") == ["https"], f"X-Forwarded-Proto over TLS: {fields(doc, 'X-Forwarded-Proto')}")
+        doc = gw.echo("GET", "/api/echo")
+        check(fields(doc, "X-Forwarded-Proto") == ["http"], f"X-Forwarded-Proto on the plain port: {fields(doc, 'X-Forwarded-Proto')}")
+    finally:
+        gw.stop()
+
+
 def test_bad_config(up):
     for key, flag in (("upstream", "--gateway.upstream=ftp://127.0.0.1:1"),
                       ("upstream", "--gateway.upstream=http://127.0.0.1:99999"),
@@ -467,6 +500,7 @@ def main():
                          ("upstream down", test_upstream_down),
                          ("failures", lambda: test_failures(up)),
                          ("big bodies", lambda: test_big_bodies(gw, up)),
+                         ("tls", lambda: test_tls(up)),
                          ("bad config", lambda: test_bad_config(up))):
             print(f"-- {name}", flush=True)
             fn()
