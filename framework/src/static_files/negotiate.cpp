@@ -1,6 +1,7 @@
 #include "static_files/detail/negotiate.hpp"
 
 #include "text/detail/char_class.hpp"
+#include "text/detail/weighted_list.hpp"
 
 #include <algorithm>
 #include <array>
@@ -70,38 +71,6 @@ constexpr bool sorted() {
 }
 static_assert(sorted(), "the type table must stay sorted");
 
-// qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths; -1 if malformed.
-int parse_qvalue(std::string_view v) noexcept {
-    if (v.empty() || (v[0] != '0' && v[0] != '1')) return -1;
-    int whole = v[0] - '0';
-    if (v.size() == 1) return whole * 1000;
-    if (v[1] != '.' || v.size() > 5) return -1;
-    int frac = 0, n = 0;
-    for (char c : v.substr(2)) {
-        if (c < '0' || c > '9') return -1;
-        frac = frac * 10 + (c - '0');
-        ++n;
-    }
-    while (n++ < 3) frac *= 10;
-    if (whole == 1 && frac != 0) return -1;
-    return whole * 1000 + frac;
-}
-
-int element_weight(std::string_view params) noexcept {
-    int q = 1000;
-    while (!params.empty()) {
-        auto semi = params.find(';');
-        auto p = trim_ows(params.substr(0, semi));
-        params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
-        if (p.empty()) continue;
-        auto eq = p.find('=');
-        if (eq == std::string_view::npos) return -1;
-        if (iequals(trim_ows(p.substr(0, eq)), "q")) q = parse_qvalue(trim_ows(p.substr(eq + 1)));
-        if (q < 0) return -1;
-    }
-    return q;
-}
-
 } // namespace
 
 std::string_view content_type_for(std::string_view name) noexcept {
@@ -121,19 +90,11 @@ std::string_view content_type_for(std::string_view name) noexcept {
 
 int coding_weight(std::string_view header, std::string_view coding) noexcept {
     int named = -1, star = -1;
-    while (!header.empty()) {
-        auto comma = header.find(',');
-        auto item = trim_ows(header.substr(0, comma));
-        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-        if (item.empty()) continue;
-        auto semi = item.find(';');
-        auto name = trim_ows(item.substr(0, semi));
-        int q = element_weight(semi == std::string_view::npos ? std::string_view{} : item.substr(semi + 1));
-        if (q < 0) continue;
-        bool match = iequals(name, coding) || (coding == "gzip" && iequals(name, "x-gzip"));
+    nodus::detail::for_each_weighted(header, [&](std::string_view name, int q) {
+        const bool match = iequals(name, coding) || (coding == "gzip" && iequals(name, "x-gzip"));
         if (match) named = named < q ? q : named;
         else if (name == "*") star = star < q ? q : star;
-    }
+    });
     return named >= 0 ? named : (star >= 0 ? star : 0);
 }
 
