@@ -82,7 +82,7 @@ bool response_state::add_line(std::string_view name, std::string_view value) {
     char line[256];
     std::memcpy(line, name.data(), name.size());
     std::memcpy(line + name.size(), ": ", 2);
-    std::memcpy(line + name.size() + 2, value.data(), value.size());
+    if (!value.empty()) std::memcpy(line + name.size() + 2, value.data(), value.size()); // may be null
     std::memcpy(line + n - 2, "\r\n", 2);
     lines_.append(line, n);
     return true;

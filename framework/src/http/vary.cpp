@@ -18,7 +18,7 @@ bool add_vary(const response& res, std::string_view field) {
     char merged[256];
     std::memcpy(merged, current.data(), current.size());
     std::memcpy(merged + current.size(), ", ", 2);
-    std::memcpy(merged + current.size() + 2, field.data(), field.size());
+    if (!field.empty()) std::memcpy(merged + current.size() + 2, field.data(), field.size()); // may be null
     return res.set_sticky("Vary", {merged, n});
 }
 
