@@ -159,24 +159,31 @@ entry threadpool_setting() {
     return make_entry("loop.threadpool_size", "N", "threads that run nodus::queue_work jobs", set, show);
 }
 
-entry admin_port_setting() {
-    auto set = [](config& c, const std::string& t) -> std::string {
+// A port that may also be "off" (`off` is the value stored for it): the admin and TLS listeners.
+template <class Field>
+entry optional_port_setting(const char* key, const char* help, int off, Field field) {
+    auto set = [field, off](config& c, const std::string& t) -> std::string {
         if (t == "off") {
-            c.admin.port = admin_port_off;
+            field(c) = off;
             return {};
         }
         int v = 0;
         auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
         if (ec != std::errc{} || end != t.data() + t.size() || v < 0 || v > 65535)
             return "must be off or a port (0-65535; 0 = any free port)";
-        c.admin.port = v;
+        field(c) = v;
         return {};
     };
-    auto show = [](const config& c) {
-        return c.admin.port == admin_port_off ? std::string("off") : fmt::to_string(c.admin.port);
+    auto show = [field, off](const config& c) {
+        return field(c) == off ? std::string("off") : fmt::to_string(field(c));
     };
-    return make_entry("admin.port", "PORT|off", "admin listener (metrics, health, status page); off = none",
-                      set, show);
+    return make_entry(key, "PORT|off", help, set, show);
+}
+
+entry admin_port_setting() {
+    return optional_port_setting(
+        "admin.port", "admin listener (metrics, health, status page); off = none", admin_port_off,
+        [](auto& c) -> auto& { return c.admin.port; });
 }
 
 template <class Field>
@@ -194,22 +201,9 @@ entry path_setting(const char* key, const char* help, Field field) {
 }
 
 entry tls_port_setting() {
-    auto set = [](config& c, const std::string& t) -> std::string {
-        if (t == "off") {
-            c.tls.port = tls_port_off;
-            return {};
-        }
-        int v = 0;
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (ec != std::errc{} || end != t.data() + t.size() || v < 0 || v > 65535)
-            return "must be off or a port (0-65535; 0 = any free port)";
-        c.tls.port = v;
-        return {};
-    };
-    auto show = [](const config& c) {
-        return c.tls.port == tls_port_off ? std::string("off") : fmt::to_string(c.tls.port);
-    };
-    return make_entry("tls.port", "PORT|off", "HTTPS listener on [server] host; off = none", set, show);
+    return optional_port_setting(
+        "tls.port", "HTTPS listener on [server] host; off = none", tls_port_off,
+        [](auto& c) -> auto& { return c.tls.port; });
 }
 
 #define NODUS_TLS(member) \
