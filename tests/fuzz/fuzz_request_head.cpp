@@ -9,6 +9,8 @@
 // Invariants (an abort is a finding):
 //  - no ASan/UBSan report;
 //  - find_head_end resumed with `from` agrees with a scan from the start;
+//  - check_request_head_prefix (one pass) accepts what find_head_end + check_request_head
+//    accept, with the same length, head_info and parts, and refuses the rest;
 //  - check_partial_head: scanning the growing buffer incrementally (partial_scan) gives the
 //    same verdict as a fresh scan; once the head is complete, a prefix refused by the partial
 //    check is refused by the full check too, and a head the full check accepts has no
@@ -71,6 +73,34 @@ nodus::http_config make_config() {
     cfg.max_url_bytes = 512;
     cfg.max_body_bytes = 8192;
     return cfg;
+}
+
+// The one-pass check (check_request_head_prefix, taken first by the connection) accepts
+// exactly the heads the steps accept, with the same length, framing and parts.
+void check_one_pass(std::string_view v, std::size_t end, const nodus::http_config& cfg) {
+    sd::head_info one, steps;
+    sd::head_parts one_parts, step_parts;
+    auto const n = sd::check_request_head_prefix(v, cfg, one, one_parts);
+    bool const accepted =
+        end != 0 && !sd::check_request_head(v.substr(0, end), cfg, steps, step_parts).status;
+    if ((n != 0) != accepted)
+        fail("one pass and steps disagree on acceptance", v, static_cast<int>(n), accepted);
+    if (!n) return;
+    if (n != end)
+        fail("one pass and steps disagree on the head's length", v, static_cast<int>(n),
+             static_cast<int>(end));
+    if (one.chunked != steps.chunked || one.has_content_length != steps.has_content_length ||
+        one.content_length != steps.content_length || one.keep_alive != steps.keep_alive ||
+        one.expect_continue != steps.expect_continue || one.upgrade != steps.upgrade ||
+        one.version != steps.version)
+        fail("one pass and steps disagree on what the head says", v);
+    if (one_parts.method != step_parts.method || one_parts.target != step_parts.target ||
+        one_parts.fields.size() != step_parts.fields.size())
+        fail("one pass and steps disagree on the parts", v);
+    for (std::size_t i = 0; i < one_parts.fields.size(); ++i)
+        if (one_parts.fields[i].name != step_parts.fields[i].name ||
+            one_parts.fields[i].value != step_parts.fields[i].value)
+            fail("one pass and steps disagree on a field", v, static_cast<int>(i), 0);
 }
 
 // Partial checks over every prefix of `v` shorter than `end` (the head's length).
@@ -198,6 +228,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (v.empty()) break;
 
         auto const end = sd::find_head_end(v);
+        check_one_pass(v, end, cfg);
         if (end == 0) {
             // Incomplete head: the connection would check it and wait for more bytes.
             (void)partial_checks(v, v.size() + 1, cfg);

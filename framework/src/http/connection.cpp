@@ -278,6 +278,14 @@ std::size_t connection::process_head(std::string_view v, bool& complete) {
     auto skip = skip_leading_empty_lines(v);
     v.remove_prefix(skip);
     if (v.empty()) return skip;
+    if (!partial_) {
+        // Nearly every head arrives whole: checked and delimited in one pass. A head that is
+        // incomplete or refused takes the steps below, which tell which and why.
+        if (auto end = begin_whole_exchange(v)) {
+            complete = true;
+            return skip + end;
+        }
+    }
     // A head arriving in pieces is scanned once per byte, not once per read.
     auto end = find_head_end(v, partial_ ? partial_->searched : 0);
     if (!end) {

@@ -30,6 +30,13 @@ head_parts& checked_parts() {
 }
 } // namespace
 
+std::size_t connection::begin_whole_exchange(std::string_view buf) {
+    head_info info;
+    const auto end = check_request_head_prefix(buf, srv_.cfg(), info, checked_parts());
+    if (end) start_exchange(buf.substr(0, end), info);
+    return end;
+}
+
 void connection::begin_exchange(std::string_view head) {
     head_info info;
     auto vd = check_request_head(head, srv_.cfg(), info, checked_parts());
@@ -37,6 +44,11 @@ void connection::begin_exchange(std::string_view head) {
         reject(vd.status, vd.reason, head);
         return;
     }
+    start_exchange(head, info);
+}
+
+// `head` was checked: `info` is what it says, and checked_parts() its parts.
+void connection::start_exchange(std::string_view head, const head_info& info) {
     exchange* ex = open_exchange(head, info);
     if (!ex) return;
     cur_ = ex;

@@ -71,7 +71,7 @@ void connection::flush() {
                                           file_left_ && file_left_ <= small_file_body ? MSG_MORE : 0, ec);
         if (srv_.counting()) metrics::detail::g_http.bytes_out += n;
         // A short TLS write is one record sent, not a full socket: only want_write says that.
-        if (ec == asio::error::would_block || (!ec && n < bytes.size() && !tls_)) {
+        if (ec ? ec == asio::error::would_block : n < bytes.size() && !tls_) {
             out_.sent(n);
             out_.compact();
             if (send_too_slow(n)) {

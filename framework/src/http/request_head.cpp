@@ -92,12 +92,15 @@ std::string_view request_head::keep(std::string_view bytes) {
     return out;
 }
 
-void request_head::index_head(std::string_view checked, const http::detail::head_parts& parts) {
+void request_head::index_head(std::string_view checked, http::detail::head_parts& parts) {
     const auto moved = [&](std::string_view v) {
         return std::string_view(head_.data() + (v.data() - checked.data()), v.size());
     };
     set_line(moved(parts.method), moved(parts.target));
-    for (const auto& f : parts.fields) fields_.push_back({moved(f.name), moved(f.value)});
+    // The parts' vector becomes this head's, and this head's (cleared, its room kept) goes to
+    // the parts for the next head: no field is copied.
+    fields_.swap(parts.fields);
+    for (auto& f : fields_) f = {moved(f.name), moved(f.value)};
 }
 
 std::string_view request_head::remote_address() noexcept {

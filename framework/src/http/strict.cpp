@@ -12,14 +12,14 @@ namespace {
 
 namespace cc = nodus::detail::char_class;
 using nodus::detail::absolute_form;
-using nodus::detail::all_in_class;
 using nodus::detail::iequals;
 using nodus::detail::in_class;
 using nodus::detail::is_ows;
+using nodus::detail::is_token_fast;
 using nodus::detail::is_tchar;
-using nodus::detail::skip_class;
 using nodus::detail::skip_field_value;
 using nodus::detail::skip_target;
+using nodus::detail::skip_token;
 using nodus::detail::split_absolute_form;
 using nodus::detail::token_is;
 using nodus::detail::trim_ows;
@@ -114,9 +114,9 @@ struct head_reader {
         p = stop;
         return {from, static_cast<std::size_t>(stop - from)};
     }
-    std::string_view take_token() noexcept { return take_until(skip_class(p, end, cc::tchar)); }
-    std::string_view take_target() noexcept { return take_until(skip_target(p, end)); }
-    std::string_view take_value() noexcept { return take_until(skip_field_value(p, end)); }
+    std::string_view take_token() noexcept { return take_until(skip_token(begin, p, end)); }
+    std::string_view take_target() noexcept { return take_until(skip_target(begin, p, end)); }
+    std::string_view take_value() noexcept { return take_until(skip_field_value(begin, p, end)); }
 
     // Steps over `c` if it is next.
     bool skip(char c) noexcept {
@@ -223,7 +223,7 @@ struct framing_fields {
         verdict error{};
         for_each_element(value, [&](std::string_view e) {
             if (error) return;
-            if (!all_in_class(e, cc::tchar)) {
+            if (!is_token_fast(e)) {
                 error = bad("bad Transfer-Encoding");
             } else if (token_is(e, "chunked")) {
                 if (te_chunked) error = bad("chunked twice");
@@ -252,15 +252,25 @@ struct framing_fields {
 struct connection_fields {
     bool close = false, keep_alive = false, upgrade_token = false, upgrade_field = false;
 
-    verdict add_connection(std::string_view value) noexcept {
+    // `value` lies in a head that starts at `head` (the token scan may read from there).
+    verdict add_connection(const char* head, std::string_view value) noexcept {
+        const char* const end = value.data() + value.size();
+        if (!value.empty() && skip_token(head, value.data(), end) == end) {
+            add_token(value); // one token, as nearly every client sends
+            return {};
+        }
         bool tokens = true;
         for_each_element(value, [&](std::string_view e) {
-            if (!all_in_class(e, cc::tchar)) tokens = false;
-            else if (token_is(e, "close")) close = true;
-            else if (token_is(e, "keep-alive")) keep_alive = true;
-            else if (token_is(e, "upgrade")) upgrade_token = true;
+            if (!is_token_fast(e)) tokens = false;
+            else add_token(e);
         });
         return tokens ? verdict{} : bad("bad Connection");
+    }
+
+    void add_token(std::string_view e) noexcept {
+        if (token_is(e, "close")) close = true;
+        else if (token_is(e, "keep-alive")) keep_alive = true;
+        else if (token_is(e, "upgrade")) upgrade_token = true;
     }
 
     void finish(int version, head_info& out) const noexcept {
@@ -286,6 +296,7 @@ struct expect_field {
 
 // What the fields of one head say, gathered line by line, decided on at the end.
 struct head_fields {
+    const char* head;
     int version;
     head_info& out;
     host_field host;
@@ -309,7 +320,7 @@ struct head_fields {
         case 16:
             // Proxy-Connection as Connection, as llhttp and Beast read it.
             if (token_is(name, "connection") || token_is(name, "proxy-connection"))
-                return connection.add_connection(value);
+                return connection.add_connection(head, value);
             break;
         case 14:
             if (token_is(name, "content-length")) return framing.add_content_length(value, out);
@@ -324,8 +335,9 @@ struct head_fields {
 };
 
 // RFC 9112 5: the field lines up to the empty line that ends the head, each checked as read.
+// With `whole`, the head must end at the end of the input; else the input may go on.
 verdict check_field_lines(head_reader& r, const nodus::http_config& cfg, head_fields& fields,
-                          std::vector<nodus::header_field>* collect) {
+                          std::vector<nodus::header_field>* collect, bool whole) {
     std::size_t count = 0;
     for (;;) {
         if (r.p == r.end) return bad("head not terminated");
@@ -339,7 +351,7 @@ verdict check_field_lines(head_reader& r, const nodus::http_config& cfg, head_fi
     }
     if (r.left() < 2 || r.p[1] != '\n') return bad("bare CR");
     r.p += 2;
-    if (r.p != r.end) return bad("bytes after head");
+    if (whole && r.p != r.end) return bad("bytes after head");
     return {};
 }
 
@@ -366,7 +378,8 @@ enum scan_state : std::uint8_t {
 // of buf (state still s_target).
 verdict scan_target(std::string_view buf, const line_limits& lim, partial_scan& s) noexcept {
     const std::size_t start = s.pos;
-    s.pos = static_cast<std::size_t>(skip_target(buf.data() + s.pos, buf.data() + buf.size()) - buf.data());
+    s.pos = static_cast<std::size_t>(skip_target(buf.data(), buf.data() + s.pos, buf.data() + buf.size()) -
+                                     buf.data());
     s.count += s.pos - start;
     s.line_bytes += s.pos - start;
     if (s.count > lim.max_target) return target_too_long;
@@ -448,8 +461,8 @@ verdict scan_field_lines(std::string_view buf, const nodus::http_config& cfg, pa
             else if (!is_tchar(c)) return bad("bad field name");
             break;
         case s_value:
-            s.pos = static_cast<std::size_t>(skip_field_value(buf.data() + s.pos, buf.data() + buf.size()) -
-                                             buf.data());
+            s.pos = static_cast<std::size_t>(
+                skip_field_value(buf.data(), buf.data() + s.pos, buf.data() + buf.size()) - buf.data());
             if (s.pos == buf.size()) return {};
             if (buf[s.pos] != '\r') return bad_value_end(buf[s.pos]);
             s.state = s_line_cr;
@@ -508,21 +521,28 @@ verdict check_partial_head(std::string_view buf, const nodus::http_config& cfg) 
 }
 
 namespace {
-verdict check_head(std::string_view head, const nodus::http_config& cfg, head_info& out, head_parts* parts) {
+// `head_end` null: `head` is a whole head. Else `head` is a buffer that starts with one, whose
+// length is stored there.
+verdict check_head(std::string_view head, const nodus::http_config& cfg, head_info& out, head_parts* parts,
+                   std::size_t* head_end = nullptr) {
     out = head_info{};
     head_reader r{head};
     request_line line;
     // The request line first: one longer than the limit is 414 even when broken later on, as
     // check_partial_head may have said already from the part it saw.
     if (auto v = check_request_line(r, line_limits{cfg}, line)) return v;
-    if (head.size() > cfg.max_header_bytes) return head_too_large;
-    head_fields fields{line.version, out, {}, {}, {}, {}};
+    if (!head_end && head.size() > cfg.max_header_bytes) return head_too_large;
+    head_fields fields{head.data(), line.version, out, {}, {}, {}, {}};
     if (parts) {
         parts->method = line.method;
         parts->target = line.target;
         parts->fields.clear();
     }
-    if (auto v = check_field_lines(r, cfg, fields, parts ? &parts->fields : nullptr)) return v;
+    if (auto v = check_field_lines(r, cfg, fields, parts ? &parts->fields : nullptr, !head_end)) return v;
+    if (head_end) {
+        *head_end = r.offset();
+        if (*head_end > cfg.max_header_bytes) return head_too_large;
+    }
     if (auto v = fields.host.finish(line.version)) return v;
     if (auto v = fields.framing.finish(line.version, out)) return v;
     out.version = line.version;
@@ -538,6 +558,12 @@ verdict check_request_head(std::string_view head, const nodus::http_config& cfg,
 verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out,
                            head_parts& parts) {
     return check_head(head, cfg, out, &parts);
+}
+
+std::size_t check_request_head_prefix(std::string_view buf, const nodus::http_config& cfg, head_info& out,
+                                      head_parts& parts) {
+    std::size_t end = 0;
+    return check_head(buf, cfg, out, &parts, &end) ? 0 : end;
 }
 
 bool valid_field_name(std::string_view name) noexcept { return nodus::detail::is_token_fast(name); }

@@ -121,7 +121,9 @@ private:
     bool tls_read(char* buf, std::size_t cap, std::size_t& n);
     std::size_t tls_send(std::string_view bytes, boost::system::error_code& ec);
     // requests and bodies (connection_exchange.cpp)
+    std::size_t begin_whole_exchange(std::string_view buf);
     void begin_exchange(std::string_view head);
+    void start_exchange(std::string_view head, const head_info& info);
     nodus::detail::exchange* open_exchange(std::string_view head, const head_info& info);
     void error_response(nodus::detail::exchange& ex, int status);
     std::size_t feed_body(std::string_view data, bool& more);

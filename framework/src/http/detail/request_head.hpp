@@ -29,8 +29,9 @@ public:
     void set_line(std::string_view method, std::string_view target) noexcept;
     /// The line and fields check_request_head found in `checked` (the head before it was
     /// copied), moved onto the stored copy: what the parser would report, for a request
-    /// without a body, which needs no parser.
-    void index_head(std::string_view checked, const http::detail::head_parts& parts);
+    /// without a body, which needs no parser. Takes the parts' vector of fields and leaves it
+    /// this head's old one, emptied.
+    void index_head(std::string_view checked, http::detail::head_parts& parts);
     void add_field(std::string_view name, std::string_view value) { fields_.push_back({name, value}); }
 
     std::string_view method() const noexcept { return method_; }

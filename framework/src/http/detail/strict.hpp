@@ -92,6 +92,13 @@ struct head_parts {
 verdict check_request_head(std::string_view head, const nodus::http_config& cfg, head_info& out,
                            head_parts& parts);
 
+/// Steps 1-3 in one pass for a head that arrived whole: when buf (after the empty lines)
+/// starts with a complete head that check_request_head accepts, its length, with `out` and
+/// `parts` as check_request_head fills them; else 0 (incomplete or refused: the steps above
+/// then tell which, and why).
+std::size_t check_request_head_prefix(std::string_view buf, const nodus::http_config& cfg, head_info& out,
+                                      head_parts& parts);
+
 /// Chunk extensions (RFC 9112 7.1.1), the part of a chunk-size line after the hex size, checked
 /// a byte at a time as they arrive: `*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`,
 /// ext-val = token / quoted-string. A quoted string cannot hold CR or LF, so one left open
