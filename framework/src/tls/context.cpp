@@ -57,6 +57,10 @@ void configure(SSL_CTX* ctx, const tls_config& cfg) {
     // record by record from a buffer that moves (the connection compacts its output).
     SSL_CTX_set_mode(
         ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Each read takes what the socket has, not a record's 5-byte header and then its body:
+    // half the recv calls (a handshake's flight, a request's record). Bytes read ahead are
+    // reported by SSL_has_pending, which the connection checks before it waits or parks.
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (!cfg.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, cfg.ciphers.c_str()) != 1)
         throw config_error(fmt::format("[tls] ciphers = \"{}\": {}", cfg.ciphers, openssl_reason()));
     if (!cfg.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, cfg.ciphersuites.c_str()) != 1)
