@@ -340,6 +340,56 @@ class https(unittest.TestCase):
         self.assertIsNone(self.srv.proc.poll())
 
 
+class static_files(unittest.TestCase):
+    """Files over TLS: sendfile cannot encrypt, so they are read in pieces and written through
+    OpenSSL; every byte, ranges, validators and a slow reader as over plain HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(dir=DIR)
+        cls.big = os.urandom(3 << 20)
+        with open(f"{cls.root}/big.bin", "wb") as f:
+            f.write(cls.big)
+        cls.srv = server(TLS_APP, extra_env={"TLS_APP_STATIC": cls.root})
+        cls.url = f"https://localhost:{cls.srv.https}/files/big.bin"
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        assert rc == 0, f"exit code {rc}:\n{cls.srv.text()}"
+
+    def test_whole_file_range_and_validators_with_curl(self):
+        r = run("curl", "-s", "-D", "-", "-o", f"{DIR}/got.bin", "--cacert", CA[0], self.url, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head = r.stdout.decode()
+        self.assertIn("HTTP/1.1 200", head)
+        self.assertIn(f"Content-Length: {len(self.big)}", head)
+        with open(f"{DIR}/got.bin", "rb") as f:
+            self.assertEqual(f.read(), self.big)
+        etag = re.search(r"ETag: (\S+)", head).group(1)
+        r = run("curl", "-s", "-D", "-", "--cacert", CA[0], "-r", "1000000-1000099", self.url)
+        head, _, body = r.stdout.partition(b"\r\n\r\n")
+        self.assertIn(b"HTTP/1.1 206", head)
+        self.assertIn(f"Content-Range: bytes 1000000-1000099/{len(self.big)}".encode(), head)
+        self.assertEqual(body, self.big[1000000:1000100])
+        r = run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", CA[0], "-H",
+                f"If-None-Match: {etag}", self.url)
+        self.assertEqual(r.stdout, b"304")
+
+    def test_slow_reader_gets_every_byte(self):
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.settimeout(30)
+        raw.connect(("127.0.0.1", self.srv.https))
+        s = client_context().wrap_socket(raw, server_hostname="localhost")
+        s.sendall(b"GET /files/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, body = read_response(s)
+        self.assertEqual(status, 200)
+        self.assertEqual(body, self.big)
+        self.assertEqual(get(s), (200, b"Hello World\n"))
+        s.close()
+
+
 class streaming(unittest.TestCase):
     """The echo app's streaming routes over TLS: bodies both ways, backpressure, 100-continue."""
 
