@@ -53,7 +53,9 @@ void agent_state::acquire(const std::shared_ptr<exchange>& ex, bool fresh) {
         auto c = std::move(p.idle.back());
         p.idle.pop_back();
         c->unpark();
-        if (c->still_usable()) {
+        // A request that a failure would replay needs no system call to check the connection;
+        // one that cannot be replayed asks the socket too.
+        if (c->still_usable(!ex->retryable())) {
             ++stats_.requests;
             ++stats_.reused;
             return ex->assign(std::move(c), true);

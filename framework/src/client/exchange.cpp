@@ -137,7 +137,7 @@ void exchange::assign(std::shared_ptr<connection> c, bool reused) {
     if (ended_ || given_ > 0 || content_length_) build_head();
     flush();
     if (request_sent()) arm(deadline_kind::header, opts_.header_timeout);
-    conn_->read();
+    if (!conn_->reading()) conn_->read(); // a pooled connection's read is pending already
 }
 
 void exchange::on_deadline(deadline_kind kind) {
@@ -215,6 +215,10 @@ void exchange::abort() noexcept {
 bool exchange::can_retry() const noexcept {
     return stage_ == stage::sending && reused_ && !got_bytes_ && !retried_ && opts_.retry_stale &&
         idempotent(opts_.method) && replayable_;
+}
+
+bool exchange::retryable() const noexcept {
+    return opts_.retry_stale && !retried_ && ended_ && idempotent(opts_.method);
 }
 
 void exchange::retry() {

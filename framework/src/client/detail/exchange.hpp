@@ -58,6 +58,8 @@ public:
 
     // The agent's calls.
     const origin& where() const noexcept { return origin_; }
+    /// Whether a reused connection failing before any byte of the response would be retried.
+    bool retryable() const noexcept;
     void queued() noexcept { stage_ = stage::queued; }
     void connect_on(std::shared_ptr<connection> c);
     void assign(std::shared_ptr<connection> c, bool reused);
