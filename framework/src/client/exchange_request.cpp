@@ -15,12 +15,6 @@ namespace {
 // need not wait indefinitely); curl waits one second too.
 constexpr auto continue_wait = 1000ms;
 
-bool has_field(const options& o, std::string_view name) noexcept {
-    for (const auto& h : o.headers)
-        if (nodus::detail::iequals(h.first, name)) return true;
-    return false;
-}
-
 bool body_method(std::string_view m) noexcept { return m == "POST" || m == "PUT" || m == "PATCH"; }
 } // namespace
 
@@ -32,15 +26,15 @@ void exchange::build_head() {
     if (!declared && !ended_) chunked_out_ = true;
     out_.reserve(256 + body_.size());
     out_.append(opts_.method).append(" ").append(opts_.target).append(" HTTP/1.1\r\n");
-    if (!has_field(opts_, "host")) out_.append("Host: ").append(host_field_).append("\r\n");
+    if (!has_host_) out_.append("Host: ").append(pool_->where.host_field).append("\r\n");
     for (const auto& [name, value] : opts_.headers)
         out_.append(name).append(": ").append(value).append("\r\n");
-    if (content_length_ && !has_field(opts_, "content-length")) {
+    if (content_length_ && !has_length_) {
         char digits[24];
         auto r = std::to_chars(digits, digits + sizeof digits, *content_length_);
         out_.append("Content-Length: ").append(digits, r.ptr).append("\r\n");
     }
-    if (chunked_out_ && !has_field(opts_, "transfer-encoding")) out_.append("Transfer-Encoding: chunked\r\n");
+    if (chunked_out_ && !has_coding_) out_.append("Transfer-Encoding: chunked\r\n");
     if (!agent_->options().keep_alive) out_.append("Connection: close\r\n");
     const bool expect = opts_.expect_continue && (chunked_out_ || (content_length_ && *content_length_ > 0));
     if (expect) out_.append("Expect: 100-continue\r\n");

@@ -20,7 +20,7 @@ void exchange::on_read(const boost::system::error_code& ec, std::size_t n) {
         peer_closed_ = true;
         if (ec != boost::asio::error::eof && ec != boost::asio::ssl::error::stream_truncated &&
             ec != boost::asio::error::connection_reset)
-            nodus::log::get().debug("client: read from {}: {}", origin_.key, ec.message());
+            nodus::log::get().debug("client: read from {}: {}", where().key, ec.message());
     }
     if (phase_ == phase::body && !paused_) arm(deadline_kind::idle, opts_.idle_timeout);
     process();

@@ -29,6 +29,11 @@ struct origin {
     std::string host; ///< without brackets for IPv6
     std::uint16_t port = 0;
     std::string key; ///< "http://host:port", the pool's key
+    std::string host_field; ///< Host's value: the port only when not the scheme's default
+
+    bool is(bool s, std::string_view h, std::uint16_t p) const noexcept {
+        return port == p && https == s && host == h;
+    }
 };
 
 /// Which deadline the connection's timer is watching.

@@ -4,6 +4,7 @@
 // checks the response, hands the body out chunk by chunk, and gives the connection back to
 // the agent when the exchange is over. Redirects and the one retry of a stale pooled
 // connection restart it on another connection.
+#include "client/detail/agent_state.hpp"
 #include "client/detail/connection.hpp"
 #include "client/detail/response_head.hpp"
 #include "http/detail/chunked_decoder.hpp"
@@ -57,7 +58,9 @@ public:
     void collect(std::size_t limit, std::function<void(const error&, std::string)> fn);
 
     // The agent's calls.
-    const origin& where() const noexcept { return origin_; }
+    const origin& where() const noexcept;
+    /// The origin's pool; set once the options were checked.
+    origin_pool& pool() const noexcept { return *pool_; }
     /// Whether a reused connection failing before any byte of the response would be retried.
     bool retryable() const noexcept;
     void queued() noexcept { stage_ = stage::queued; }
@@ -108,8 +111,7 @@ private:
     void on_peer_closed();
 
     options opts_;
-    origin origin_;
-    std::string host_field_; // Host's value
+    origin_pool* pool_ = nullptr; // lives as long as agent_
     std::shared_ptr<agent_state> agent_;
     std::shared_ptr<connection> conn_;
 
@@ -128,6 +130,9 @@ private:
     std::uint64_t given_ = 0; // body bytes the application gave
     nodus::timer continue_timer_;
     bool chunked_out_ = false;
+    bool has_host_ = false; // options::headers has the field
+    bool has_length_ = false;
+    bool has_coding_ = false;
     bool head_built_ = false;
     bool body_open_ = false; // body bytes go on the wire (after 100 Continue when expected)
     bool ended_ = false;
@@ -170,12 +175,12 @@ inline void exchange::call(Fn& fn, Args&&... args) {
     try {
         fn(std::forward<Args>(args)...);
     } catch (const std::exception& e) {
-        nodus::log::get().error("client: exception in a callback of {} {}{}: {}", opts_.method, origin_.key,
+        nodus::log::get().error("client: exception in a callback of {} {}{}: {}", opts_.method, where().key,
                                 opts_.target, e.what());
         abort();
     } catch (...) {
         nodus::log::get().error("client: unknown exception in a callback of {} {}{}", opts_.method,
-                                origin_.key, opts_.target);
+                                where().key, opts_.target);
         abort();
     }
     if (--calling_ == 0 && clear_pending_) clear_callbacks();
