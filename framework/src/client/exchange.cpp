@@ -1,6 +1,7 @@
 #include "client/detail/exchange.hpp"
 
 #include "client/detail/agent_state.hpp"
+#include "client/detail/exchange_memory.hpp"
 #include "text/detail/char_class.hpp"
 #include "text/detail/scan.hpp"
 
@@ -50,12 +51,23 @@ const origin no_origin{};
 exchange::exchange(options opts, std::function<void(client::response)> on_response)
     : opts_(std::move(opts)), on_response_(std::move(on_response)) {
     content_length_ = opts_.content_length; // write() holds the body to it before the start too
+    auto spare = exchange_buffers::take();
+    out_ = std::move(spare.out);
+    inflight_ = std::move(spare.inflight);
+    head_text_ = std::move(spare.head_text);
+    head_.fields = std::move(spare.fields);
+}
+
+exchange::~exchange() {
+    exchange_buffers::give(
+        {std::move(out_), std::move(inflight_), std::move(head_text_), std::move(head_.fields)});
 }
 
 const origin& exchange::where() const noexcept { return pool_ ? pool_->where : no_origin; }
 
 client::request exchange::open(options opts, std::function<void(client::response)> on_response) {
-    auto ex = std::make_shared<exchange>(std::move(opts), std::move(on_response));
+    auto ex = std::allocate_shared<exchange>(recycling_allocator<exchange>{}, std::move(opts),
+                                             std::move(on_response));
     ex->agent_ = (ex->opts_.agent ? *ex->opts_.agent : default_agent()).state_;
     boost::asio::post(nodus::io_context(), [ex] { ex->start(); });
     return client::request(ex);

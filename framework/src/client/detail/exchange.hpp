@@ -29,6 +29,7 @@ namespace nodus::client::detail {
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
     exchange(options opts, std::function<void(client::response)> on_response);
+    ~exchange();
     exchange(const exchange&) = delete;
     exchange& operator=(const exchange&) = delete;
 
