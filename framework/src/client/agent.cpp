@@ -46,8 +46,9 @@ agent_stats agent_state::stats() const noexcept {
     return s;
 }
 
-origin_pool& agent_state::pool_for(bool https, std::string_view host, std::uint16_t port) {
-    if (last_ && last_->where.is(https, host, port)) return *last_;
+origin_pool* agent_state::pool_for(bool https, std::string_view host, std::uint16_t port) {
+    if (last_ && last_->where.is(https, host, port)) return last_;
+    if (host.empty() || host.find_first_of("/%@ \t\r\n") != std::string_view::npos) return nullptr;
     const bool v6 = host.find(':') != std::string_view::npos;
     std::string authority = v6 ? "[" + std::string(host) + "]" : std::string(host);
     std::string key = (https ? "https://" : "http://") + authority + ":" + std::to_string(port);
@@ -61,7 +62,7 @@ origin_pool& agent_state::pool_for(bool https, std::string_view host, std::uint1
         p.where.key = std::move(key);
     }
     last_ = &p;
-    return p;
+    return last_;
 }
 
 void agent_state::acquire(const std::shared_ptr<exchange>& ex, bool fresh) {

@@ -96,9 +96,8 @@ const char* exchange::prepare() {
     }
     const std::uint16_t port = opts_.port ? opts_.port : (opts_.https ? 443 : 80);
     if (!pool_ || !pool_->where.is(opts_.https, opts_.host, port)) {
-        if (opts_.host.empty() || opts_.host.find_first_of("/%@ \t\r\n") != std::string::npos)
-            return "bad host";
-        pool_ = &agent_->pool_for(opts_.https, opts_.host, port);
+        pool_ = agent_->pool_for(opts_.https, opts_.host, port);
+        if (!pool_) return "bad host";
     }
     if (!nodus::detail::is_token_fast(opts_.method)) return "bad method";
     if (opts_.method == "CONNECT") return "CONNECT is not supported";

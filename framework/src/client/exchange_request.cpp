@@ -5,6 +5,7 @@
 #include <boost/asio/error.hpp>
 
 #include <charconv>
+#include <cstring>
 
 namespace nodus::client::detail {
 
@@ -18,6 +19,38 @@ constexpr auto continue_wait = 1000ms;
 bool body_method(std::string_view m) noexcept { return m == "POST" || m == "PUT" || m == "PATCH"; }
 } // namespace
 
+// The request line, Host and the application's fields: sized first, then copied in one pass
+// (an append per piece would check the capacity and call memcpy five times a line).
+void exchange::write_fields() {
+    constexpr std::string_view version = " HTTP/1.1\r\n", host = "Host: ";
+    const std::string_view host_value = pool_->where.host_field;
+    std::size_t n = opts_.method.size() + 1 + opts_.target.size() + version.size();
+    if (!has_host_) n += host.size() + host_value.size() + 2;
+    for (const auto& [name, value] : opts_.headers) n += name.size() + value.size() + 4;
+    const std::size_t at = out_.size();
+    out_.resize(at + n);
+    char* p = out_.data() + at;
+    auto put = [&p](std::string_view s) {
+        if (!s.empty()) std::memcpy(p, s.data(), s.size()); // an empty value may have no storage
+        p += s.size();
+    };
+    put(opts_.method);
+    put(" ");
+    put(opts_.target);
+    put(version);
+    if (!has_host_) {
+        put(host);
+        put(host_value);
+        put("\r\n");
+    }
+    for (const auto& [name, value] : opts_.headers) {
+        put(name);
+        put(": ");
+        put(value);
+        put("\r\n");
+    }
+}
+
 // The head goes out when the connection is ready; by then the application has usually
 // ended the body, and a body known whole is sent with Content-Length in the same write.
 void exchange::build_head() {
@@ -25,10 +58,7 @@ void exchange::build_head() {
     if (!declared && ended_ && (!body_.empty() || body_method(opts_.method))) content_length_ = body_.size();
     if (!declared && !ended_) chunked_out_ = true;
     out_.reserve(256 + body_.size());
-    out_.append(opts_.method).append(" ").append(opts_.target).append(" HTTP/1.1\r\n");
-    if (!has_host_) out_.append("Host: ").append(pool_->where.host_field).append("\r\n");
-    for (const auto& [name, value] : opts_.headers)
-        out_.append(name).append(": ").append(value).append("\r\n");
+    write_fields();
     if (content_length_ && !has_length_) {
         char digits[24];
         auto r = std::to_chars(digits, digits + sizeof digits, *content_length_);

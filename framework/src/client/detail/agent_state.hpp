@@ -38,8 +38,8 @@ public:
     const agent_options& options() const noexcept { return options_; }
     agent_stats stats() const noexcept;
 
-    /// The pool of an origin (`host` already checked), made on first use.
-    origin_pool& pool_for(bool https, std::string_view host, std::uint16_t port);
+    /// The pool of an origin, made on first use; null for a host name no request can carry.
+    origin_pool* pool_for(bool https, std::string_view host, std::uint16_t port);
 
     /// Give `ex` a connection: a pooled one that is still usable (unless `fresh`), a new
     /// one while the origin is under max_sockets, or a place in the queue.

@@ -96,6 +96,7 @@ private:
     // exchange_request.cpp: the request's bytes
     bool give(std::string_view chunk);
     void build_head();
+    void write_fields();
     void open_body();
     void append_framed(std::string_view chunk);
     void flush();
