@@ -49,18 +49,14 @@ const origin no_origin{};
 } // namespace
 
 exchange::exchange(options opts, std::function<void(client::response)> on_response)
-    : opts_(std::move(opts)), on_response_(std::move(on_response)) {
+    : opts_(std::move(opts)), on_response_(std::move(on_response)), bufs_(exchange_buffers::take()) {
     content_length_ = opts_.content_length; // write() holds the body to it before the start too
-    auto spare = exchange_buffers::take();
-    out_ = std::move(spare.out);
-    inflight_ = std::move(spare.inflight);
-    head_text_ = std::move(spare.head_text);
-    head_.fields = std::move(spare.fields);
+    head_.fields = std::move(bufs_->fields);
 }
 
 exchange::~exchange() {
-    exchange_buffers::give(
-        {std::move(out_), std::move(inflight_), std::move(head_text_), std::move(head_.fields)});
+    bufs_->fields = std::move(head_.fields);
+    exchange_buffers::give(std::move(bufs_));
 }
 
 const origin& exchange::where() const noexcept { return pool_ ? pool_->where : no_origin; }
@@ -264,8 +260,8 @@ void exchange::retry() {
 }
 
 void exchange::restart() {
-    out_.clear();
-    inflight_.clear();
+    bufs_->out.clear();
+    bufs_->inflight.clear();
     head_built_ = body_open_ = need_drain_ = false;
     phase_ = phase::head;
     scanned_ = 0;

@@ -12,26 +12,26 @@ constexpr std::size_t max_spare_buffers = 64;
 // A head larger than this is not kept: one odd response should not pin its size.
 constexpr std::size_t max_kept_capacity = 16 * 1024;
 
-nodus::detail::free_list<exchange_buffers>& spare_buffers() noexcept {
-    thread_local nodus::detail::free_list<exchange_buffers> list{max_spare_buffers};
+nodus::detail::free_list<std::unique_ptr<exchange_buffers>>& spare_buffers() noexcept {
+    thread_local nodus::detail::free_list<std::unique_ptr<exchange_buffers>> list{max_spare_buffers};
     return list;
 }
 
 } // namespace
 
-exchange_buffers exchange_buffers::take() noexcept {
+std::unique_ptr<exchange_buffers> exchange_buffers::take() {
     auto& list = spare_buffers();
-    return list.empty() ? exchange_buffers{} : list.take();
+    return list.empty() ? std::make_unique<exchange_buffers>() : list.take();
 }
 
-void exchange_buffers::give(exchange_buffers&& b) noexcept {
-    if (b.out.capacity() > max_kept_capacity || b.inflight.capacity() > max_kept_capacity ||
-        b.head_text.capacity() > max_kept_capacity || b.fields.capacity() > 256)
+void exchange_buffers::give(std::unique_ptr<exchange_buffers> b) noexcept {
+    if (!b || b->out.capacity() > max_kept_capacity || b->inflight.capacity() > max_kept_capacity ||
+        b->head_text.capacity() > max_kept_capacity || b->fields.capacity() > 256)
         return;
-    b.out.clear();
-    b.inflight.clear();
-    b.head_text.clear();
-    b.fields.clear();
+    b->out.clear();
+    b->inflight.clear();
+    b->head_text.clear();
+    b->fields.clear();
     spare_buffers().give(b);
 }
 

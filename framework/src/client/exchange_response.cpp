@@ -55,10 +55,10 @@ bool exchange::step() {
 }
 
 bool exchange::on_head(std::size_t n) {
-    head_text_.assign(conn_->readable().substr(0, n));
+    bufs_->head_text.assign(conn_->readable().substr(0, n));
     conn_->consume(n);
     scanned_ = 0;
-    if (auto why = parse_response_head(head_text_, head_request_, head_)) {
+    if (auto why = parse_response_head(bufs_->head_text, head_request_, head_)) {
         fail(errc::bad_response, std::string("bad response: ") + why);
         return false;
     }

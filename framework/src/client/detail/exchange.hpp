@@ -6,6 +6,7 @@
 // connection restart it on another connection.
 #include "client/detail/agent_state.hpp"
 #include "client/detail/connection.hpp"
+#include "client/detail/exchange_memory.hpp"
 #include "client/detail/response_head.hpp"
 #include "http/detail/chunked_decoder.hpp"
 
@@ -124,9 +125,9 @@ private:
     std::function<void(std::string_view)> on_data_;
     std::function<void()> on_end_;
 
+    std::unique_ptr<exchange_buffers> bufs_; // out, inflight, head_text: kept for the next exchange
+
     // request side
-    std::string out_; // wire bytes waiting for the socket
-    std::string inflight_; // wire bytes being written
     std::string body_; // body given before the head went out (kept whole for a replay)
     std::optional<std::uint64_t> content_length_; // declared by options or a field
     std::uint64_t given_ = 0; // body bytes the application gave
@@ -143,7 +144,6 @@ private:
     bool need_drain_ = false;
 
     // response side
-    std::string head_text_;
     response_head head_;
     nodus::http::detail::chunked_decoder decoder_;
     std::string trailer_text_;

@@ -20,10 +20,10 @@ struct exchange_buffers {
     std::string head_text; // the response head, which the response's views point into
     std::vector<nodus::header_field> fields; // the response head's fields
 
-    /// A spare set (empty capacity when there is none).
-    static exchange_buffers take() noexcept;
-    /// Keep `b`'s capacity for the next exchange.
-    static void give(exchange_buffers&& b) noexcept;
+    /// A spare set, or a new one.
+    static std::unique_ptr<exchange_buffers> take();
+    /// Keep `b` (emptied, its capacity kept) for the next exchange.
+    static void give(std::unique_ptr<exchange_buffers> b) noexcept;
 };
 
 /// Spare blocks of one size, for std::allocate_shared.
