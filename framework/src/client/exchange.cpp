@@ -64,7 +64,8 @@ const origin& exchange::where() const noexcept { return pool_ ? pool_->where : n
 client::request exchange::open(options opts, std::function<void(client::response)> on_response) {
     auto ex = std::allocate_shared<exchange>(recycling_allocator<exchange>{}, std::move(opts),
                                              std::move(on_response));
-    ex->agent_ = (ex->opts_.agent ? *ex->opts_.agent : default_agent()).state_;
+    if (auto& a = ex->opts_.agent) ex->agent_ = std::move(a->state_); // the options' copy is not used again
+    else ex->agent_ = default_agent().state_;
     boost::asio::post(nodus::io_context(), [ex] { ex->start(); });
     return client::request(ex);
 }

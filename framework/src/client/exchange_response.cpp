@@ -139,7 +139,7 @@ void exchange::finish_body() {
     if (head_.body == framing::chunked) split_trailers(trailer_text_, trailers_);
     const bool reusable = head_.keep_alive && head_.body != framing::until_close && !peer_closed_ &&
         request_sent() && !write_failed_ && conn_->readable().empty();
-    auto self = shared_from_this();
+    // No reference of its own: it runs inside process(), which holds one.
     if (redirecting_) {
         teardown(reusable);
         return follow_redirect();
