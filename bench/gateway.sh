@@ -5,11 +5,14 @@
 # access logs off, one process each.
 #
 #   bash bench/gateway.sh [--reps N] [--duration S] [--out DIR] [--no-build] [--no-callgrind]
-#                         [--stream-bytes N]
+#                         [--stream-bytes N] [--same-cpu]
 #
 # 1. CPU per proxied request: `wrk -t1 -c50` on CPU 1 against GET /api/ (forwarded as GET /),
 #    the proxy on CPU 0, the upstream on CPU 1; proxy CPU = Δ(utime + stime) / requests,
 #    medians of interleaved runs. Reported with the gateway's CPU divided by nginx's.
+#    --same-cpu puts the proxy on CPU 1 too: no request then wakes the other CPU, so the
+#    proxy's system time is its system calls rather than cross-CPU wake-ups, which on a
+#    virtual machine cost more than the proxying and vary with how busy the other CPU is.
 # 2. User-space instructions per proxied request under callgrind (wrk -t1 -c10 -d3s), for the
 #    gateway and for nginx.
 # 3. Streaming: --stream-bytes (default 1 GiB) downloaded through the gateway from apps/echo's
@@ -32,6 +35,7 @@ build=1
 build_dir="$root/build-bench"
 callgrind=1
 stream_bytes=$((1 << 30))
+proxy_cpu=0
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -42,11 +46,13 @@ while [[ $# -gt 0 ]]; do
         --build-dir) build_dir="$2"; shift ;;
         --no-callgrind) callgrind=0 ;;
         --stream-bytes) stream_bytes="$2"; shift ;;
+        --same-cpu) proxy_cpu=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
     shift
 done
+[[ "$build_dir" = /* ]] || build_dir="$PWD/$build_dir" # the servers start in a temporary directory
 for n in "$reps" "$duration" "$stream_bytes"; do [[ "$n" =~ ^[0-9]+$ ]] || die "not a number: $n"; done
 for tool in wrk python3 taskset curl; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
 [[ -x "$nginx_bin" ]] || die "nginx not found"
@@ -64,7 +70,7 @@ for b in "$gateway" "$hello" "$echo_bin"; do [[ -x "$b" ]] || die "no $b"; done
 
 bench_prepare gateway
 machine_notes "$invocation" >"$out/machine.txt"
-echo "settings: $reps x ${duration}s, wrk -t1 -c50 on CPU 1, proxies on CPU 0, upstream (apps/hello) on CPU 1, access logs off" >>"$out/machine.txt"
+echo "settings: $reps x ${duration}s, wrk -t1 -c50 on CPU 1, proxies on CPU $proxy_cpu, upstream (apps/hello) on CPU 1, access logs off" >>"$out/machine.txt"
 say "machine"; cat "$out/machine.txt"
 
 # nginx as a reverse proxy doing what the gateway does: /api/ to the upstream's /, a
@@ -125,8 +131,8 @@ proxy_cmd() {   # $1 name, $2 port, $3 upstream port -> sets cmd
 start_proxy() {   # $1 name, $2 port, $3 upstream port
     local log="$out/logs/$1.log"
     proxy_cmd "$1" "$2" "$3"
-    echo "\$ taskset -c 0 ${cmd[*]}" >"$log"
-    (cd "$tmp" && exec taskset -c 0 "${cmd[@]}") >>"$log" 2>&1 </dev/null &
+    echo "\$ taskset -c $proxy_cpu ${cmd[*]}" >"$log"
+    (cd "$tmp" && exec taskset -c "$proxy_cpu" "${cmd[@]}") >>"$log" 2>&1 </dev/null &
     pid_of[$1]=$!
     register_pid "$!"
     port_of[$1]=$2
@@ -134,7 +140,7 @@ start_proxy() {   # $1 name, $2 port, $3 upstream port
 }
 
 read -r up_port gw_port ngx_port <<<"$(free_ports 3)"
-say "starting the upstream (apps/hello, CPU 1) and the proxies (CPU 0)"
+say "starting the upstream (apps/hello, CPU 1) and the proxies (CPU $proxy_cpu)"
 (cd "$tmp" && exec taskset -c 1 "$hello" --config "$root/config/hello.ini" "--server.port=$up_port" \
     --log.access_log=false --http.keep_alive_timeout_ms=600000) >"$out/logs/hello.log" 2>&1 </dev/null &
 up_pid=$!
@@ -176,9 +182,9 @@ for (( rep = 1; rep <= reps; rep++ )); do
 done
 
 say "results"
-python3 - "$out" "$clk_tck" "$reps" "$duration" <<'PY' | tee "$out/results.md"
+python3 - "$out" "$clk_tck" "$reps" "$duration" "$proxy_cpu" <<'PY' | tee "$out/results.md"
 import csv, statistics, sys
-out, hz, reps, dur = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+out, hz, reps, dur, on_cpu = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 def med(p, f):
     v = [f(r) for r in rows if r["proxy"] == p]
@@ -186,7 +192,7 @@ def med(p, f):
 cpu = lambda r: int(r["proxy_ticks"]) * 1e6 / hz / int(r["requests"])
 rps = lambda r: int(r["requests"]) / (int(r["duration_us"]) / 1e6)
 p99 = lambda r: int(r["p99_us"])
-print(f"GET /api/ through the proxy to apps/hello; wrk -t1 -c50 -d{dur}s; medians of {reps} interleaved runs.\n")
+print(f"GET /api/ through the proxy to apps/hello; wrk -t1 -c50 -d{dur}s; medians of {reps} interleaved runs; proxy on CPU {on_cpu}.\n")
 print("| proxy | req/s | p99 µs | proxy CPU µs/req | ÷ nginx | errors |")
 print("|---|--:|--:|--:|--:|--:|")
 ng = med("nginx", cpu)
@@ -204,7 +210,7 @@ if [[ $callgrind == 1 ]] && command -v valgrind >/dev/null && command -v callgri
         port=$(free_ports 1)
         cg="$out/logs/callgrind-$p"
         proxy_cmd "$p" "$port" "$up_port"
-        (cd "$tmp" && exec taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$cg.out" "${cmd[@]}") \
+        (cd "$tmp" && exec taskset -c "$proxy_cpu" valgrind --tool=callgrind --callgrind-out-file="$cg.out" "${cmd[@]}") \
             >"$cg.log" 2>&1 </dev/null &
         vpid=$!
         register_pid "$vpid"
@@ -231,7 +237,7 @@ read -r echo_port sgw_port <<<"$(free_ports 2)"
 echo_pid=$!
 register_pid "$echo_pid"
 wait_http "http://127.0.0.1:$echo_port/" "$echo_pid" "$out/logs/echo.log" || die "echo did not start"
-(cd "$tmp" && exec taskset -c 0 "$gateway" --config "$root/config/gateway.ini" "--server.port=$sgw_port" \
+(cd "$tmp" && exec taskset -c "$proxy_cpu" "$gateway" --config "$root/config/gateway.ini" "--server.port=$sgw_port" \
     --log.access_log=false "--gateway.upstream=http://127.0.0.1:$echo_port" --gateway.strip_prefix=true) \
     >"$out/logs/gateway-stream.log" 2>&1 </dev/null &
 sgw_pid=$!

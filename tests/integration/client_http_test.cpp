@@ -144,7 +144,9 @@ TEST(client_http, server_closing_an_idle_connection_is_seen_before_reuse) {
     outcome first, second;
     fetch(with(a, up.url()), first);
     ASSERT_TRUE(run_until([&] { return first.done; }));
-    first_conn->close(); // on loopback the FIN is in the client's socket when close returns
+    first_conn->close();
+    // The pooled connection's pending read sees the FIN and the pool drops it.
+    ASSERT_TRUE(run_until([&] { return a.stats().idle == 0; }));
     fetch(with(a, up.url()), second);
     ASSERT_TRUE(run_until([&] { return second.done; }));
     EXPECT_EQ(second.body, "x");

@@ -46,14 +46,35 @@ agent_stats agent_state::stats() const noexcept {
     return s;
 }
 
+origin_pool* agent_state::pool_for(bool https, std::string_view host, std::uint16_t port) {
+    if (last_ && last_->where.is(https, host, port)) return last_;
+    if (host.empty() || host.find_first_of("/%@ \t\r\n") != std::string_view::npos) return nullptr;
+    const bool v6 = host.find(':') != std::string_view::npos;
+    std::string authority = v6 ? "[" + std::string(host) + "]" : std::string(host);
+    std::string key = (https ? "https://" : "http://") + authority + ":" + std::to_string(port);
+    auto& p = pools_[key];
+    if (p.where.key.empty()) {
+        p.where.https = https;
+        p.where.host = host;
+        p.where.port = port;
+        p.where.host_field = authority;
+        if (port != (https ? 443 : 80)) p.where.host_field += ":" + std::to_string(port);
+        p.where.key = std::move(key);
+    }
+    last_ = &p;
+    return last_;
+}
+
 void agent_state::acquire(const std::shared_ptr<exchange>& ex, bool fresh) {
-    auto& p = pools_[ex->where().key];
+    auto& p = ex->pool();
     if (fresh) ++stats_.retried;
     while (!fresh && !p.idle.empty()) {
         auto c = std::move(p.idle.back());
         p.idle.pop_back();
         c->unpark();
-        if (c->still_usable()) {
+        // A request that a failure would replay needs no system call to check the connection;
+        // one that cannot be replayed asks the socket too.
+        if (c->still_usable(!ex->retryable())) {
             ++stats_.requests;
             ++stats_.reused;
             return ex->assign(std::move(c), true);
@@ -66,7 +87,7 @@ void agent_state::acquire(const std::shared_ptr<exchange>& ex, bool fresh) {
     p.queue.push_back(ex);
 }
 
-void agent_state::open_connection(pool& p, const std::shared_ptr<exchange>& ex) {
+void agent_state::open_connection(origin_pool& p, const std::shared_ptr<exchange>& ex) {
     asio::ssl::context* tls = nullptr;
     if (ex->where().https) {
         std::string why;
@@ -79,10 +100,7 @@ void agent_state::open_connection(pool& p, const std::shared_ptr<exchange>& ex) 
     ex->connect_on(std::make_shared<connection>(ex->where(), tls));
 }
 
-void agent_state::release(std::shared_ptr<connection> c, bool reusable) {
-    auto it = pools_.find(c->where().key);
-    if (it == pools_.end()) return c->close();
-    auto& p = it->second;
+void agent_state::release(origin_pool& p, std::shared_ptr<connection> c, bool reusable) {
     reusable = reusable && options_.keep_alive && !closing_ && c->is_open();
     if (reusable && !p.queue.empty()) {
         auto next = std::move(p.queue.front());
@@ -106,9 +124,7 @@ void agent_state::release(std::shared_ptr<connection> c, bool reusable) {
 }
 
 void agent_state::forget(const exchange& ex) noexcept {
-    auto it = pools_.find(ex.where().key);
-    if (it == pools_.end()) return;
-    auto& q = it->second.queue;
+    auto& q = ex.pool().queue;
     q.erase(std::remove_if(q.begin(), q.end(), [&ex](const auto& e) { return e.get() == &ex; }), q.end());
 }
 

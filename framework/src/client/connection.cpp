@@ -132,8 +132,12 @@ void connection::read() {
     auto h = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         self->reading_ = false;
         self->rend_ += n;
+        if (!self->counted_)
+            nodus::detail::count_pending_wait(); // the scheduler takes one off for this completion
         if (auto o = self->owner_) o->on_read(ec, n);
+        else if (auto* pool = self->pool_) pool->expire(*self); // closed, or bytes nobody asked for
     };
+    if (!counted_) nodus::detail::uncount_pending_wait();
     auto space = asio::buffer(buf_.data() + rend_, buf_.size() - rend_);
     if (tls_) tls_->async_read_some(space, std::move(h));
     else sock_.async_read_some(space, std::move(h));
@@ -153,8 +157,9 @@ void connection::close() noexcept {
 
 bool connection::is_open() const noexcept { return sock_.is_open(); }
 
-bool connection::still_usable() noexcept {
+bool connection::still_usable(bool peek) noexcept {
     if (!sock_.is_open() || rpos_ != rend_) return false;
+    if (!peek) return true;
     if (tls_ && SSL_pending(tls_->native_handle()) > 0) return false;
     char c;
     const auto n = ::recv(sock_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -180,9 +185,11 @@ void connection::arm_timer() noexcept {
 void connection::set_loop_ref(bool keeps_loop) noexcept {
     if (keeps_loop == counted_) return;
     counted_ = keeps_loop;
-    if (!waiting_) return;
-    if (keeps_loop) nodus::detail::count_pending_wait();
-    else nodus::detail::uncount_pending_wait();
+    for (const bool pending : {waiting_, reading_}) {
+        if (!pending) continue;
+        if (keeps_loop) nodus::detail::count_pending_wait();
+        else nodus::detail::uncount_pending_wait();
+    }
 }
 
 void connection::on_timer() noexcept {
@@ -199,9 +206,13 @@ void connection::on_timer() noexcept {
     }
 }
 
-void connection::park(agent_state* pool, clock::time_point expires) noexcept {
+// An idle connection keeps a read pending, as nginx keeps a read event armed on its idle
+// upstream connections: a close or a stray byte is seen when it happens, so taking the
+// connection needs no system call.
+void connection::park(agent_state* pool, clock::time_point expires) {
     pool_ = pool;
     owner_.reset();
+    if (!reading_) read();
     set_loop_ref(false);
     set_deadline(deadline_kind::pooled, expires);
 }

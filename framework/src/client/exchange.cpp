@@ -1,7 +1,9 @@
 #include "client/detail/exchange.hpp"
 
 #include "client/detail/agent_state.hpp"
+#include "client/detail/exchange_memory.hpp"
 #include "text/detail/char_class.hpp"
+#include "text/detail/scan.hpp"
 
 #include <nodus/log/log.hpp>
 
@@ -16,7 +18,7 @@ namespace nodus::client::detail {
 namespace cc = nodus::detail::char_class;
 using nodus::detail::all_in_class;
 using nodus::detail::iequals;
-using nodus::detail::is_token;
+using nodus::detail::token_is;
 
 namespace {
 
@@ -24,22 +26,46 @@ bool idempotent(std::string_view m) noexcept {
     return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "PUT" || m == "DELETE" || m == "TRACE";
 }
 
-// Fields that are the client's own business or that a redirect to another origin drops.
-bool hop_field(std::string_view name) noexcept {
-    return iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "upgrade") ||
-        iequals(name, "te") || iequals(name, "proxy-connection");
+// The fields prepare() looks for, told apart by length first: most names match none.
+enum class field_kind : std::uint8_t { other, hop, host, content_length, transfer_encoding };
+
+field_kind kind_of(std::string_view token) noexcept {
+    switch (token.size()) {
+    case 2: return token_is(token, "te") ? field_kind::hop : field_kind::other;
+    case 4: return token_is(token, "host") ? field_kind::host : field_kind::other;
+    case 7: return token_is(token, "upgrade") ? field_kind::hop : field_kind::other;
+    case 10:
+        return token_is(token, "connection") || token_is(token, "keep-alive") ? field_kind::hop
+                                                                              : field_kind::other;
+    case 14: return token_is(token, "content-length") ? field_kind::content_length : field_kind::other;
+    case 16: return token_is(token, "proxy-connection") ? field_kind::hop : field_kind::other;
+    case 17: return token_is(token, "transfer-encoding") ? field_kind::transfer_encoding : field_kind::other;
+    default: return field_kind::other;
+    }
 }
+
+const origin no_origin{};
 
 } // namespace
 
 exchange::exchange(options opts, std::function<void(client::response)> on_response)
-    : opts_(std::move(opts)), on_response_(std::move(on_response)) {
+    : opts_(std::move(opts)), on_response_(std::move(on_response)), bufs_(exchange_buffers::take()) {
     content_length_ = opts_.content_length; // write() holds the body to it before the start too
+    head_.fields = std::move(bufs_->fields);
 }
 
+exchange::~exchange() {
+    bufs_->fields = std::move(head_.fields);
+    exchange_buffers::give(std::move(bufs_));
+}
+
+const origin& exchange::where() const noexcept { return pool_ ? pool_->where : no_origin; }
+
 client::request exchange::open(options opts, std::function<void(client::response)> on_response) {
-    auto ex = std::make_shared<exchange>(std::move(opts), std::move(on_response));
-    ex->agent_ = (ex->opts_.agent ? *ex->opts_.agent : default_agent()).state_;
+    auto ex = std::allocate_shared<exchange>(recycling_allocator<exchange>{}, std::move(opts),
+                                             std::move(on_response));
+    if (auto& a = ex->opts_.agent) ex->agent_ = std::move(a->state_); // the options' copy is not used again
+    else ex->agent_ = default_agent().state_;
     boost::asio::post(nodus::io_context(), [ex] { ex->start(); });
     return client::request(ex);
 }
@@ -65,23 +91,25 @@ const char* exchange::prepare() {
         if (u.has_query()) opts_.target += "?" + std::string(u.encoded_query());
         opts_.url.clear();
     }
-    if (opts_.host.empty() || opts_.host.find_first_of("/%@ \t\r\n") != std::string::npos) return "bad host";
-    const std::uint16_t dflt = opts_.https ? 443 : 80;
-    origin_.https = opts_.https;
-    origin_.host = opts_.host;
-    origin_.port = opts_.port ? opts_.port : dflt;
-    const bool v6 = origin_.host.find(':') != std::string::npos;
-    host_field_ = v6 ? "[" + origin_.host + "]" : origin_.host;
-    if (origin_.port != dflt) host_field_ += ":" + std::to_string(origin_.port);
-    origin_.key = (origin_.https ? "https://" : "http://") + (v6 ? "[" + origin_.host + "]" : origin_.host) +
-        ":" + std::to_string(origin_.port);
-    if (!is_token(opts_.method)) return "bad method";
+    const std::uint16_t port = opts_.port ? opts_.port : (opts_.https ? 443 : 80);
+    if (!pool_ || !pool_->where.is(opts_.https, opts_.host, port)) {
+        pool_ = agent_->pool_for(opts_.https, opts_.host, port);
+        if (!pool_) return "bad host";
+    }
+    if (!nodus::detail::is_token_fast(opts_.method)) return "bad method";
     if (opts_.method == "CONNECT") return "CONNECT is not supported";
-    if (opts_.target.empty() || !all_in_class(opts_.target, cc::target)) return "bad target";
+    const char* const target_end = opts_.target.data() + opts_.target.size();
+    if (opts_.target.empty() || nodus::detail::skip_target(opts_.target.data(), target_end) != target_end)
+        return "bad target";
+    has_host_ = has_length_ = has_coding_ = false;
     for (const auto& [name, value] : opts_.headers) {
-        if (!is_token(name) || !all_in_class(value, cc::field_value)) return "bad header field";
-        if (hop_field(name)) return "hop-by-hop header field (the agent manages the connection)";
-        if (iequals(name, "content-length")) {
+        if (!nodus::detail::is_token_fast(name) || !nodus::detail::is_field_value(value))
+            return "bad header field";
+        switch (kind_of(name)) {
+        case field_kind::other: break;
+        case field_kind::hop: return "hop-by-hop header field (the agent manages the connection)";
+        case field_kind::host: has_host_ = true; break;
+        case field_kind::content_length: {
             std::uint64_t n = 0;
             if (value.empty() || value.size() > 19 || !all_in_class(value, cc::digit))
                 return "bad Content-Length";
@@ -89,9 +117,13 @@ const char* exchange::prepare() {
             if (opts_.content_length && *opts_.content_length != n)
                 return "Content-Length differs from content_length";
             opts_.content_length = n;
-        } else if (iequals(name, "transfer-encoding")) {
+            has_length_ = true;
+            break;
+        }
+        case field_kind::transfer_encoding:
             if (!iequals(value, "chunked")) return "only Transfer-Encoding: chunked can be sent";
-            chunked_out_ = true;
+            chunked_out_ = has_coding_ = true;
+            break;
         }
     }
     if (chunked_out_ && opts_.content_length) return "Content-Length with Transfer-Encoding";
@@ -122,7 +154,7 @@ void exchange::on_connected(const std::shared_ptr<connection>& c, std::error_cod
     if (!ec) return assign(c, false);
     if (ec == errc::connect_timeout)
         reason =
-            "connect timeout: " + origin_.key + " (" + std::to_string(opts_.connect_timeout.count()) + " ms)";
+            "connect timeout: " + where().key + " (" + std::to_string(opts_.connect_timeout.count()) + " ms)";
     fail(static_cast<errc>(ec.value()), std::move(reason));
 }
 
@@ -137,7 +169,7 @@ void exchange::assign(std::shared_ptr<connection> c, bool reused) {
     if (ended_ || given_ > 0 || content_length_) build_head();
     flush();
     if (request_sent()) arm(deadline_kind::header, opts_.header_timeout);
-    conn_->read();
+    if (!conn_->reading()) conn_->read(); // a pooled connection's read is pending already
 }
 
 void exchange::on_deadline(deadline_kind kind) {
@@ -145,7 +177,7 @@ void exchange::on_deadline(deadline_kind kind) {
     switch (kind) {
     case deadline_kind::connect:
         return fail(errc::connect_timeout,
-                    "connect timeout: " + origin_.key + " (" + std::to_string(opts_.connect_timeout.count()) +
+                    "connect timeout: " + where().key + " (" + std::to_string(opts_.connect_timeout.count()) +
                         " ms)");
     case deadline_kind::header:
         return fail(errc::header_timeout,
@@ -164,7 +196,7 @@ void exchange::teardown(bool reusable) noexcept {
         conn_->clear_owner();
         if (!reusable) conn_->close();
         try {
-            agent_->release(std::move(conn_), reusable);
+            agent_->release(*pool_, std::move(conn_), reusable);
         } catch (const std::exception& e) {
             nodus::log::get().error("client: cannot hand a connection back to its pool: {}", e.what());
         }
@@ -196,7 +228,7 @@ void exchange::fail(errc code, std::string reason) {
     error err{make_error_code(code), std::move(reason)};
     if (fn) call(fn, err);
     else
-        nodus::log::get().debug("client: {} {}{} failed: {}", opts_.method, origin_.key, opts_.target,
+        nodus::log::get().debug("client: {} {}{} failed: {}", opts_.method, where().key, opts_.target,
                                 err.message());
 }
 
@@ -217,6 +249,10 @@ bool exchange::can_retry() const noexcept {
         idempotent(opts_.method) && replayable_;
 }
 
+bool exchange::retryable() const noexcept {
+    return opts_.retry_stale && !retried_ && ended_ && idempotent(opts_.method);
+}
+
 void exchange::retry() {
     retried_ = true;
     teardown(false);
@@ -225,8 +261,8 @@ void exchange::retry() {
 }
 
 void exchange::restart() {
-    out_.clear();
-    inflight_.clear();
+    bufs_->out.clear();
+    bufs_->inflight.clear();
     head_built_ = body_open_ = need_drain_ = false;
     phase_ = phase::head;
     scanned_ = 0;
@@ -264,7 +300,7 @@ void exchange::follow_redirect() {
                 iequals(h.first, "transfer-encoding");
         });
     }
-    const std::string here = (origin_.https ? "https://" : "http://") + host_field_ + opts_.target;
+    const std::string here = (where().https ? "https://" : "http://") + where().host_field + opts_.target;
     auto base = boost::urls::parse_uri(here);
     auto ref = boost::urls::parse_uri_reference(location);
     if (!base || !ref) return fail(errc::bad_response, "bad response: bad Location");
@@ -272,7 +308,7 @@ void exchange::follow_redirect() {
     if (!boost::urls::resolve(*base, *ref, dest))
         return fail(errc::bad_response, "bad response: bad Location");
     dest.remove_fragment();
-    const auto old_key = origin_.key;
+    const auto* const old_pool = pool_;
     ++redirects_;
     redirecting_ = false;
     opts_.url = std::string(dest.buffer());
@@ -280,7 +316,7 @@ void exchange::follow_redirect() {
     ended_ = true;
     given_ = body_.size();
     if (auto why = prepare()) return fail(errc::bad_request, std::string("bad redirect: ") + why);
-    if (origin_.key != old_key)
+    if (pool_ != old_pool)
         std::erase_if(opts_.headers, [](const auto& h) {
             return iequals(h.first, "authorization") || iequals(h.first, "cookie") ||
                 iequals(h.first, "proxy-authorization");

@@ -20,7 +20,7 @@ void exchange::on_read(const boost::system::error_code& ec, std::size_t n) {
         peer_closed_ = true;
         if (ec != boost::asio::error::eof && ec != boost::asio::ssl::error::stream_truncated &&
             ec != boost::asio::error::connection_reset)
-            nodus::log::get().debug("client: read from {}: {}", origin_.key, ec.message());
+            nodus::log::get().debug("client: read from {}: {}", where().key, ec.message());
     }
     if (phase_ == phase::body && !paused_) arm(deadline_kind::idle, opts_.idle_timeout);
     process();
@@ -55,10 +55,10 @@ bool exchange::step() {
 }
 
 bool exchange::on_head(std::size_t n) {
-    head_text_.assign(conn_->readable().substr(0, n));
+    bufs_->head_text.assign(conn_->readable().substr(0, n));
     conn_->consume(n);
     scanned_ = 0;
-    if (auto why = parse_response_head(head_text_, head_request_, head_)) {
+    if (auto why = parse_response_head(bufs_->head_text, head_request_, head_)) {
         fail(errc::bad_response, std::string("bad response: ") + why);
         return false;
     }
@@ -139,7 +139,7 @@ void exchange::finish_body() {
     if (head_.body == framing::chunked) split_trailers(trailer_text_, trailers_);
     const bool reusable = head_.keep_alive && head_.body != framing::until_close && !peer_closed_ &&
         request_sent() && !write_failed_ && conn_->readable().empty();
-    auto self = shared_from_this();
+    // No reference of its own: it runs inside process(), which holds one.
     if (redirecting_) {
         teardown(reusable);
         return follow_redirect();

@@ -1,6 +1,11 @@
 #include "client/detail/response_head.hpp"
 
 #include "text/detail/char_class.hpp"
+#include "text/detail/scan.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <charconv>
 #include <cstring>
@@ -13,6 +18,7 @@ using nodus::detail::all_in_class;
 using nodus::detail::iequals;
 using nodus::detail::in_class;
 using nodus::detail::is_token;
+using nodus::detail::token_is;
 using nodus::detail::trim_ows;
 
 // HTTP-version SP 3DIGIT [SP reason-phrase]; "HTTP/1.1 200" without the SP and reason is
@@ -70,27 +76,31 @@ const char* add_transfer_coding(std::string_view value, bool& chunked) noexcept 
     }
 }
 
-const char* parse_field(std::string_view line, response_head& out, bool& chunked, bool& has_te, bool& close,
-                        bool& keep_alive) {
+// A field line that is not `token ":" OWS value OWS`: the reason the line-by-line reading
+// gave, for the same input.
+const char* bad_field_line(std::string_view line) noexcept {
+    if (line.empty()) return "empty field line";
     if (line.front() == ' ' || line.front() == '\t') return "obs-fold";
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return "field line without a colon";
-    const auto name = line.substr(0, colon);
-    if (!is_token(name)) return "bad field name";
-    const auto value = trim_ows(line.substr(colon + 1));
-    if (!all_in_class(value, cc::field_value)) return "bad field value";
-    if (out.fields.size() == max_head_fields) return "too many header fields";
-    out.fields.push_back({name, value});
-    if (iequals(name, "content-length")) return add_content_length(value, out);
-    if (iequals(name, "transfer-encoding")) {
+    return line.find(':') == std::string_view::npos ? "field line without a colon" : "bad field name";
+}
+
+// The name is a token (checked): told apart by length first, most names match none.
+const char* note_field(std::string_view name, std::string_view value, response_head& out, bool& chunked,
+                       bool& has_te, bool& close, bool& keep_alive) noexcept {
+    switch (name.size()) {
+    case 10:
+        if (token_is(name, "connection")) {
+            close = close || nodus::detail::list_has_token(value, "close");
+            keep_alive = keep_alive || nodus::detail::list_has_token(value, "keep-alive");
+        }
+        return nullptr;
+    case 14: return token_is(name, "content-length") ? add_content_length(value, out) : nullptr;
+    case 17:
+        if (!token_is(name, "transfer-encoding")) return nullptr;
         has_te = true;
         return add_transfer_coding(value, chunked);
+    default: return nullptr;
     }
-    if (iequals(name, "connection")) {
-        close = close || nodus::detail::list_has_token(value, "close");
-        keep_alive = keep_alive || nodus::detail::list_has_token(value, "keep-alive");
-    }
-    return nullptr;
 }
 
 const char* decide_framing(response_head& out, bool head_request, bool chunked, bool has_te) noexcept {
@@ -104,34 +114,50 @@ const char* decide_framing(response_head& out, bool head_request, bool chunked, 
     return nullptr;
 }
 
+// The next CR or LF at or after `p`, or `end`: 16 bytes per step.
+const char* next_line_break(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    for (; end - p >= 16; p += 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const auto m = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf))));
+        if (m) return p + __builtin_ctz(m);
+    }
+#endif
+    while (p < end && *p != '\r' && *p != '\n') ++p;
+    return p;
+}
+
 } // namespace
 
-// Line by line with memchr rather than byte by byte: every CR must be followed by LF and every
-// LF preceded by CR, so between one CRLF and the next CR there may be no LF at all.
+// Every CR must be followed by LF and every LF preceded by CR: the line breaks are found 16
+// bytes at a time and each is checked as it is met.
 std::size_t find_head_end(std::string_view buf, std::size_t& scanned, const char*& error) noexcept {
     const char* const base = buf.data();
-    const std::size_t n = buf.size();
-    std::size_t pos = scanned;
-    while (pos < n) {
-        const auto* cr = static_cast<const char*>(std::memchr(base + pos, '\r', n - pos));
-        const std::size_t stop = cr ? static_cast<std::size_t>(cr - base) : n;
-        if (std::memchr(base + pos, '\n', stop - pos)) {
+    const char* const end = base + buf.size();
+    const char* p = base + scanned;
+    while (p < end) {
+        const char* const brk = next_line_break(p, end);
+        if (brk != end && *brk == '\n') {
             error = "bare LF";
             return 0;
         }
+        const auto stop = static_cast<std::size_t>(brk - base);
         if (stop > max_head_bytes) break;
-        if (!cr || stop + 1 == n) {
+        if (brk == end || brk + 1 == end) {
             scanned = stop; // a CR last is looked at again once its LF may have arrived
             return 0;
         }
-        if (base[stop + 1] != '\n') {
+        if (brk[1] != '\n') {
             error = "bare CR";
             return 0;
         }
-        if (stop >= 2 && base[stop - 2] == '\r' && base[stop - 1] == '\n') return stop + 2;
-        pos = stop + 2;
+        if (stop >= 2 && brk[-2] == '\r' && brk[-1] == '\n') return stop + 2;
+        p = brk + 2;
     }
-    if (pos > max_head_bytes || n > max_head_bytes) {
+    const auto pos = static_cast<std::size_t>(p - base);
+    if (pos > max_head_bytes || buf.size() > max_head_bytes) {
         error = "header too large";
         return 0;
     }
@@ -146,15 +172,29 @@ const char* parse_response_head(std::string_view head, bool head_request, respon
     out = response_head{};
     out.fields = std::move(fields);
     if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") return "incomplete head";
-    head.remove_suffix(2);
-    auto eol = head.find("\r\n");
+    const auto eol = head.find("\r\n");
     if (auto e = parse_status_line(head.substr(0, eol), out)) return e;
     bool chunked = false, has_te = false, close = false, keep_alive = false;
-    for (auto pos = eol + 2; pos < head.size(); pos = eol + 2) {
-        eol = head.find("\r\n", pos);
-        const auto line = head.substr(pos, eol - pos);
-        if (line.empty()) return "empty field line";
-        if (auto e = parse_field(line, out, chunked, has_te, close, keep_alive)) return e;
+    const char* p = head.data() + eol + 2;
+    const char* const end = head.data() + head.size() - 2; // the blank line's CRLF
+    while (p < end) {
+        const char* const name_end = nodus::detail::skip_class(p, end, cc::tchar);
+        if (name_end == p || *name_end != ':') {
+            const std::string_view rest(p, static_cast<std::size_t>(end + 2 - p));
+            return bad_field_line(rest.substr(0, rest.find("\r\n")));
+        }
+        const char* v = name_end + 1;
+        while (v < end && (*v == ' ' || *v == '\t')) ++v;
+        const char* const stop = nodus::detail::skip_field_value(v, end);
+        if (stop == end || *stop != '\r' || stop[1] != '\n') return "bad field value";
+        const char* value_end = stop;
+        while (value_end > v && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
+        if (out.fields.size() == max_head_fields) return "too many header fields";
+        const std::string_view name(p, static_cast<std::size_t>(name_end - p));
+        const std::string_view value(v, static_cast<std::size_t>(value_end - v));
+        out.fields.push_back({name, value});
+        if (auto e = note_field(name, value, out, chunked, has_te, close, keep_alive)) return e;
+        p = stop + 2;
     }
     out.keep_alive = !close && (out.version == 11 || keep_alive);
     return decide_framing(out, head_request, chunked, has_te);

@@ -29,6 +29,11 @@ struct origin {
     std::string host; ///< without brackets for IPv6
     std::uint16_t port = 0;
     std::string key; ///< "http://host:port", the pool's key
+    std::string host_field; ///< Host's value: the port only when not the scheme's default
+
+    bool is(bool s, std::string_view h, std::uint16_t p) const noexcept {
+        return port == p && https == s && host == h;
+    }
 };
 
 /// Which deadline the connection's timer is watching.
@@ -70,16 +75,20 @@ public:
     void close() noexcept;
     bool is_open() const noexcept;
 
-    /// True when the peer has neither closed the idle connection nor sent bytes on it.
-    bool still_usable() noexcept;
+    /// True when the peer has neither closed the idle connection nor sent bytes on it, as far
+    /// as the loop has seen (a read stays pending while the connection is pooled). `peek`:
+    /// ask the socket too, with a non-blocking MSG_PEEK, for a close the loop has not seen yet.
+    bool still_usable(bool peek) noexcept;
 
     /// Watch `when` for `kind` (none: stop watching). Cheap when called often with later
     /// times: the timer wakes at the first time set and sleeps again for the rest.
     void set_deadline(deadline_kind kind, clock::time_point when) noexcept;
     deadline_kind deadline() const noexcept { return kind_; }
 
-    /// Pooled by `pool`: the deadline fires to it, and the timer does not keep the loop.
-    void park(agent_state* pool, clock::time_point expires) noexcept;
+    /// Pooled by `pool`: a read stays pending, and its completion (the peer's close, or bytes
+    /// no request asked for) or the deadline hands the connection back to `pool` to close;
+    /// neither keeps the loop running. The next owner's first read is that pending one.
+    void park(agent_state* pool, clock::time_point expires);
     /// Taken from the pool.
     void unpark() noexcept;
 
@@ -106,7 +115,7 @@ private:
     clock::time_point armed_ = clock::time_point::max(); // when the pending wait ends
     deadline_kind kind_ = deadline_kind::none;
     bool waiting_ = false; // a wait is pending on timer_
-    bool counted_ = true; // the pending wait counts as loop work
+    bool counted_ = true; // the pending wait and read count as loop work
     bool reading_ = false;
     bool writing_ = false;
 };

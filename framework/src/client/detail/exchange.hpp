@@ -4,7 +4,9 @@
 // checks the response, hands the body out chunk by chunk, and gives the connection back to
 // the agent when the exchange is over. Redirects and the one retry of a stale pooled
 // connection restart it on another connection.
+#include "client/detail/agent_state.hpp"
 #include "client/detail/connection.hpp"
+#include "client/detail/exchange_memory.hpp"
 #include "client/detail/response_head.hpp"
 #include "http/detail/chunked_decoder.hpp"
 
@@ -28,6 +30,7 @@ namespace nodus::client::detail {
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
     exchange(options opts, std::function<void(client::response)> on_response);
+    ~exchange();
     exchange(const exchange&) = delete;
     exchange& operator=(const exchange&) = delete;
 
@@ -57,7 +60,11 @@ public:
     void collect(std::size_t limit, std::function<void(const error&, std::string)> fn);
 
     // The agent's calls.
-    const origin& where() const noexcept { return origin_; }
+    const origin& where() const noexcept;
+    /// The origin's pool; set once the options were checked.
+    origin_pool& pool() const noexcept { return *pool_; }
+    /// Whether a reused connection failing before any byte of the response would be retried.
+    bool retryable() const noexcept;
     void queued() noexcept { stage_ = stage::queued; }
     void connect_on(std::shared_ptr<connection> c);
     void assign(std::shared_ptr<connection> c, bool reused);
@@ -90,6 +97,7 @@ private:
     // exchange_request.cpp: the request's bytes
     bool give(std::string_view chunk);
     void build_head();
+    void write_fields();
     void open_body();
     void append_framed(std::string_view chunk);
     void flush();
@@ -106,8 +114,7 @@ private:
     void on_peer_closed();
 
     options opts_;
-    origin origin_;
-    std::string host_field_; // Host's value
+    origin_pool* pool_ = nullptr; // lives as long as agent_
     std::shared_ptr<agent_state> agent_;
     std::shared_ptr<connection> conn_;
 
@@ -118,14 +125,17 @@ private:
     std::function<void(std::string_view)> on_data_;
     std::function<void()> on_end_;
 
+    std::unique_ptr<exchange_buffers> bufs_; // out, inflight, head_text: kept for the next exchange
+
     // request side
-    std::string out_; // wire bytes waiting for the socket
-    std::string inflight_; // wire bytes being written
     std::string body_; // body given before the head went out (kept whole for a replay)
     std::optional<std::uint64_t> content_length_; // declared by options or a field
     std::uint64_t given_ = 0; // body bytes the application gave
     nodus::timer continue_timer_;
     bool chunked_out_ = false;
+    bool has_host_ = false; // options::headers has the field
+    bool has_length_ = false;
+    bool has_coding_ = false;
     bool head_built_ = false;
     bool body_open_ = false; // body bytes go on the wire (after 100 Continue when expected)
     bool ended_ = false;
@@ -134,7 +144,6 @@ private:
     bool need_drain_ = false;
 
     // response side
-    std::string head_text_;
     response_head head_;
     nodus::http::detail::chunked_decoder decoder_;
     std::string trailer_text_;
@@ -168,12 +177,12 @@ inline void exchange::call(Fn& fn, Args&&... args) {
     try {
         fn(std::forward<Args>(args)...);
     } catch (const std::exception& e) {
-        nodus::log::get().error("client: exception in a callback of {} {}{}: {}", opts_.method, origin_.key,
+        nodus::log::get().error("client: exception in a callback of {} {}{}: {}", opts_.method, where().key,
                                 opts_.target, e.what());
         abort();
     } catch (...) {
         nodus::log::get().error("client: unknown exception in a callback of {} {}{}", opts_.method,
-                                origin_.key, opts_.target);
+                                where().key, opts_.target);
         abort();
     }
     if (--calling_ == 0 && clear_pending_) clear_callbacks();
