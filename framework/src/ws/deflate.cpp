@@ -187,6 +187,9 @@ void deflate_codec::deflate(std::string_view in, std::string& out) {
     // RFC 7692 §7.2.1: the empty stored block that ends a sync flush is left out.
     if (out.size() - start >= 4 && out.compare(out.size() - 4, 4, std::string_view("\0\0\xff\xff", 4)) == 0)
         out.resize(out.size() - 4);
+    // An empty message right after another flush makes zlib write nothing at all; the peer
+    // appends 00 00 ff ff and needs the block header before it: one empty stored block.
+    if (out.size() == start) out.push_back('\0');
     if (cfg_.server_no_context_takeover) ::deflateReset(&z);
 }
 
