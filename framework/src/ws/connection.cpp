@@ -34,13 +34,24 @@ websocket_state::websocket_state(std::shared_ptr<websocket_route_state> r, boost
 
 websocket_state::~websocket_state() {
     buffers::give_string(out);
-    buffers::give_string(message);
+    if (in) buffers::give_string(in->message);
+}
+
+websocket_state::partial_input& websocket_state::input() {
+    if (!in) in = std::make_unique<partial_input>();
+    return *in;
+}
+
+void websocket_state::release_input() noexcept {
+    if (!in || dispatching || !in->carry.empty() || !in->message.empty()) return;
+    buffers::give_string(in->message);
+    in.reset();
 }
 
 void websocket_state::start(std::string answer, std::string rest, nodus::request req) {
     route->add(this);
     since = last_heard = route->now;
-    carry = std::move(rest);
+    if (!rest.empty()) input().carry = std::move(rest);
     upgrade = std::move(req);
     out = std::move(answer);
     flush();
@@ -62,7 +73,7 @@ void websocket_state::do_read() {
         boost::asio::post(io_context(), [self] { self->do_read(); });
         return;
     }
-    if (!carry.empty() && !tearing_down && !paused) process(nullptr, 0);
+    if (in && !in->carry.empty() && !tearing_down && !paused) process(nullptr, 0);
     while (!reading && sock.is_open() && (!paused || tearing_down)) {
         auto r = sock.read(read_buffer, sizeof read_buffer);
         if (r.status == ws::detail::tls_status::ok) {
@@ -77,7 +88,6 @@ void websocket_state::do_read() {
             continue;
         }
         if (r.status == ws::detail::tls_status::want_read || r.status == ws::detail::tls_status::want_write) {
-            if (sock.has_pending()) continue;
             reading = true;
             sock.wait(r.status == ws::detail::tls_status::want_read,
                       [self](const boost::system::error_code& ec) {
@@ -110,18 +120,19 @@ void websocket_state::on_readable(const boost::system::error_code& ec) {
 void websocket_state::process(char* p, std::size_t n) {
     read_buffer_busy = true;
     dispatching = true;
-    if (!carry.empty()) {
+    if (in && !in->carry.empty()) {
+        auto& carry = in->carry;
         carry.append(p, n);
         auto used = consume(carry.data(), carry.size());
         carry.erase(0, used);
     } else {
         auto used = consume(p, n);
-        if (used < n) carry.assign(p + used, n - used);
+        if (used < n) input().carry.assign(p + used, n - used);
     }
     dispatching = false;
     read_buffer_busy = false;
-    if (state == phase::ended) carry.clear();
-    if (carry.empty()) carry.shrink_to_fit();
+    if (state == phase::ended && in) in->carry.clear();
+    release_input();
     if (state == phase::ended && !delivering) on_message = nullptr;
     flush();
 }
@@ -145,6 +156,8 @@ void websocket_state::on_data(const read_event& ev) {
     if (state != phase::open) return; // after our close frame: dropped
     bool binary = ev.op == opcode::binary;
     if (ev.compressed) {
+        auto& message = input().message;
+        auto& inflated_utf8 = in->inflated_utf8;
         if (message.capacity() == 0) message = buffers::take_string();
         auto before = message.size();
         if (auto code = pmd->inflate(ev.bytes, ev.fin, message, route->opts.max_message_bytes))
@@ -160,6 +173,7 @@ void websocket_state::on_data(const read_event& ev) {
         return;
     }
     if (ev.first && ev.fin) return deliver(ev.bytes, binary); // whole in the buffer: no copy
+    auto& message = input().message;
     if (message.capacity() == 0) message = buffers::take_string();
     message.append(ev.bytes);
     if (!ev.fin) return;

@@ -147,10 +147,15 @@ void websocket_state::teardown() {
     tearing_down = true;
     since = route->now;
     sock.shutdown_send();
-    if (!dispatching) carry.clear(), carry.shrink_to_fit();
-    buffers::give_string(message);
+    drop_input();
     pmd.reset();
     if (!reading) do_read();
+}
+
+void websocket_state::drop_input() noexcept {
+    if (!in || dispatching) return;
+    buffers::give_string(in->message);
+    in.reset();
 }
 
 void websocket_state::abort() {
@@ -161,35 +166,35 @@ void websocket_state::abort() {
     out.clear();
     out_sent = 0;
     buffers::give_string(out);
-    buffers::give_string(message);
-    if (!dispatching) carry.clear(), carry.shrink_to_fit();
+    drop_input();
     pmd.reset();
 }
 
-void websocket_state::tick(std::uint32_t now) {
+bool websocket_state::tick(std::uint32_t now) {
     auto& r = *route;
     switch (state) {
     case phase::handshake:
         if (now - since >= r.handshake_ticks) abort();
-        return;
+        return false;
     case phase::closing:
         if (now - since >= r.handshake_ticks) {
             end(our_code, {});
             abort();
         }
-        return;
+        return false;
     case phase::ended:
         if (now - since >= r.handshake_ticks) abort();
-        return;
+        return false;
     case phase::open: break;
     }
     if (paused) { // a paused receive does not count as silence
         last_heard = now;
-        return;
+        return false;
     }
     if (r.idle_ticks && now - last_heard >= r.idle_ticks) {
         log::get().debug("websocket {}: idle timeout", remote);
-        return abort();
+        abort();
+        return false;
     }
     if (r.ping_ticks && !ping_sent && now - last_heard >= r.ping_ticks) {
         ping_sent = true;
@@ -197,11 +202,13 @@ void websocket_state::tick(std::uint32_t now) {
         flush();
     }
     // Between messages, with no context to keep: the zlib streams go until the next message.
-    if (pmd && reader.idle() && buffered() == 0) pmd->release_idle();
+    if (!pmd || !reader.idle() || buffered() != 0 || !pmd->holds_memory()) return false;
+    pmd->release_idle();
+    return !pmd->holds_memory();
 }
 
 bool websocket_state::holds_buffers() const noexcept {
-    return carry.capacity() > 15 || message.capacity() > 15 || out.capacity() > 15 ||
+    return in || out.capacity() > 15 ||
         (pmd && pmd->holds_memory());
 }
 

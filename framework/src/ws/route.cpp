@@ -4,6 +4,8 @@
 
 #include <nodus/loop/loop.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -95,12 +97,15 @@ void websocket_route_state::arm() {
 
 void websocket_route_state::on_tick() {
     ++now;
+    std::size_t freed = 0;
     // Backwards: a connection that leaves during its visit is replaced by one already seen.
     for (std::size_t i = conns.size(); i-- > 0;) {
         if (i >= conns.size()) continue;
         auto keep = conns[i]->shared_from_this();
-        keep->tick(now);
+        freed += keep->tick(now) ? 1 : 0;
     }
+    // zlib's blocks are large: once many went back to the heap, give its free top back.
+    if (freed >= 64) ::malloc_trim(0);
     if (!conns.empty()) arm();
 }
 

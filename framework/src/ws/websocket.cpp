@@ -64,7 +64,10 @@ bool websocket::is_open() const noexcept { return st_ && st_->state == phase::op
 std::size_t websocket::buffered() const noexcept {
     return st_ && st_->state != phase::handshake ? st_->buffered() : 0;
 }
-std::string_view websocket::protocol() const noexcept { return st_ ? std::string_view{st_->protocol} : ""; }
+std::string_view websocket::protocol() const noexcept {
+    if (!st_ || st_->protocol_index >= st_->route->opts.protocols.size()) return "";
+    return st_->route->opts.protocols[st_->protocol_index];
+}
 std::string_view websocket::remote_address() const noexcept {
     return st_ ? std::string_view{st_->remote} : "";
 }
@@ -143,7 +146,12 @@ handler websocket_route::upgrade() const {
             if (!extensions.empty()) s->pmd = std::make_unique<ws::detail::deflate_codec>(pmd);
             s->remote = std::string(req.remote_address());
             auto answer = switching_answer(req.header("Sec-WebSocket-Key"), protocol, extensions);
-            s->protocol = std::move(protocol);
+            auto& ours = o.protocols;
+            for (std::size_t i = 0; i < ours.size() && i < websocket_state::no_protocol; ++i)
+                if (ours[i] == protocol) {
+                    s->protocol_index = static_cast<std::uint16_t>(i);
+                    break;
+                }
             s->start(std::move(answer), std::move(taken.rest), std::move(req));
         });
     };

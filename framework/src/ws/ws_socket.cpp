@@ -47,8 +47,6 @@ io_result ws_socket::write(const char* data, std::size_t len) noexcept {
     }
 }
 
-bool ws_socket::has_pending() const noexcept { return tls_ && tls::has_pending(tls_); }
-
 void ws_socket::shutdown_send() noexcept {
     if (!sock_.is_open()) return;
     if (tls_) tls::shutdown(tls_);

@@ -29,6 +29,15 @@ namespace nodus::detail {
 struct websocket_route_state;
 
 struct websocket_state : std::enable_shared_from_this<websocket_state> {
+    /// What a connection holds between reads while a frame or message is unfinished; an idle
+    /// connection has none, so it does not pay for the strings.
+    struct partial_input {
+        std::string carry; // read and not yet used: a partial header or control frame, or bytes held while paused
+        std::string message; // a message assembled from several pieces, or inflated
+        ws::detail::utf8_validator inflated_utf8; // of a compressed text message, after inflating
+    };
+    static constexpr std::uint16_t no_protocol = 0xffff;
+
     enum class phase : std::uint8_t {
         handshake, ///< the 101 answer is being written
         open,
@@ -50,6 +59,9 @@ struct websocket_state : std::enable_shared_from_this<websocket_state> {
     void on_control(const ws::detail::read_event& ev);
     void deliver(std::string_view data, bool binary);
     void resume();
+    partial_input& input();
+    void release_input() noexcept; // when nothing is unfinished
+    void drop_input() noexcept; // whatever is unfinished
     void fail(std::uint16_t code, const char* why);
     void end(std::uint16_t code, std::string_view reason);
     template <class Fn>
@@ -64,7 +76,8 @@ struct websocket_state : std::enable_shared_from_this<websocket_state> {
     void do_close(std::uint16_t code, std::string_view reason);
     void teardown();
     void abort();
-    void tick(std::uint32_t now); // the route's timer: timeouts and keep-alive pings
+    /// The route's timer: timeouts, keep-alive pings; true when zlib memory was freed.
+    bool tick(std::uint32_t now);
     bool holds_buffers() const noexcept;
     std::size_t buffered() const noexcept { return out.size() - out_sent; }
 
@@ -72,11 +85,10 @@ struct websocket_state : std::enable_shared_from_this<websocket_state> {
     ws::detail::ws_socket sock;
     ws::detail::frame_reader reader;
     std::unique_ptr<ws::detail::deflate_codec> pmd;
-    std::string carry; // read and not yet used: a partial header or control frame, or bytes held while paused
-    std::string message; // a message assembled from several pieces, or inflated
+    std::unique_ptr<partial_input> in; // only while something is unfinished
     std::string out; // frames not yet written, from out_sent on
     std::size_t out_sent = 0;
-    std::string protocol, remote;
+    std::string remote;
     nodus::request upgrade; // until the handshake is done
     std::function<void(std::string_view, bool)> on_message;
     std::function<void(std::uint16_t, std::string_view)> on_close;
@@ -86,7 +98,7 @@ struct websocket_state : std::enable_shared_from_this<websocket_state> {
     std::uint32_t since = 0; // the route's tick when the handshake or closing began
     std::uint16_t our_code = 0; // the code of our close frame
     phase state = phase::handshake;
-    ws::detail::utf8_validator inflated_utf8; // of a compressed text message, after inflating
+    std::uint16_t protocol_index = no_protocol; // into the route's protocols
     bool registered = false;
     bool reading = false; // a readability wait is pending
     bool writing = false; // a writability wait is pending

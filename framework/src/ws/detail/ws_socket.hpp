@@ -37,8 +37,6 @@ public:
     io_result read(char* buf, std::size_t cap) noexcept;
     /// Write what the socket takes now: ok with n > 0, want_write (or want_read, TLS), error.
     io_result write(const char* data, std::size_t len) noexcept;
-    /// TLS: a whole record may already be inside OpenSSL, readable without the socket.
-    bool has_pending() const noexcept;
 
     /// Call `fn(error_code)` once the socket is readable (`read`) or writable.
     template <class Fn>
