@@ -7,6 +7,10 @@
 //   ws_client idle HOST PORT PATH CONNECTIONS
 //       opens CONNECTIONS WebSockets, prints "ready N" once all are open, then holds them
 //       silent until stdin closes.
+//   ws_client idle-deflate HOST PORT PATH CONNECTIONS
+//       the same, each offering permessage-deflate (client_max_window_bits), requiring it in
+//       the 101, and sending one compressed message and reading its echo before it goes
+//       silent, so that the server has used both directions' compression.
 //
 // Every connection is upgraded with a fixed key and checked for 101; an echo must match the
 // message byte for byte. Exit status 1 on any failure (with the reason on stderr).
@@ -35,7 +39,7 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static int open_ws(const char* host, int port, const char* path) {
+static int open_ws(const char* host, int port, const char* path, int deflate) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) die("socket");
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -46,8 +50,9 @@ static int open_ws(const char* host, int port, const char* path) {
     char req[512];
     int n = snprintf(req, sizeof req,
                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                     path, host, port);
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
+                     path, host, port,
+                     deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
     if (write(fd, req, n) != n) die("write handshake");
     char resp[2048];
     size_t got = 0;
@@ -66,7 +71,36 @@ static int open_ws(const char* host, int port, const char* path) {
         fprintf(stderr, "ws_client: bytes after the 101\n");
         exit(1);
     }
+    if (deflate && !strstr(resp, "permessage-deflate")) {
+        fprintf(stderr, "ws_client: permessage-deflate was not negotiated\n");
+        exit(1);
+    }
     return fd;
+}
+
+// "hello, idle world" compressed (raw deflate, 512-byte window, 00 00 ff ff removed), sent as
+// one masked text frame with RSV1; the echo (compressed by the server) is read and dropped.
+static void deflate_once(int fd) {
+    static const unsigned char z[] = {0xca, 0x48, 0xcd, 0xc9, 0xc9, 0xd7, 0x51, 0xc8, 0x4c, 0xc9,
+                                      0x49, 0x55, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0x01, 0x00};
+    static const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    unsigned char f[6 + sizeof z];
+    f[0] = 0xc1;
+    f[1] = (unsigned char)(0x80 | sizeof z);
+    memcpy(f + 2, mask, 4);
+    for (size_t i = 0; i < sizeof z; ++i) f[6 + i] = (unsigned char)(z[i] ^ mask[i % 4]);
+    if (write(fd, f, sizeof f) != (ssize_t)sizeof f) die("write");
+    unsigned char in[256];
+    size_t got = 0;
+    while (got < 2 || got < 2 + (size_t)(in[1] & 0x7f)) {
+        ssize_t r = read(fd, in + got, sizeof in - got);
+        if (r <= 0) die("read echo");
+        got += (size_t)r;
+    }
+    if ((in[0] & 0x40) == 0) {
+        fprintf(stderr, "ws_client: the echo was not compressed\n");
+        exit(1);
+    }
 }
 
 // One masked text frame of `len` (< 126) bytes of 'm'.
@@ -81,7 +115,7 @@ static size_t make_frame(unsigned char* out, size_t len) {
 
 int main(int argc, char** argv) {
     if (argc < 6) {
-        fprintf(stderr, "usage: ws_client echo|idle HOST PORT PATH CONNECTIONS [SECONDS [BYTES]]\n");
+        fprintf(stderr, "usage: ws_client echo|idle|idle-deflate HOST PORT PATH CONNECTIONS [SECONDS [BYTES]]\n");
         return 2;
     }
     const char* mode = argv[1];
@@ -90,8 +124,12 @@ int main(int argc, char** argv) {
     const char* path = argv[4];
     int conns = atoi(argv[5]);
     int* fds = calloc((size_t)conns, sizeof *fds);
-    for (int i = 0; i < conns; ++i) fds[i] = open_ws(host, port, path);
-    if (strcmp(mode, "idle") == 0) {
+    int deflate = strcmp(mode, "idle-deflate") == 0;
+    for (int i = 0; i < conns; ++i) {
+        fds[i] = open_ws(host, port, path, deflate);
+        if (deflate) deflate_once(fds[i]);
+    }
+    if (strcmp(mode, "idle") == 0 || deflate) {
         printf("ready %d\n", conns);
         fflush(stdout);
         char c;

@@ -4,6 +4,7 @@
 #include "support/test_server.hpp"
 #include "support/wait_until.hpp"
 #include "support/ws_client.hpp"
+#include "ws/detail/connection.hpp"
 
 #include <nodus/router/router.hpp>
 #include <nodus/ws/websocket.hpp>
@@ -394,4 +395,67 @@ TEST(websocket, permessage_deflate) {
     EXPECT_EQ(beast::buffers_to_string(buf.data()), text);
     ws.close(bws::close_code::normal);
     EXPECT_TRUE(wait_until([&] { return route.size() == 0; }));
+}
+
+// Idle connections are parked: after their messages, none keeps a read buffer, a partial
+// message, an unsent queue or (without context takeover) zlib state; a connection in the
+// middle of a frame does keep its bytes; and parked ones still echo.
+TEST(websocket, idle_connections_hold_no_buffers) {
+    using nodus::detail::ws_stats::connections;
+    using nodus::detail::ws_stats::holding_buffers;
+    auto plain = echo_route({.handshake_timeout = 400ms});
+    auto zipped = echo_route(
+        {.handshake_timeout = 400ms, .permessage_deflate = true, .deflate_no_context_takeover = true});
+    nodus::router r;
+    r.get("/ws", plain.upgrade());
+    r.get("/z", zipped.upgrade());
+    test_server srv{r};
+    std::vector<std::unique_ptr<ws_client>> clients;
+    for (int i = 0; i < 12; ++i) {
+        bool z = i % 3 == 0;
+        clients.push_back(std::make_unique<ws_client>(srv.port(), z ? "/z" : "/ws", nullptr, z));
+    }
+    for (auto& c : clients) {
+        c->ws.write(asio::buffer(std::string(3000, 'm')));
+        EXPECT_EQ(c->read().size(), 3000u);
+    }
+    auto held = [&] {
+        std::size_t n = 0;
+        srv.on_loop([&] { n = holding_buffers(); });
+        return n;
+    };
+    std::size_t open = 0;
+    srv.on_loop([&] { open = connections(); });
+    EXPECT_EQ(open, 12u);
+    EXPECT_TRUE(wait_until([&] { return held() == 0; }, 3s)) << held() << " connections hold buffers";
+
+    // Half a frame: that connection keeps the payload so far (and the counter sees it).
+    client raw{srv.port()};
+    raw.send(upgrade_request());
+    ASSERT_EQ(raw.read_response(true)->status, 101);
+    std::string payload(200, 'p');
+    std::string frame = std::string("\x82\xfe\x00\xc8\x01\x02\x03\x04", 8);
+    for (std::size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ (i % 4 + 1));
+    raw.send(frame.substr(0, 108));
+    EXPECT_TRUE(wait_until([&] { return held() == 1; }, 3s)) << held();
+    raw.send(frame.substr(108));
+    raw.set_timeout(5s);
+    std::string echo(204, '\0');
+    std::size_t got = 0;
+    while (got < echo.size()) {
+        auto n = ::recv(raw.fd(), echo.data() + got, echo.size() - got, 0);
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    EXPECT_EQ(echo, std::string("\x82\x7e\x00\xc8", 4) + payload);
+    EXPECT_TRUE(wait_until([&] { return held() == 0; }, 3s)) << held();
+
+    // Parked connections wake up and echo.
+    for (auto& c : clients) {
+        c->ws.write(asio::buffer(std::string("again")));
+        EXPECT_EQ(c->read(), "again");
+    }
+    for (auto& c : clients) c->ws.close(bws::close_code::normal);
+    raw.close();
+    EXPECT_TRUE(wait_until([&] { return plain.size() == 0 && zipped.size() == 0; }));
 }

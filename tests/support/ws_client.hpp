@@ -22,9 +22,16 @@ struct ws_client {
     boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws{ioc};
     boost::beast::flat_buffer buf;
 
-    /// Connected and upgraded on `path`; `decorate` may add fields to the upgrade request.
+    /// Connected and upgraded on `path`; `decorate` may add fields to the upgrade request;
+    /// `deflate`: offer permessage-deflate.
     explicit ws_client(std::uint16_t port, const std::string& path = "/ws",
-                       std::function<void(boost::beast::websocket::request_type&)> decorate = {}) {
+                       std::function<void(boost::beast::websocket::request_type&)> decorate = {},
+                       bool deflate = false) {
+        if (deflate) {
+            boost::beast::websocket::permessage_deflate pmd;
+            pmd.client_enable = true;
+            ws.set_option(pmd);
+        }
         auto& sock = ws.next_layer();
         sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
         timeval tv{5, 0};

@@ -2,6 +2,9 @@
 
 #include "text/detail/char_class.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 namespace nodus::ws::detail {
 
 using nodus::detail::iequals;
@@ -31,6 +34,16 @@ bool valid_key(std::string_view key) noexcept {
         if (!base64_char(key[i])) return false;
     char last = key[21];
     return last == 'A' || last == 'Q' || last == 'g' || last == 'w';
+}
+
+std::string accept_key(std::string_view key) {
+    std::string in(trim_ows(key));
+    in += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest);
+    char out[32];
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out), digest, SHA_DIGEST_LENGTH);
+    return std::string(out, static_cast<std::size_t>(n));
 }
 
 handshake_verdict check_upgrade(const upgrade_request& r, const std::vector<std::string>& protocols,

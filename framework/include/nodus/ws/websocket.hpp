@@ -70,6 +70,11 @@ struct websocket_options {
         by `deflate_window_bits` (9-15) for each direction of each connection. */
     bool permessage_deflate = false;
     int deflate_window_bits = 10;
+    /** Ask the client, and promise, to compress each message afresh (RFC 7692
+        `server_no_context_takeover` and `client_no_context_takeover`): compression is a
+        little worse, but a connection between messages keeps no zlib state, so an idle one
+        costs what it costs without compression. */
+    bool deflate_no_context_takeover = false;
 };
 
 /** One open WebSocket connection. A copyable handle; the connection lives until it is

@@ -30,6 +30,9 @@ struct handshake_verdict {
 /// True when `key` is base64 (with padding) of exactly 16 bytes, as RFC 6455 requires.
 bool valid_key(std::string_view key) noexcept;
 
+/// Sec-WebSocket-Accept for `key`: base64(SHA-1(key + the RFC 6455 GUID)).
+std::string accept_key(std::string_view key);
+
 /// Decide on `r`: the checks in the order a client most needs to hear about them.
 handshake_verdict check_upgrade(const upgrade_request& r, const std::vector<std::string>& protocols,
                                 const std::function<bool(std::string_view)>& allow_origin);
