@@ -98,8 +98,9 @@ const char* exchange::prepare() {
     }
     if (!nodus::detail::is_token_fast(opts_.method)) return "bad method";
     if (opts_.method == "CONNECT") return "CONNECT is not supported";
-    const char* const target_end = opts_.target.data() + opts_.target.size();
-    if (opts_.target.empty() || nodus::detail::skip_target(opts_.target.data(), target_end) != target_end)
+    const char* const target = opts_.target.data();
+    const char* const target_end = target + opts_.target.size();
+    if (opts_.target.empty() || nodus::detail::skip_target(target, target, target_end) != target_end)
         return "bad target";
     has_host_ = has_length_ = has_coding_ = false;
     for (const auto& [name, value] : opts_.headers) {

@@ -185,7 +185,7 @@ const char* parse_response_head(std::string_view head, bool head_request, respon
         }
         const char* v = name_end + 1;
         while (v < end && (*v == ' ' || *v == '\t')) ++v;
-        const char* const stop = nodus::detail::skip_field_value(v, end);
+        const char* const stop = nodus::detail::skip_field_value(head.data(), v, end);
         if (stop == end || *stop != '\r' || stop[1] != '\n') return "bad field value";
         const char* value_end = stop;
         while (value_end > v && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
