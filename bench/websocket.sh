@@ -126,6 +126,7 @@ idle_rss() {   # $1 server, $2 client mode: RSS growth per idle connection, in b
         (( SECONDS < deadline )) && kill -0 "$cpid" 2>/dev/null || { cat "$tmp/idle-$1.out" >&2; die "$s: the idle connections did not open"; }
         sleep 0.2
     done
+    sleep 2 # idle means idle: past the route timer's next visit (at most 1 s apart), which frees zlib's streams without context takeover
     r1=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
     exec 7>&-
     wait "$cpid" || true
