@@ -23,6 +23,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// True when every thread of this process but the calling one is asleep (state S in
+// /proc/self/task/*/stat).
+bool other_threads_sleep() {
+    const auto self = std::to_string(::gettid());
+    for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+        if (task.path().filename() == self) continue;
+        std::ifstream in(task.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto close = stat.rfind(')');
+        if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'S') return false;
+    }
+    return true;
+}
+
 class log_test : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -226,6 +240,10 @@ TEST_F(log_test, child_can_init_after_fork) {
 // to start its own loggers instead of hanging on the thread it did not inherit.
 TEST_F(log_test, child_forked_without_shutdown_can_still_init) {
     nodus::log::init(to_file("parent.log"));
+    // The logging threads must be waiting, not starting: a thread that is inside malloc when
+    // the process forks leaves the child's copy of the allocator locked (the sanitizers'
+    // allocator has no fork handler), which would hang the child whatever the logger does.
+    ASSERT_TRUE(nodus::test::wait_until([] { return other_threads_sleep(); }));
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
