@@ -124,6 +124,23 @@ TEST(scan, runs_end_at_the_first_byte_outside_the_class) {
             }
         }
     }
+    // Line breaks: the first CR or LF, with line breaks before the start (which the
+    // overlapping last step reads and must ignore).
+    for (std::size_t lead : {0, 5, 17}) {
+        for (std::size_t len = 0; len <= 40; ++len) {
+            for (std::size_t at = 0; at < len; ++at) {
+                for (int c = 0; c < 256; ++c) {
+                    std::string s(lead, '\n');
+                    s.append(len, 'a');
+                    s[lead + at] = static_cast<char>(c);
+                    const auto want = s.find_first_of("\r\n", lead);
+                    const char* got = find_line_break(s.data(), s.data() + lead, s.data() + s.size());
+                    ASSERT_EQ(static_cast<std::size_t>(got - s.data()), want == std::string::npos ? s.size() : want)
+                        << "byte " << c << " at " << at << " of " << len << " after " << lead;
+                }
+            }
+        }
+    }
     // Rare tchars between the letters: the table decides after each vector stop.
     const std::string rare = "x_y.z!a#b$c%d&e'f*g+h^i`j|k~l:rest of the line";
     EXPECT_EQ(skip_token(rare.data(), rare.data(), rare.data() + rare.size()) - rare.data(),

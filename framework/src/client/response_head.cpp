@@ -3,10 +3,6 @@
 #include "text/detail/char_class.hpp"
 #include "text/detail/scan.hpp"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <charconv>
 #include <cstring>
 
@@ -114,21 +110,6 @@ const char* decide_framing(response_head& out, bool head_request, bool chunked, 
     return nullptr;
 }
 
-// The next CR or LF at or after `p`, or `end`: 16 bytes per step.
-const char* next_line_break(const char* p, const char* end) noexcept {
-#if defined(__SSE2__)
-    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-    for (; end - p >= 16; p += 16) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const auto m = static_cast<unsigned>(
-            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf))));
-        if (m) return p + __builtin_ctz(m);
-    }
-#endif
-    while (p < end && *p != '\r' && *p != '\n') ++p;
-    return p;
-}
-
 } // namespace
 
 // Every CR must be followed by LF and every LF preceded by CR: the line breaks are found 16
@@ -138,7 +119,7 @@ std::size_t find_head_end(std::string_view buf, std::size_t& scanned, const char
     const char* const end = base + buf.size();
     const char* p = base + scanned;
     while (p < end) {
-        const char* const brk = next_line_break(p, end);
+        const char* const brk = nodus::detail::find_line_break(base, p, end);
         if (brk != end && *brk == '\n') {
             error = "bare LF";
             return 0;

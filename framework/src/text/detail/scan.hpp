@@ -63,6 +63,11 @@ inline unsigned target_stops(const char* p) noexcept {
     return bits(_mm_or_si128(outside, _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
 }
 
+inline unsigned line_break_stops(const char* p) noexcept {
+    const __m128i x = load(p);
+    return bits(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+}
+
 // Bytes other than letters, digits and '-': nearly every method and field name is made of
 // those only, and the table decides about the rare others.
 inline unsigned token_stops(const char* p) noexcept {
@@ -108,6 +113,15 @@ inline const char* skip_token(const char* begin, const char* p, const char* end)
     }
 #endif
     return skip_class(p, end, char_class::tchar);
+}
+
+/// The first CR or LF of [p, end), or `end`; as skip_field_value.
+inline const char* find_line_break(const char* begin, const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    if (const char* q = scan_detail::find_first(begin, p, end, scan_detail::line_break_stops)) return q;
+#endif
+    while (p < end && *p != '\r' && *p != '\n') ++p;
+    return p;
 }
 
 /// The first "\r\n\r\n" of [p, end), else null. When it cannot tell (too few bytes for a
