@@ -591,6 +591,114 @@ TEST(strict_host, values) {
     EXPECT_FALSE(valid_host("[::1]", true));
 }
 
+// The common field line and the common Host are read 16 bytes at a time, with a careful reader
+// behind for anything else: the same verdicts and parts wherever the 16-byte steps fall.
+TEST(strict_fast_paths, field_lines_at_every_alignment) {
+    struct line_case {
+        std::string line;
+        int status;
+        std::string name, value;
+    };
+    const std::string n15(15, 'n'), n16(16, 'n'), n17(17, 'n'), v40(40, 'v');
+    const std::vector<line_case> cases = {
+        {"X: v", 0, "X", "v"},
+        {"Accept:*/*", 0, "Accept", "*/*"},
+        {"A:  \t v \t ", 0, "A", "v"},
+        {"A:v w\tx", 0, "A", "v w\tx"},
+        {"User-Agent: ApacheBench/2.3", 0, "User-Agent", "ApacheBench/2.3"},
+        {n15 + ": v", 0, n15, "v"},
+        {n16 + ": v", 0, n16, "v"},
+        {n17 + ":v", 0, n17, "v"},
+        {"X:", 0, "X", ""},
+        {"X: ", 0, "X", ""},
+        {"X:" + std::string(20, ' '), 0, "X", ""},
+        {"X:" + std::string(20, ' ') + "v", 0, "X", "v"},
+        {"X_Y: v", 0, "X_Y", "v"},
+        {"x.y: v", 0, "x.y", "v"},
+        {"X: \x80\xff", 0, "X", "\x80\xff"},
+        {"X: " + v40, 0, "X", v40},
+        {"X : v", 400, "", ""},
+        {"X:v\rw", 400, "", ""},
+        {"X:v\nw", 400, "", ""},
+        {"X:" + v40 + "\rw", 400, "", ""},
+        {"X: a\x01", 400, "", ""},
+        {"X: a\x7f", 400, "", ""},
+        {"X: a\0b"s, 400, "", ""},
+        {":v", 400, "", ""},
+        {" X: v", 400, "", ""},
+        {"\tX: v", 400, "", ""},
+        {"X v", 400, "", ""},
+        {"X@: v", 400, "", ""},
+        {n17 + " :v", 400, "", ""},
+    };
+    for (const auto& c : cases) {
+        for (std::size_t pad = 0; pad <= 33; ++pad) {
+            SCOPED_TRACE(::testing::Message() << '"' << c.line << "\" pad " << pad);
+            // The line after Host, then first, then last of three: every offset within a
+            // 16-byte step, and as the last line, with fewer than 16 bytes of input after it.
+            const std::string target = "/" + std::string(pad, 'a');
+            const std::vector<std::pair<std::string, std::size_t>> heads = {
+                {"GET " + target + " HTTP/1.1\r\nHost: a\r\n" + c.line + "\r\n\r\n", 1},
+                {"GET " + target + " HTTP/1.1\r\n" + c.line + "\r\nHost: a\r\n\r\n", 0},
+                {"GET " + target + " HTTP/1.0\r\nA: b\r\nC: d\r\n" + c.line + "\r\n\r\n", 2},
+            };
+            for (const auto& [h, at] : heads) {
+                head_info info;
+                head_parts parts;
+                const auto v = check_request_head(h, default_cfg, info, parts);
+                ASSERT_EQ(v.status, c.status) << h;
+                if (c.status != 0) continue;
+                ASSERT_EQ(parts.fields.size(), 3u - (at == 2 ? 0u : 1u));
+                EXPECT_EQ(parts.fields[at].name, c.name);
+                EXPECT_EQ(parts.fields[at].value, c.value);
+                head_parts prefix_parts;
+                head_info prefix_info;
+                EXPECT_EQ(check_request_head_prefix(h + "GET", default_cfg, prefix_info, prefix_parts), h.size());
+                ASSERT_EQ(prefix_parts.fields.size(), parts.fields.size());
+                EXPECT_EQ(prefix_parts.fields[at].value, c.value);
+            }
+        }
+    }
+}
+
+TEST(strict_fast_paths, host_at_every_alignment) {
+    const std::vector<std::pair<std::string, bool>> cases = {
+        {"a", true},
+        {"a:", true},
+        {"a:1", true},
+        {"a:65535", true},
+        {"a:00080", true},
+        {"a:65536", false},
+        {"a:123456", false},
+        {"a:8x", false},
+        {"a:80:80", false},
+        {"-.-", true},
+        {"localhost:8080", true},
+        {"127.0.0.1:65535", true},
+        {"abcdefghijklmnop", true},
+        {"abcdefghijklmno:1", true},
+        {"abcdefghij.klmnopqrstu", true},
+        {"a.b.c.d.e.f.g.h:1", true},
+        {"a_b:1", true},
+        {"a~b", true},
+        {"[::1]:80", true},
+        {":80", false},
+        {"a b", false},
+        {"a@b:1", false},
+        {"a/b", false},
+        {"a\x80", false},
+    };
+    for (const auto& [host, ok] : cases) {
+        for (std::size_t pad = 0; pad <= 17; ++pad) {
+            SCOPED_TRACE(::testing::Message() << host << " pad " << pad);
+            const std::string target = "/" + std::string(pad, 'a');
+            EXPECT_EQ(check("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").v.status, ok ? 0 : 400);
+            EXPECT_EQ(check("GET " + target + " HTTP/1.0\r\nHost:" + host + "\r\nX: y\r\n\r\n").v.status,
+                      ok ? 0 : 400);
+        }
+    }
+}
+
 TEST(strict_scan, skip_leading_empty_lines) {
     EXPECT_EQ(skip_leading_empty_lines(""), 0u);
     EXPECT_EQ(skip_leading_empty_lines("GET"), 0u);

@@ -50,11 +50,12 @@ inline const char* find_first(const char* begin, const char* p, const char* end,
     return m ? p + __builtin_ctz(m) : end;
 }
 
-inline unsigned field_value_stops(const char* p) noexcept {
-    const __m128i x = load(p);
+// Bytes of `x` that are not field-value bytes: CTLs but HTAB (so CR and LF), and DEL.
+inline unsigned field_value_stops_in(__m128i x) noexcept {
     const __m128i ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')), at_most(x, 0x1f));
     return bits(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
 }
+inline unsigned field_value_stops(const char* p) noexcept { return field_value_stops_in(load(p)); }
 
 inline unsigned target_stops(const char* p) noexcept {
     const __m128i x = load(p);
@@ -70,8 +71,7 @@ inline unsigned line_break_stops(const char* p) noexcept {
 
 // Bytes other than letters, digits and '-': nearly every method and field name is made of
 // those only, and the table decides about the rare others.
-inline unsigned token_stops(const char* p) noexcept {
-    const __m128i x = load(p);
+inline unsigned token_stops_in(__m128i x) noexcept {
     const __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
     const __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
                                         _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
@@ -80,6 +80,7 @@ inline unsigned token_stops(const char* p) noexcept {
     const __m128i simple = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
     return ~bits(simple) & 0xffffu;
 }
+inline unsigned token_stops(const char* p) noexcept { return token_stops_in(load(p)); }
 } // namespace scan_detail
 #endif
 
