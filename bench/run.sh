@@ -12,7 +12,9 @@
 # runs are repeated and interleaved across servers (A B C D A B C D ...), medians reported.
 # Then the RSS each server needs per idle keep-alive connection (bench/idle_conns.py), the same
 # when the clients connect first and stay silent 3 s (and the RSS once they all closed), and,
-# for nodus, the same with 50,000 connections plus the latency of a fresh request meanwhile.
+# for nodus, the same with 50,000 connections plus the latency of a fresh request meanwhile;
+# and slow clients (bench/slow_clients.py): writers that send their heads a byte at a time,
+# readers that pipeline and do not read.
 # Two yardsticks run beside the servers (bench/floor/README.md): `floor`, the least work any
 # epoll server can do per request (one recv, one send, no parsing), and `uring`, the same with
 # io_uring; they show how much of a request's CPU time is the kernel's, whoever the server is.
@@ -344,6 +346,32 @@ done
 say "silent burst: $idle_conns clients connect, stay silent 3 s, then each sends one request and stays open; all close, RSS 5 s later"
 for s in "${server_list[@]}"; do
     case "$s" in floor|uring) ;; *) idle_run "$s" "$idle_conns" 3 ;; esac
+done
+
+# ---------------------------------------------------------------- slow clients
+printf 'server\tresult\n' >"$out/slow.tsv"
+slow_run() {   # $1 server, then bench/slow_clients.py's arguments
+    local name="$1" port line
+    shift
+    port=$(free_ports 1)
+    start_server "$name" "$port" || { echo "   $name did not start; skipped"; return 0; }
+    line=$(timeout 300 python3 "$bench/slow_clients.py" --port "$port" --pid "${pid_of[$name]}" "$@" \
+        2>>"$out/logs/slow-$name.txt" | tee -a "$out/logs/slow-$name.txt" | grep '^SLOW ' || true)
+    alive "$name" || echo "   $name died during the slow-client test (see $out/logs/)"
+    stop_server "$name"
+    [[ -n "$line" ]] || { echo "   $name: slow-client test gave no result (see $out/logs/slow-$name.txt)"; return 0; }
+    printf '%s\t%s\n' "$name" "${line#SLOW }" >>"$out/slow.tsv"
+    echo "   $name: ${line#SLOW }"
+}
+
+say "slow writers: 1,000 clients send their heads one byte per 50 ms, then read the answer (fresh servers)"
+for s in "${server_list[@]}"; do
+    case "$s" in floor|uring) ;; *) slow_run "$s" --mode writers --conns 1000 --interval 0.05 ;; esac
+done
+
+say "slow readers: 100 clients each pipeline 2,000 requests and read nothing for 3 s, then read all (fresh servers)"
+for s in "${server_list[@]}"; do
+    case "$s" in floor|uring) ;; *) slow_run "$s" --mode readers --conns 100 --depth 2000 --stall 3 ;; esac
 done
 
 if has_server nodus && (( big_conns > 0 )); then

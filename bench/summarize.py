@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turn bench/run.sh's raw data (runs.tsv, idle.tsv, machine.txt) into markdown tables.
+"""Turn bench/run.sh's raw data (runs.tsv, idle.tsv, slow.tsv, machine.txt) into markdown tables.
 
     summarize.py --dir RESULTS_DIR --clk-tck 100 [--reps 3 --duration 10 --depth 16]
 
@@ -160,6 +160,40 @@ def main():
             print(f"| {LABEL[s_]} | {int(kv.get('opened', 0)):,} | {float(kv['silent_bytes_per_conn']):,.0f} | "
                   f"{float(kv['bytes_per_conn']):,.0f} | {before / 1024:.1f} MiB | {closed / 1024:.1f} MiB | "
                   f"{(closed - before) / 1024:+.2f} MiB |")
+        print()
+
+    slow_path = os.path.join(args.dir, "slow.tsv")
+    slow = []
+    if os.path.exists(slow_path):
+        with open(slow_path) as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                slow.append((row["server"], dict(item.split("=", 1) for item in row["result"].split())))
+    writers = [t for t in slow if t[1].get("mode") == "writers"]
+    readers = [t for t in slow if t[1].get("mode") == "readers"]
+    if writers:
+        print("### Slow writers\n")
+        print("Fresh server; N clients send a 52-byte head one byte per connection every 50 ms, then "
+              "read the answer. Bytes per connection = ΔVmRSS / N halfway through the heads; CPU per "
+              "request = the server's CPU time over the whole exchange / N (52 reads per request); "
+              "\"fresh request\" is one new connection answered meanwhile.\n")
+        print("| server | connections | answered 200 | bytes / conn, head half sent | CPU µs / request | fresh request |")
+        print("|---|--:|--:|--:|--:|--:|")
+        for s_, kv in sorted(writers, key=lambda t: ORDER.index(t[0])):
+            print(f"| {LABEL[s_]} | {int(kv['conns']):,} | {int(kv['ok']):,} | "
+                  f"{float(kv['mid_bytes_per_conn']):,.0f} | {float(kv['cpu_us_per_request']):,.1f} | "
+                  f"{kv['fresh_ms']} ms |")
+        print()
+    if readers:
+        print("### Slow readers\n")
+        print("Fresh server; N clients (4 KiB receive buffers) each send D pipelined requests at once and "
+              "read nothing for 3 s; then they read everything. Bytes per connection = ΔVmRSS / N while "
+              "they stall; \"whole\" = connections that got all D answers, in order.\n")
+        print("| server | connections × pipelined | whole | bytes / conn, stalled | VmRSS before | VmRSS after reading |")
+        print("|---|--:|--:|--:|--:|--:|")
+        for s_, kv in sorted(readers, key=lambda t: ORDER.index(t[0])):
+            print(f"| {LABEL[s_]} | {int(kv['conns']):,} × {int(kv['depth']):,} | {int(kv['ok']):,} | "
+                  f"{float(kv['stalled_bytes_per_conn']):,.0f} | {int(kv['rss_before_kb']) / 1024:.1f} MiB | "
+                  f"{int(kv['rss_after_kb']) / 1024:.1f} MiB |")
         print()
 
     if "nodus" in servers and "nginx" in servers:

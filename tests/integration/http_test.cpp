@@ -376,6 +376,30 @@ TEST(http, response_from_a_timer_while_50_others_are_served) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, 390ms);
 }
 
+// Answers to pipelined requests are made a few KiB at a time: the socket takes each batch at
+// once here, and the requests already read must then be answered without waiting for a read
+// that will never come (the client has sent them all). Before, a pipeline whose answers
+// passed high_water_mark stopped there until the header timeout answered 408.
+TEST(http, pipelined_requests_past_the_output_limits_are_all_answered) {
+    observed obs;
+    nodus::http_config cfg;
+    cfg.header_timeout_ms = 1500;
+    test_server srv{demo(obs), cfg};
+    client c{srv.port()};
+    std::string req;
+    for (int i = 0; i < 100; ++i) req += "GET /stream?bytes=2000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    c.send(req);
+    for (int i = 0; i < 100; ++i) {
+        auto r = c.read_response();
+        ASSERT_TRUE(r) << i;
+        ASSERT_EQ(r->status, 200) << i;
+        ASSERT_EQ(r->body, std::string(2000, 'x')) << i;
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(cfg.header_timeout_ms));
+    EXPECT_EQ(srv.requests(), 100u);
+}
+
 TEST(http, slow_reader_does_not_make_the_server_buffer) {
     observed obs;
     nodus::http_config cfg;

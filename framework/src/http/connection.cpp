@@ -228,10 +228,21 @@ bool connection::half_close_aborts() const noexcept {
     return state_ == conn_state::waiting && cur_ && cur_->res().abort_on_half_close() && !cur_->res().ended();
 }
 
+namespace {
+constexpr std::size_t pipelined_answers_limit = 4096;
+} // namespace
+
+// Pipelined requests are answered while few bytes of earlier answers wait for the socket
+// (nginx answers one at a time): a client that pipelines and does not read holds at most this
+// much of the output, not high_water_mark's worth, and its requests wait in its own socket.
+bool connection::answers_waiting() const noexcept {
+    return buffered() > std::min<std::size_t>(srv_.cfg().high_water_mark, pipelined_answers_limit);
+}
+
 bool connection::wants_input() const noexcept {
     if (input_ != input_state::open) return false;
     switch (state_) {
-    case conn_state::head: return buffered() <= srv_.cfg().high_water_mark;
+    case conn_state::head: return !answers_waiting();
     case conn_state::body: return body_.discarding() || (cur_ && cur_->body().flowing());
     // Keep watching the socket while the application works, to see a reset at once;
     // start_read stops when the block is full, so a pipelining flood cannot grow memory.
@@ -248,7 +259,7 @@ std::size_t connection::process(std::string_view data) {
     for (;;) {
         if (state_ == conn_state::head) {
             // The next response must not overtake a file body still being sent.
-            if (file_left_ || buffered() > srv_.cfg().high_water_mark) break;
+            if (file_left_ || answers_waiting()) break;
             bool complete = false;
             pos += process_head(data.substr(pos), complete);
             if (!complete) break;
@@ -318,8 +329,14 @@ void connection::tail() {
     if (state_ == conn_state::closed) return;
     // Rewind an emptied block, unless a read is in flight: it lands at the old end.
     if (in_.beg == in_.end && !reading_) in_.beg = in_.end = 0;
-    if (buffered() && !writing_) flush();
-    if (state_ == conn_state::closed) return;
+    if (buffered() && !writing_) {
+        flush();
+        if (state_ == conn_state::closed) return;
+        // process() stopped at answers_waiting() with requests read and not answered yet, and
+        // the socket took the answers at once: go on with those requests (in a new turn, as a
+        // long pipeline would otherwise recurse), as no read will bring them back.
+        if (state_ == conn_state::head && in_.unread() && !writing_ && !answers_waiting()) schedule();
+    }
     if (state_ == conn_state::closing && !buffered()) {
         begin_close();
         if (state_ == conn_state::closed) return;

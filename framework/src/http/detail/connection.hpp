@@ -110,6 +110,7 @@ private:
     void on_eof();
     bool half_close_aborts() const noexcept;
     bool wants_input() const noexcept;
+    bool answers_waiting() const noexcept;
     std::size_t process(std::string_view data);
     std::size_t process_head(std::string_view data, bool& complete);
     void advance();
