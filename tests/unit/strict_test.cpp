@@ -653,7 +653,8 @@ TEST(strict_fast_paths, field_lines_at_every_alignment) {
                 EXPECT_EQ(parts.fields[at].value, c.value);
                 head_parts prefix_parts;
                 head_info prefix_info;
-                EXPECT_EQ(check_request_head_prefix(h + "GET", default_cfg, prefix_info, prefix_parts), h.size());
+                const std::string next = h + "GET"; // the parts are views into it
+                EXPECT_EQ(check_request_head_prefix(next, default_cfg, prefix_info, prefix_parts), h.size());
                 ASSERT_EQ(prefix_parts.fields.size(), parts.fields.size());
                 EXPECT_EQ(prefix_parts.fields[at].value, c.value);
             }
