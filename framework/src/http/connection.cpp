@@ -37,7 +37,8 @@ const char* to_string(conn_state s) noexcept {
     return "?";
 }
 
-connection::connection(server_impl& srv, socket_type sock) noexcept : srv_(srv), sock_(std::move(sock)) {}
+connection::connection(server_impl& srv, socket_type sock) noexcept
+    : srv_(srv), sock_(std::move(sock)), read_op_(srv.reactor(), &connection::read_done, this) {}
 
 connection::~connection() {
     release_in();
@@ -90,15 +91,17 @@ void connection::start_read() {
     if (!prepare_block()) return;
     reading_ = true;
     ++pending_;
-    // Asio first tries the read at once (EAGAIN when the client has not sent yet), then
-    // waits. Waiting first would cost an epoll_ctl instead, measured no cheaper.
-    sock_.async_read_some(asio::buffer(in_.data + in_.end, in_.cap - in_.end),
-                          [this](const boost::system::error_code& ec, std::size_t n) {
-                              --pending_;
-                              reading_ = false;
-                              on_read(ec, n);
-                              maybe_delete();
-                          });
+    // Tried at once unless the last read emptied the socket; then it waits for epoll's
+    // report, without a system call (net/detail/drained_read.hpp).
+    read_op_.start(sock_, in_.data + in_.end, in_.cap - in_.end);
+}
+
+void connection::read_done(void* self, const boost::system::error_code& ec, std::size_t n) {
+    auto* c = static_cast<connection*>(self);
+    --c->pending_;
+    c->reading_ = false;
+    c->on_read(ec, n);
+    c->maybe_delete();
 }
 
 // A block with room at its end; false when it is full of bytes the application has not

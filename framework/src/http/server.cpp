@@ -25,6 +25,7 @@ namespace asio = boost::asio;
 server_impl::server_impl(handler h, http_config cfg)
     : handler_(std::move(h)),
       ctx_(nodus::io_context()),
+      reactor_(net::detail::reactor_of(ctx_)),
       acceptor_(ctx_.get_executor()),
       sweeper_(ctx_),
       accept_delay_(ctx_),

@@ -1,6 +1,7 @@
 #pragma once
 // One client connection: reads and parses requests, runs one exchange at a time, writes
 // the responses in order, and closes politely.
+#include "net/detail/drained_read.hpp"
 #include "http/detail/body_reader.hpp"
 #include "http/detail/buffer_pool.hpp"
 #include "http/detail/rate_window.hpp"
@@ -104,6 +105,7 @@ private:
     void start_read();
     bool prepare_block();
     void on_read(const boost::system::error_code& ec, std::size_t n);
+    static void read_done(void* self, const boost::system::error_code& ec, std::size_t n);
     void on_readable(const boost::system::error_code& ec);
     void on_scratch(std::size_t n);
     void release_in() noexcept;
@@ -160,6 +162,7 @@ private:
 
     server_impl& srv_;
     socket_type sock_;
+    net::detail::drained_read read_op_; // the read of a busy plain connection
     read_buffer in_;
     response_writer out_;
     body_reader body_;

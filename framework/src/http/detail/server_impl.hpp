@@ -45,6 +45,7 @@ public:
     // what connections ask
     const http_config& cfg() const noexcept { return cfg_; }
     const handler& on_request() const noexcept { return handler_; }
+    net::detail::reactor& reactor() const noexcept { return reactor_; }
     void count_request() noexcept { ++requests_; }
     server_fields fields() noexcept { return {date(), server_line_}; }
     bool keep_alive_allowed() const noexcept { return !closing_ && !retiring_; }
@@ -122,6 +123,7 @@ private:
     std::uint16_t port_ = 0;
     std::function<void()> on_listening_;
     boost::asio::io_context& ctx_;
+    net::detail::reactor& reactor_;
     acceptor_type acceptor_;
     boost::asio::ip::tcp::endpoint accept_ep_;
     boost::asio::steady_timer sweeper_;

@@ -1,0 +1,55 @@
+#include "net/detail/drained_read.hpp"
+
+#include <boost/asio/detail/socket_ops.hpp>
+
+namespace nodus::net::detail {
+
+namespace {
+namespace ad = boost::asio::detail;
+
+// The socket's reactor state, which basic_socket keeps protected: reached through a member
+// pointer named in a class derived from it (no object of that class is ever made).
+struct socket_access : tcp_socket {
+    static auto& of(tcp_socket& s) noexcept { return (s.*(&socket_access::impl_)).get_implementation(); }
+};
+} // namespace
+
+reactor& reactor_of(boost::asio::io_context& ctx) { return boost::asio::use_service<reactor>(ctx); }
+
+drained_read::drained_read(reactor& r, callback cb, void* target) noexcept
+    : reactor_op(boost::system::error_code(), &drained_read::perform, &drained_read::complete),
+      reactor_(r),
+      cb_(cb),
+      target_(target) {}
+
+void drained_read::start(tcp_socket& sock, char* data, std::size_t size) {
+    auto& impl = socket_access::of(sock);
+    data_ = data;
+    size_ = size;
+    fd_ = impl.socket_;
+    ec_ = {};
+    bytes_transferred_ = 0;
+    if (!(impl.state_ & ad::socket_ops::non_blocking) &&
+        !ad::socket_ops::set_internal_non_blocking(impl.socket_, impl.state_, true, ec_)) {
+        reactor_.post_immediate_completion(this, false);
+        return;
+    }
+    reactor_.start_op(reactor::read_op, impl.socket_, impl.reactor_data_, this, false, true);
+}
+
+ad::reactor_op::status drained_read::perform(reactor_op* base) {
+    auto* o = static_cast<drained_read*>(base);
+    if (!ad::socket_ops::non_blocking_recv1(o->fd_, o->data_, o->size_, 0, true, o->ec_, o->bytes_transferred_))
+        return not_done;
+    // Short (an error or the end of the stream included, as Asio counts those): the socket
+    // is empty until epoll reports more.
+    return o->bytes_transferred_ < o->size_ ? done_and_exhausted : done;
+}
+
+void drained_read::complete(void* owner, ad::operation* base, const boost::system::error_code&, std::size_t) {
+    auto* o = static_cast<drained_read*>(base);
+    if (!owner) return; // the loop is being destroyed with the read pending
+    o->cb_(o->target_, o->ec_, o->bytes_transferred_);
+}
+
+} // namespace nodus::net::detail
