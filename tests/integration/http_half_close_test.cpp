@@ -111,4 +111,21 @@ TEST_F(half_close, aborts_a_response_that_asked_while_its_body_streams) {
     srv.on_loop([&] { held_.reset(); });
 }
 
+// A busy connection reads without trying the socket when its last read emptied it, and epoll
+// makes no new report for an end of stream that came with the last bytes: the request and the
+// FIN leave together here, and the FIN must still be seen while the response is pending.
+TEST_F(half_close, a_busy_connection_sees_a_fin_that_came_with_its_request) {
+    route(true, false);
+    router_.get("/hi", [](request, response res) { res.end("hi"); });
+    test_server srv{router_};
+    client cl{srv.port(), 10s};
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(cl.exchange("GET /hi HTTP/1.1\r\nHost: x\r\n\r\n").body, "hi");
+    cl.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    cl.shutdown_write();
+    ASSERT_TRUE(wait_until([&] { return closed_.load(); })) << "the FIN was not seen";
+    EXPECT_EQ(received_, 1);
+    EXPECT_EQ(cl.read_until_close(), "");
+    srv.on_loop([&] { held_.reset(); });
+}
+
 } // namespace

@@ -93,7 +93,9 @@ void connection::start_read() {
     ++pending_;
     // Tried at once unless the last read emptied the socket; then it waits for epoll's
     // report, without a system call (net/detail/drained_read.hpp).
-    read_op_.start(sock_, in_.data + in_.end, in_.cap - in_.end);
+    // Only a connection waiting for its next request may leave an end of stream unseen.
+    const bool awaiting_request = state_ == conn_state::head && !in_.unread() && !cur_;
+    read_op_.start(sock_, in_.data + in_.end, in_.cap - in_.end, !awaiting_request);
 }
 
 void connection::read_done(void* self, const boost::system::error_code& ec, std::size_t n) {

@@ -22,7 +22,7 @@ drained_read::drained_read(reactor& r, callback cb, void* target) noexcept
       cb_(cb),
       target_(target) {}
 
-void drained_read::start(tcp_socket& sock, char* data, std::size_t size) {
+void drained_read::start(tcp_socket& sock, char* data, std::size_t size, bool eager) {
     auto& impl = socket_access::of(sock);
     data_ = data;
     size_ = size;
@@ -34,16 +34,35 @@ void drained_read::start(tcp_socket& sock, char* data, std::size_t size) {
         reactor_.post_immediate_completion(this, false);
         return;
     }
+    // The reactor would not try this read; try it here when it must see an end of stream
+    // already in the socket, or when our own last read left bytes behind.
+    if (skipped_ && (eager || full_)) {
+        if (ad::socket_ops::non_blocking_recv1(fd_, data_, size_, 0, true, ec_, bytes_transferred_)) {
+            full_ = !ec_ && bytes_transferred_ == size_;
+            reactor_.post_immediate_completion(this, false);
+            return;
+        }
+        full_ = false; // empty: queued below, for epoll's next report
+        ec_ = {};
+    }
     reactor_.start_op(reactor::read_op, impl.socket_, impl.reactor_data_, this, false, true);
 }
 
 ad::reactor_op::status drained_read::perform(reactor_op* base) {
     auto* o = static_cast<drained_read*>(base);
+    // The reactor runs this when it tries the socket (its flag then says "try"), and takes
+    // "done_and_exhausted" as "do not try the next read until epoll reports more".
+    o->skipped_ = false;
+    o->full_ = false;
     if (!ad::socket_ops::non_blocking_recv1(o->fd_, o->data_, o->size_, 0, true, o->ec_, o->bytes_transferred_))
         return not_done;
     // Short (an error or the end of the stream included, as Asio counts those): the socket
     // is empty until epoll reports more.
-    return o->bytes_transferred_ < o->size_ ? done_and_exhausted : done;
+    if (o->bytes_transferred_ < o->size_) {
+        o->skipped_ = true;
+        return done_and_exhausted;
+    }
+    return done;
 }
 
 void drained_read::complete(void* owner, ad::operation* base, const boost::system::error_code&, std::size_t) {

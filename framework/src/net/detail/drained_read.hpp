@@ -39,7 +39,14 @@ public:
     /// Reads at most `size` (> 0) bytes into `data` from `sock`, which must be open and
     /// non-blocking; the callback then runs from the loop, with the bytes read or the error
     /// (`operation_aborted` once the socket is closed).
-    void start(tcp_socket& sock, char* data, std::size_t size);
+    ///
+    /// The reactor's epoll does not say whether the peer's end of stream came with the bytes
+    /// a short read took (Asio asks for no EPOLLRDHUP), and that end makes no new report. So
+    /// a read that must see it at once (`eager`: a partial request, a body, a response in
+    /// progress) tries the socket itself when the last read emptied it; a read that waits for
+    /// a new request on an idle connection does not, and an end of stream that came with the
+    /// last request is seen when the idle connection is parked.
+    void start(tcp_socket& sock, char* data, std::size_t size, bool eager);
 
 private:
     static status perform(reactor_op* base);
@@ -52,6 +59,8 @@ private:
     char* data_ = nullptr;
     std::size_t size_ = 0;
     int fd_ = -1;
+    bool skipped_ = false; // the reactor will queue the next read without trying it
+    bool full_ = false; // a read of our own filled its buffer: more may wait, unreported
 };
 
 } // namespace nodus::net::detail
