@@ -25,16 +25,10 @@ import socket
 import sys
 import time
 
+from idle_conns import vm_rss_kb  # same folder
+
 HEAD = b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: slow-client\r\n\r\n"
 BODY = b"Hello World\n"
-
-
-def vm_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def cpu_ticks(pid):
