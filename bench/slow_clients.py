@@ -78,18 +78,30 @@ def count_answers(data):
         pos = end + 4 + len(BODY)
 
 
-def read_all(socks, want, deadline):
-    """Reads each socket until it holds `want` whole answers; returns the counts."""
+def read_all(socks, want, deadline, unsent=None):
+    """Reads each socket until it holds `want` whole answers; returns the counts. `unsent`
+    (socket -> bytes) is sent as the server makes room."""
+    unsent = unsent or {}
     ep = select.epoll()
     pending, counts = {}, {}
     for s in socks:
         s.setblocking(False)
-        ep.register(s.fileno(), select.EPOLLIN)
+        ep.register(s.fileno(), select.EPOLLIN | (select.EPOLLOUT if s in unsent else 0))
         pending[s.fileno()] = [s, b""]
         counts[s.fileno()] = 0
     while pending and time.monotonic() < deadline:
-        for fd, _ in ep.poll(0.5):
+        for fd, ev in ep.poll(0.5):
             s, buf = pending[fd]
+            if ev & select.EPOLLOUT and s in unsent:
+                try:
+                    unsent[s] = unsent[s][s.send(unsent[s]):]
+                except BlockingIOError:
+                    pass
+                if not unsent[s]:
+                    del unsent[s]
+                    ep.modify(fd, select.EPOLLIN)
+            if not ev & (select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR):
+                continue
             try:
                 chunk = s.recv(1 << 18)
             except BlockingIOError:
@@ -160,42 +172,7 @@ def readers(args):
     time.sleep(args.stall)
     rss_stalled = vm_rss_kb(pid)
     # Read everything; what the server did not take yet is sent as it makes room.
-    ep = select.epoll()
-    state = {}
-    for s in socks:
-        ep.register(s.fileno(), select.EPOLLIN | (select.EPOLLOUT if s in unsent else 0))
-        state[s.fileno()] = [s, b"", 0]
-    deadline = time.monotonic() + 120
-    open_fds = set(state)
-    while open_fds and time.monotonic() < deadline:
-        for fd, ev in ep.poll(0.5):
-            s, buf, n = state[fd]
-            if ev & select.EPOLLOUT and s in unsent:
-                try:
-                    sent = s.send(unsent[s])
-                except BlockingIOError:
-                    sent = 0
-                unsent[s] = unsent[s][sent:]
-                if not unsent[s]:
-                    del unsent[s]
-                    ep.modify(fd, select.EPOLLIN)
-            if ev & (select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR):
-                try:
-                    chunk = s.recv(1 << 18)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    ep.unregister(fd)
-                    open_fds.discard(fd)
-                    continue
-                buf += chunk
-                got, used = count_answers(buf)
-                state[fd] = [s, buf[used:], n + got]
-                if n + got >= args.depth:
-                    ep.unregister(fd)
-                    open_fds.discard(fd)
-    ep.close()
-    counts = [state[s.fileno()][2] for s in socks]
+    counts = read_all(socks, args.depth, time.monotonic() + 120, unsent)
     time.sleep(args.settle)
     rss_after = vm_rss_kb(pid)
     for s in socks:
