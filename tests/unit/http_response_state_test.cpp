@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 using nodus::detail::framing;
 using nodus::detail::response_phase;
 using nodus::detail::response_state;
@@ -53,6 +56,57 @@ TEST(response_state, framing_and_invalid_fields_are_refused) {
     EXPECT_FALSE(r.set("Bad Name", "x"));
     EXPECT_FALSE(r.set("X-Ok", "line\r\nInjected: yes"));
     EXPECT_EQ(r.lines(), "");
+}
+
+namespace {
+// RFC 9110 5.6.2 tchar and 5.5 field-value bytes, a byte at a time: what set must agree with.
+bool is_tchar(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+bool is_value_byte(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+} // namespace
+
+// set and append check names and values several bytes per step: every byte at every place of
+// names and values whose lengths reach past one step, two steps and the built line's room.
+TEST(response_state, every_byte_at_every_place_is_checked) {
+    int refused = 0;
+    for (std::size_t len : {1u, 2u, 14u, 15u, 16u, 17u, 31u, 32u, 33u}) {
+        for (std::size_t at = 0; at < len; ++at) {
+            for (unsigned c = 0; c < 256; ++c) {
+                std::string name(len, 'X');
+                name[at] = static_cast<char>(c);
+                response_state r;
+                const bool ok = r.set(name, "v");
+                ASSERT_EQ(ok, is_tchar(static_cast<unsigned char>(c))) << "name " << len << " at " << at << " byte " << c;
+                refused += !ok;
+            }
+        }
+    }
+    for (std::size_t name_len : {1u, 4u, 12u, 13u, 14u, 15u}) {
+        for (std::size_t len : {1u, 2u, 10u, 11u, 12u, 13u, 16u, 27u, 28u, 29u, 45u, 236u, 237u, 250u, 251u, 252u, 253u, 300u}) {
+            for (std::size_t at = 0; at < len; ++at) {
+                for (unsigned c : {0u, 9u, 10u, 13u, 31u, 32u, 65u, 126u, 127u, 128u, 255u}) {
+                    std::string value(len, 'v');
+                    value[at] = static_cast<char>(c);
+                    response_state r;
+                    const std::string name(name_len, 'N');
+                    const bool ok = r.append(name, value);
+                    const bool want = is_value_byte(static_cast<unsigned char>(c));
+                    ASSERT_EQ(ok, want) << "value " << len << " at " << at << " byte " << c;
+                    refused += !ok;
+                    if (ok) {
+                        ASSERT_EQ(r.lines(), name + ": " + value + "\r\n");
+                    }
+                }
+            }
+        }
+    }
+    EXPECT_GT(refused, 0);
+    response_state r;
+    EXPECT_FALSE(r.set("", "v"));
+    EXPECT_TRUE(r.set("X", ""));
+    EXPECT_EQ(r.lines(), "X: \r\n");
 }
 
 TEST(response_state, date_and_server_are_noted) {

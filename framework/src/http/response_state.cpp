@@ -1,5 +1,6 @@
 #include "http/detail/response_state.hpp"
 #include "text/detail/char_class.hpp"
+#include "text/detail/scan.hpp"
 #include "http/detail/strict.hpp"
 
 #include <charconv>
@@ -38,24 +39,70 @@ bool response_state::set_status(int code) noexcept {
     return true;
 }
 
+namespace {
+// A field line is built where it is checked, then appended whole: one append, and the check
+// reads 16 bytes per step from a buffer that always has 16 more (no read past a short name).
+constexpr std::size_t max_built_line = 256;
+
+struct built_line {
+    std::size_t size; // of "name: value\r\n"
+    char bytes[max_built_line + 16];
+
+    built_line(std::string_view name, std::string_view value) noexcept
+        : size(name.size() + value.size() + 4) {
+        std::memcpy(bytes, name.data(), name.size());
+        std::memcpy(bytes + name.size(), ": ", 2);
+        if (!value.empty()) std::memcpy(bytes + name.size() + 2, value.data(), value.size()); // may be null
+        std::memcpy(bytes + size - 2, "\r\n", 2);
+        std::memset(bytes + size, 0, 16);
+    }
+    std::string_view view() const noexcept { return {bytes, size}; }
+};
+
+// RFC 9110 5.1, 5.5: a token name and a value of field-value bytes. Letters, digits and '-'
+// in a name shorter than 16 bytes, and the value, are checked 16 bytes per step; other names
+// go to the table.
+bool valid_line(const built_line& l, std::string_view name, std::string_view value) noexcept {
+#if defined(__SSE2__)
+    namespace sv = nodus::detail::scan_detail;
+    (void)value;
+    if (name.empty()) return false;
+    const bool simple_name = name.size() < 16 && (sv::token_stops(l.bytes) & ((1u << name.size()) - 1)) == 0;
+    if (!simple_name && !http::detail::valid_field_name(name)) return false;
+    // The value's first stop must be the line's CR (always a stop, so the loop ends there).
+    const char* p = l.bytes + name.size() + 2;
+    const char* const cr = l.bytes + l.size - 2;
+    for (;; p += 16)
+        if (const unsigned m = sv::field_value_stops(p)) return p + __builtin_ctz(m) == cr;
+#else
+    (void)l;
+    return http::detail::valid_field_name(name) && http::detail::valid_field_value(value);
+#endif
+}
+} // namespace
+
 // Framing headers are the pipeline's business; the application may declare a length.
-bool response_state::field_allowed(std::string_view name, std::string_view value) const noexcept {
-    return !head_sent_ && http::detail::valid_field_name(name) && http::detail::valid_field_value(value) &&
-        !same_name(name, "Transfer-Encoding");
+bool response_state::put(std::string_view name, std::string_view value, bool replace) {
+    if (head_sent_) return false;
+    if (name.size() + value.size() + 4 > max_built_line) {
+        if (!http::detail::valid_field_name(name) || !http::detail::valid_field_value(value) ||
+            same_name(name, "Transfer-Encoding"))
+            return false;
+        if (replace && !lines_.empty()) remove_lines(name);
+        return add_line(name, value, {});
+    }
+    const built_line line(name, value);
+    if (!valid_line(line, name, value) || same_name(name, "Transfer-Encoding")) return false;
+    if (replace && !lines_.empty()) remove_lines(name);
+    return add_line(name, value, line.view());
 }
 
-bool response_state::set(std::string_view name, std::string_view value) {
-    if (!field_allowed(name, value)) return false;
-    if (!lines_.empty()) remove_lines(name);
-    return add_line(name, value);
-}
+bool response_state::set(std::string_view name, std::string_view value) { return put(name, value, true); }
 
-bool response_state::append(std::string_view name, std::string_view value) {
-    return field_allowed(name, value) && add_line(name, value);
-}
+bool response_state::append(std::string_view name, std::string_view value) { return put(name, value, false); }
 
-// A field already checked by field_allowed.
-bool response_state::add_line(std::string_view name, std::string_view value) {
+// A field already checked; `line` is it built, or empty when it was too long to build.
+bool response_state::add_line(std::string_view name, std::string_view value, std::string_view line) {
     if (same_name(name, "Content-Length")) {
         // Digits only (no sign, no space), at most 19 of them: always fits 64 bits.
         std::uint64_t n = 0;
@@ -73,18 +120,8 @@ bool response_state::add_line(std::string_view name, std::string_view value) {
     }
     if (same_name(name, "Date")) user_date_ = true;
     if (same_name(name, "Server")) user_server_ = true;
-    // One append of the whole line: four would check the capacity and call memcpy four times.
-    const std::size_t n = name.size() + value.size() + 4;
-    if (n > 256) {
-        lines_.append(name).append(": ").append(value).append("\r\n");
-        return true;
-    }
-    char line[256];
-    std::memcpy(line, name.data(), name.size());
-    std::memcpy(line + name.size(), ": ", 2);
-    if (!value.empty()) std::memcpy(line + name.size() + 2, value.data(), value.size()); // may be null
-    std::memcpy(line + n - 2, "\r\n", 2);
-    lines_.append(line, n);
+    if (!line.empty()) lines_.append(line);
+    else lines_.append(name).append(": ").append(value).append("\r\n");
     return true;
 }
 

@@ -207,10 +207,12 @@ bool read_common_field_line(head_reader& r, std::string_view& name, std::string_
     } else {
         e = skip_field_value(r.begin, v, r.end);
     }
-    if (r.end - e < 2 || e[0] != '\r' || e[1] != '\n') return false;
+    if (r.end - e < 2 || !sv::at_crlf(e)) return false;
     name = {s, n};
     value = {v, static_cast<std::size_t>(e - v)};
-    while (!value.empty() && is_ows(value.back())) value.remove_suffix(1);
+    // e[-1] is at or after the colon; trailing OWS is rare.
+    if (is_ows(e[-1]))
+        while (!value.empty() && is_ows(value.back())) value.remove_suffix(1);
     r.p = e + 2;
     return true;
 #else
@@ -245,13 +247,13 @@ struct host_field {
         if (stops == 0) return true;
         const auto i = static_cast<std::size_t>(__builtin_ctz(stops));
         if (i == 0 || value[i] != ':' || value.size() - i > 6) return false;
-        unsigned port = 0;
-        for (char c : value.substr(i + 1)) {
-            const unsigned d = static_cast<unsigned char>(c) - unsigned('0');
-            if (d > 9) return false;
-            port = port * 10 + d;
-        }
-        return port <= 65535;
+        // The port: digits only (bits i + 1 to the end), at most 65535.
+        const unsigned port_bits = (0xffffu >> (16 - value.size())) & ~((2u << i) - 1);
+        const unsigned digits = sv::bits(sv::digits_in(x)) >> (16 - value.size());
+        if ((digits & port_bits) != port_bits) return false;
+        if (value.size() - i - 1 < 5) return true;
+        const auto d = [&](std::size_t k) { return static_cast<unsigned>(value[i + 1 + k] - '0'); };
+        return (((d(0) * 10 + d(1)) * 10 + d(2)) * 10 + d(3)) * 10 + d(4) <= 65535;
 #else
         (void)head, (void)value;
         return false;

@@ -91,9 +91,9 @@ public:
     void reset() noexcept;
 
 private:
-    bool field_allowed(std::string_view name, std::string_view value) const noexcept;
+    bool put(std::string_view name, std::string_view value, bool replace);
     bool remove_lines(std::string_view name);
-    bool add_line(std::string_view name, std::string_view value);
+    bool add_line(std::string_view name, std::string_view value, std::string_view line);
 
     int status_ = 200;
     response_phase phase_ = response_phase::open;

@@ -7,6 +7,9 @@
 // is short: "Accept: */*"). Other classes go four bytes per step through the class table.
 #include "text/detail/char_class.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -35,6 +38,12 @@ inline __m128i at_most(__m128i x, char hi) noexcept {
 }
 inline __m128i load(const char* p) noexcept { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 inline unsigned bits(__m128i m) noexcept { return static_cast<unsigned>(_mm_movemask_epi8(m)); }
+// Whether p[0], p[1] are CR LF, in one two-byte compare (x86 is little-endian).
+inline bool at_crlf(const char* p) noexcept {
+    std::uint16_t w;
+    std::memcpy(&w, p, 2);
+    return w == ('\r' | '\n' << 8);
+}
 
 // The first byte of [p, end) that `stops` marks (a function of 16 bytes giving a 16-bit mask),
 // or `end`; null when [begin, end) is shorter than 16 bytes and the rest must be read one by one.
@@ -69,15 +78,20 @@ inline unsigned line_break_stops(const char* p) noexcept {
     return bits(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
 }
 
+// Digits of `x`: moved by 0x80 - '0' (wrapping), '0'..'9' are the ten smallest signed bytes.
+inline __m128i digits_in(__m128i x) noexcept {
+    return _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - '0'))),
+                          _mm_set1_epi8(static_cast<char>(-128 + 10)));
+}
+
 // Bytes other than letters, digits and '-': nearly every method and field name is made of
-// those only, and the table decides about the rare others.
+// those only, and the table decides about the rare others. A letter with its 0x20 bit set is
+// in 'a'..'z', which, moved as the digits are, are the 26 smallest signed bytes.
 inline unsigned token_stops_in(__m128i x) noexcept {
     const __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
-    const __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
-                                        _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
-    const __m128i digit =
-        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
-    const __m128i simple = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+    const __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
+                                         _mm_set1_epi8(static_cast<char>(-128 + 26)));
+    const __m128i simple = _mm_or_si128(_mm_or_si128(alpha, digits_in(x)), _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
     return ~bits(simple) & 0xffffu;
 }
 inline unsigned token_stops(const char* p) noexcept { return token_stops_in(load(p)); }
