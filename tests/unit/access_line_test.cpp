@@ -41,6 +41,27 @@ TEST(access_line, default_is_the_line_of_earlier_releases) {
         << l;
 }
 
+// Short numbers are written without std::to_chars: every length around the shortcuts.
+TEST(access_line, numbers_of_every_length) {
+    const std::uint64_t values[] = {0, 1, 9, 10, 11, 42, 99, 100, 101, 500, 999, 1000, 1001, 65535,
+                                    123456789, 18446744073709551615u};
+    for (std::uint64_t n : values) {
+        auto e = sample();
+        e.bytes = n;
+        e.duration_us = n;
+        const auto l = line(access_format::plain, e);
+        const std::string ms = std::to_string(n / 1000) + "." + std::string(1, char('0' + n % 1000 / 100)) +
+            std::string(1, char('0' + n % 100 / 10)) + std::string(1, char('0' + n % 10)) + "ms\n";
+        EXPECT_NE(l.find("\" 200 " + std::to_string(n) + " " + ms), std::string::npos) << n << ": " << l;
+    }
+    for (int status : {100, 204, 404, 599}) {
+        auto e = sample();
+        e.status = status;
+        const auto l = line(access_format::combined, e);
+        EXPECT_NE(l.find("HTTP/1.1\" " + std::to_string(status) + " 12 "), std::string::npos) << l;
+    }
+}
+
 TEST(access_line, combined_is_nginx_combined) {
     auto e = sample();
     e.referer = "http://example.com/start";

@@ -137,6 +137,42 @@ TEST(response_state, nothing_changes_once_the_head_is_sent) {
     EXPECT_STREQ(to_string(r.phase()), "ended");
 }
 
+// Lookups skip the lines when no stored name can match (a bit per length and first letter):
+// names that share a bit, names set in another case, and names that share only a length are
+// all still told apart.
+TEST(response_state, lookups_find_every_stored_name_and_only_those) {
+    response_state r;
+    EXPECT_EQ(r.get("X-Request-Id"), "");
+    EXPECT_FALSE(r.remove("X-Request-Id"));
+    EXPECT_TRUE(r.set("Content-Type", "text/plain")); // the same length as X-Request-Id
+    EXPECT_EQ(r.get("X-Request-Id"), "");
+    EXPECT_TRUE(r.append("x-request-iD", "abc"));
+    EXPECT_EQ(r.get("X-REQUEST-ID"), "abc");
+    EXPECT_TRUE(r.set("X-Request-Ie", "other")); // the same bit as X-Request-Id
+    EXPECT_EQ(r.get("x-request-id"), "abc");
+    EXPECT_EQ(r.get("X-Request-IE"), "other");
+    EXPECT_EQ(r.get("X-Request-If"), "");
+    EXPECT_TRUE(r.remove("X-Request-Id"));
+    EXPECT_EQ(r.get("X-Request-Id"), "");
+    EXPECT_EQ(r.get("X-Request-Ie"), "other");
+    EXPECT_EQ(r.lines(), "Content-Type: text/plain\r\nX-Request-Ie: other\r\n");
+    EXPECT_TRUE(r.set("x-request-ie", "again")); // set replaces whatever the case
+    EXPECT_EQ(r.lines(), "Content-Type: text/plain\r\nx-request-ie: again\r\n");
+    r.prepare_error(500);
+    EXPECT_EQ(r.get("X-Request-Ie"), "");
+    EXPECT_EQ(r.get("content-type"), "text/plain");
+    r.reset();
+    EXPECT_EQ(r.get("Content-Type"), "");
+    EXPECT_TRUE(r.set("1-digit-first", "v"));
+    EXPECT_EQ(r.get("1-DIGIT-FIRST"), "v");
+    EXPECT_EQ(r.get(""), "");
+    response_state e; // an error answer's own Content-Type, with no line set before
+    e.prepare_error(404, "text/html");
+    EXPECT_EQ(e.get("Content-Type"), "text/html");
+    EXPECT_TRUE(e.set("content-type", "text/plain"));
+    EXPECT_EQ(e.lines(), "content-type: text/plain\r\n");
+}
+
 TEST(response_state, error_answer_replaces_the_fields) {
     response_state r;
     r.set("X-A", "1");

@@ -9,6 +9,12 @@
 namespace nodus::detail {
 
 namespace {
+// One of 64 bits for a name, from its length and its first byte with case folded: equal names
+// (compared as same_name does) have the same bit.
+std::uint64_t name_bit(std::string_view name) noexcept {
+    return std::uint64_t{1} << ((name.size() * 31 + (static_cast<unsigned char>(name[0]) | 0x20u)) & 63);
+}
+
 // Most names differ in length: decide that without a call.
 inline bool same_name(std::string_view a, std::string_view b) noexcept {
     return nodus::detail::iequals(a, b);
@@ -120,6 +126,7 @@ bool response_state::add_line(std::string_view name, std::string_view value, std
     }
     if (same_name(name, "Date")) user_date_ = true;
     if (same_name(name, "Server")) user_server_ = true;
+    names_ |= name_bit(name);
     if (!line.empty()) lines_.append(line);
     else lines_.append(name).append(": ").append(value).append("\r\n");
     return true;
@@ -160,7 +167,12 @@ std::size_t find_line(std::string_view lines, std::string_view name, std::size_t
 }
 } // namespace
 
+bool response_state::may_have(std::string_view name) const noexcept {
+    return !name.empty() && (names_ & name_bit(name)) != 0;
+}
+
 std::string_view response_state::get(std::string_view name) const noexcept {
+    if (!may_have(name)) return {};
     std::string_view lines = lines_;
     auto pos = find_line(lines, name, 0);
     if (pos == std::string_view::npos) return {};
@@ -169,6 +181,7 @@ std::string_view response_state::get(std::string_view name) const noexcept {
 }
 
 bool response_state::remove_lines(std::string_view name) {
+    if (!may_have(name)) return false;
     bool any = false;
     std::size_t pos = 0;
     while ((pos = find_line(lines_, name, pos)) != std::string_view::npos) {
@@ -189,6 +202,7 @@ void response_state::retract(bool head_request) noexcept {
 void response_state::prepare_error(int code, std::string_view content_type) {
     status_ = code;
     lines_.assign("Content-Type: ").append(content_type).append("\r\n");
+    names_ = name_bit("Content-Type");
     user_date_ = user_server_ = false;
     declared_length_.reset();
     wants_close_ = wants_close_ || code >= 500 || code == 408 || code == 413 || code == 400;

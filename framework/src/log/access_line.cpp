@@ -68,7 +68,21 @@ struct cursor {
         std::memcpy(p, s.data(), s.size());
         p += s.size();
     }
-    void number(std::uint64_t n) noexcept { p = std::to_chars(p, p + 20, n).ptr; }
+    // A line's numbers are mostly short (a status, a small body, a few milliseconds): those
+    // without std::to_chars's general loop.
+    void number(std::uint64_t n) noexcept {
+        if (n < 10) {
+            put(static_cast<char>('0' + n));
+        } else if (n < 100) {
+            p[0] = static_cast<char>('0' + n / 10);
+            p[1] = static_cast<char>('0' + n % 10);
+            p += 2;
+        } else if (n < 1000) {
+            digits3(static_cast<unsigned>(n));
+        } else {
+            p = std::to_chars(p, p + 20, n).ptr;
+        }
+    }
     void digits3(unsigned n) noexcept {
         p[0] = static_cast<char>('0' + n / 100);
         p[1] = static_cast<char>('0' + n / 10 % 10);

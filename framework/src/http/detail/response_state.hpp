@@ -92,6 +92,7 @@ public:
 
 private:
     bool put(std::string_view name, std::string_view value, bool replace);
+    bool may_have(std::string_view name) const noexcept;
     bool remove_lines(std::string_view name);
     bool add_line(std::string_view name, std::string_view value, std::string_view line);
 
@@ -109,6 +110,9 @@ private:
     bool length_cut_ = false; // body cut at the declared Content-Length
     bool abort_on_half_close_ = false;
     std::string lines_;
+    // A bit per name of the lines stored (name_bit): looking for a name never set, as the
+    // access log does for X-Request-Id on every request, ends here without reading the lines.
+    std::uint64_t names_ = 0;
     std::optional<std::uint64_t> declared_length_;
     std::uint64_t body_bytes_ = 0;
     std::function<void()> on_drain_;
@@ -123,6 +127,7 @@ inline void response_state::reset() noexcept {
     head_sent_ = aborted_ = no_body_ = wants_close_ = false;
     user_date_ = user_server_ = need_drain_ = length_cut_ = abort_on_half_close_ = false;
     lines_.clear();
+    names_ = 0;
     declared_length_.reset();
     body_bytes_ = 0;
     on_drain_ = nullptr;
