@@ -4,6 +4,8 @@
 #include "http/detail/free_list.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <gtest/gtest.h>
 
@@ -109,6 +111,25 @@ TEST(request_head, reset_leaves_nothing_behind) {
     EXPECT_EQ(ex.req().method(), "");
     EXPECT_TRUE(ex.req().fields().empty());
     EXPECT_TRUE(ex.req().query_params().empty());
+}
+
+// The address's text is kept across exchanges only while the address is the same.
+TEST(request_head, remote_address_follows_the_address_across_resets) {
+    namespace ip = boost::asio::ip;
+    exchange ex;
+    auto& req = ex.req();
+    const std::pair<const char*, const char*> seq[] = {
+        {"127.0.0.1", "127.0.0.1"}, {"127.0.0.1", "127.0.0.1"}, {"127.0.0.2", "127.0.0.2"},
+        {"10.200.3.255", "10.200.3.255"}, {"::1", "::1"}, {"::2", "::2"}, {"::ffff:127.0.0.2", "::ffff:127.0.0.2"},
+        {"127.0.0.2", "127.0.0.2"}, {"0.0.0.0", "0.0.0.0"},
+    };
+    unsigned short port = 1000;
+    for (const auto& [address, text] : seq) {
+        ex.req().reset();
+        req.set_remote(ip::tcp::endpoint(ip::make_address(address), ++port));
+        EXPECT_EQ(req.remote_address(), text) << address;
+        EXPECT_EQ(req.remote_port(), port);
+    }
 }
 
 TEST(body_reader, content_length_body_reaches_the_flow) {

@@ -604,6 +604,8 @@ TEST(strict_fast_paths, field_lines_at_every_alignment) {
         {"X: v", 0, "X", "v"},
         {"Accept:*/*", 0, "Accept", "*/*"},
         {"A:  \t v \t ", 0, "A", "v"},
+        {"A: \tv", 0, "A", "v"},
+        {"A:\t v", 0, "A", "v"},
         {"A:v w\tx", 0, "A", "v w\tx"},
         {"User-Agent: ApacheBench/2.3", 0, "User-Agent", "ApacheBench/2.3"},
         {n15 + ": v", 0, n15, "v"},

@@ -103,10 +103,24 @@ void request_head::index_head(std::string_view checked, http::detail::head_parts
     for (auto& f : fields_) f = {moved(f.name), moved(f.value)};
 }
 
+namespace {
+bool same_address(const boost::asio::ip::tcp::endpoint& x, const boost::asio::ip::tcp::endpoint& y) noexcept {
+    const auto* a = x.data();
+    const auto* b = y.data();
+    if (a->sa_family != b->sa_family) return false;
+    if (a->sa_family == AF_INET)
+        return reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr ==
+            reinterpret_cast<const sockaddr_in*>(b)->sin_addr.s_addr;
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6*>(b)->sin6_addr, sizeof(in6_addr)) == 0;
+}
+} // namespace
+
 std::string_view request_head::remote_address() noexcept {
-    if (!remote_text_[0]) {
-        // Formatted once per exchange, straight into the exchange (the access log asks for it
-        // on every request).
+    if (!remote_text_[0] || !same_address(remote_, text_of_)) {
+        text_of_ = remote_;
+        // Formatted when the address changes, straight into the exchange (the access log asks
+        // for it on every request).
         auto* sa = remote_.data();
         if (sa->sa_family == AF_INET) {
             // glibc formats an IPv4 address with sprintf: ten times the cost of this.

@@ -198,7 +198,11 @@ bool read_common_field_line(head_reader& r, std::string_view& name, std::string_
     const auto n = static_cast<unsigned>(__builtin_ctz(name_stops));
     if (n == 0 || s[n] != ':') return false;
     const char* v = s + n + 1; // s[n] is before the end, so v is at most the end
-    while (v < r.end && is_ows(*v)) ++v;
+    // One SP after the colon, as nearly every client sends; else any run of OWS.
+    if (r.end - v >= 2 && v[0] == ' ' && !is_ows(v[1]))
+        ++v;
+    else
+        while (v < r.end && is_ows(*v)) ++v;
     const auto off = static_cast<unsigned>(v - s);
     const char* e;
     if (off < 16 - shift) {

@@ -110,7 +110,10 @@ private:
     bool query_parsed_ = false;
     std::vector<std::unique_ptr<char[]>> kept_;
     boost::asio::ip::tcp::endpoint remote_;
+    // The text of text_of_'s address, kept across exchanges: the next exchange from the same
+    // address (behind a load balancer or a proxy, nearly all) does not format it again.
     char remote_text_[48] = {};
+    boost::asio::ip::tcp::endpoint text_of_;
     bool secure_ = false; // arrived over TLS
     clock::time_point start_;
 };
@@ -151,7 +154,6 @@ inline void request_head::reset() noexcept {
     query_params_.clear();
     query_parsed_ = false;
     kept_.clear();
-    remote_text_[0] = 0;
 }
 
 } // namespace nodus::detail
