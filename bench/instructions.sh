@@ -14,8 +14,8 @@
 #   --config F      the INI file to start it with (default: config/hello.ini; an older build
 #                   needs the file of its own tree)
 #   --servers LIST  nodus,nginx,floor (default: all three; nginx and floor are left out when
-#                   missing). The floor answers without `Keep-Alive`, so ab -k cannot keep its
-#                   connections: it is measured with wrk only.
+#                   missing). The floor has no access log: each case is divided by the floor's
+#                   figure for the same client (wrk or ab) without it.
 #   --floor PATH    the floor binary (default: build/bench/floor_hello_epoll next to --bin's tree)
 #   --metrics       measure what metrics cost instead (nodus only): each keep-alive case with the
 #                   admin listener off, then on ([admin] port set, so every request is counted)
@@ -103,8 +103,8 @@ for server in nodus nginx floor; do
     has "$server" || continue
     for c in "${cases[@]}"; do
         IFS='|' read -r label access admin load <<<"$c"
-        # The floor has no access log and cannot keep HTTP/1.0 connections alive.
-        [[ $server == floor && ( $access == true || $load == ab* ) ]] && continue
+        # The floor has no access log.
+        [[ $server == floor && $access == true ]] && continue
         n=$((n + 1))
         port=$(free_ports 1)
         cg="$out/case$n"
@@ -151,22 +151,25 @@ python3 - "$out" "$extra" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(f"{sys.argv[1]}/instructions.tsv"), delimiter="\t"))
 per = {(r["server"], r["case"]): int(r["instructions"]) / int(r["requests"]) for r in rows}
-floor = per.get(("floor", "HTTP/1.1 keep-alive, wrk -c10"))
 cases = list(dict.fromkeys(r["case"] for r in rows))
+# Each case beside the floor under the same client: the case's name without what was added.
+floor_of = lambda c: per.get(("floor", c.split(", access log")[0].split(", metrics")[0]))
 print("\n| case | nodus | nginx | nodus ÷ nginx | nodus ÷ floor | nginx ÷ floor |")
 print("|---|--:|--:|--:|--:|--:|")
 fmt = lambda v: f"{v:,.0f}" if v is not None else "–"
 ratio = lambda a, b: f"{a / b:.2f}" if a is not None and b else "–"
 for c in cases:
     a, b = per.get(("nodus", c)), per.get(("nginx", c))
-    print(f"| {c} | {fmt(a)} | {fmt(b)} | {ratio(a, b)} | {ratio(a, floor)} | {ratio(b, floor)} |")
+    f = floor_of(c)
+    print(f"| {c} | {fmt(a)} | {fmt(b)} | {ratio(a, b)} | {ratio(a, f)} | {ratio(b, f)} |")
 extra = sys.argv[2]
 for name, on, off in ((f"{extra}, HTTP/1.1", 1, 0), (f"{extra}, HTTP/1.0", 3, 2)):
     if len(cases) > on:
         d = lambda s: (per[(s, cases[on])] - per[(s, cases[off])]) if (s, cases[on]) in per and (s, cases[off]) in per else None
         print(f"| extra cost of the {name} | {'+' + fmt(d('nodus')) if d('nodus') is not None else '–'} | "
               f"{'+' + fmt(d('nginx')) if d('nginx') is not None else '–'} | {ratio(d('nodus'), d('nginx'))} | | |")
-if floor:
-    print(f"\nfloor (one recv + one send per request, wrk -c10): {floor:,.0f} user-space instructions/request")
+for c in cases:
+    if ("floor", c) in per:
+        print(f"floor (one recv + one send per request), {c}: {per[('floor', c)]:,.0f} user-space instructions/request")
 PY
 echo "callgrind files and logs: $out"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # nodus side by side with Node.js, nginx and a plain Boost.Beast server: hello world over
-# HTTP/1.1 keep-alive on 127.0.0.1, each server pinned to CPU 0 and wrk pinned to CPU 1.
+# HTTP/1.1 and HTTP/1.0 keep-alive on 127.0.0.1, each server pinned to CPU 0 and the client
+# (wrk, ab) pinned to CPU 1.
 #
 #   bash bench/run.sh [--quick] [--servers LIST] [--reps N] [--duration S]
 #                     [--idle-conns N] [--big-conns N] [--out DIR] [--no-build]
 #                     [--nodus PATH] [--beast PATH] [--nodus-args "ARGS"] [--nice N]
-#                     [--access-log]
+#                     [--access-log] [--loads LIST] [--cpu-only]
 #
-# Measures, per server and load (wrk -c100, -c1000, -c100 pipelined at depth 16):
+# Measures, per server and load (wrk -c100, -c1000, -c100 pipelined at depth 16, and HTTP/1.0
+# `Connection: Keep-Alive` clients: ab -k -c50):
 #   requests/s, p50/p99 latency, and server CPU per request = Δ(utime+stime) / requests;
 # runs are repeated and interleaved across servers (A B C D A B C D ...), medians reported.
 # Then the RSS each server needs per idle keep-alive connection (bench/idle_conns.py), the same
@@ -45,6 +47,8 @@ nodus_args=""
 pipeline_depth=16
 nice_level=0
 access_log=0
+loads_arg="c100,c1000,pipe16,ab50"
+cpu_only=0
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -61,6 +65,8 @@ while [[ $# -gt 0 ]]; do
         --nodus-args) nodus_args="$2"; shift ;;
         --nice) nice_level="$2"; shift ;;
         --access-log) access_log=1 ;;  # nodus and nginx write an access log to a file (nginx: buffer=64k)
+        --loads) loads_arg="$2"; shift ;;   # a subset of c100,c1000,pipe16,ab50
+        --cpu-only) cpu_only=1 ;;           # throughput and CPU only: no memory or slow-client phases
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -70,6 +76,10 @@ done
 for n in "$reps" "$duration" "$idle_conns" "$big_conns"; do
     [[ "$n" =~ ^[0-9]+$ ]] || { echo "bench: not a number: $n" >&2; exit 2; }
 done
+IFS=, read -r -a loads <<<"$loads_arg"
+for l in "${loads[@]}"; do
+    case "$l" in c100|c1000|pipe16|ab50) ;; *) echo "bench: unknown load '$l'" >&2; exit 2 ;; esac
+done
 IFS=, read -r -a server_list <<<"$servers"
 for s in "${server_list[@]}"; do
     case "$s" in nodus|node|nginx|beast|floor|uring) ;; *) echo "bench: unknown server '$s'" >&2; exit 2 ;; esac
@@ -77,7 +87,7 @@ done
 has_server() { [[ ",$servers," == *",$1,"* ]]; }
 
 # ---------------------------------------------------------------- prerequisites
-for tool in wrk python3 taskset curl getconf awk; do
+for tool in wrk ab python3 taskset curl getconf awk; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found: run 'bash scripts/setup.sh --bench'"
 done
 has_server node && { command -v node >/dev/null 2>&1 || die "'node' not found: run 'bash scripts/setup.sh --bench'"; }
@@ -233,6 +243,7 @@ alive() { local p="${pid_of[$1]:-}"; [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; 
     echo "node: $(node --version 2>/dev/null || echo '-')"
     echo "nginx: $("$nginx_bin" -v 2>&1 | sed 's/.*: //' || echo '-')"
     echo "wrk: $(wrk --version 2>&1 | head -n1 | awk '{ print $2 }')"
+    echo "ab: $(ab -V 2>&1 | sed -n 's/.*Version \([^ ]*\).*/\1/p' | head -n1)"
     echo "CLK_TCK: $clk_tck; open-file limit: $fd_limit"
     echo "command: $invocation"
     echo "settings: nice $nice_level; servers $servers; $reps x ${duration}s per load; $idle_conns idle connections; $big_conns for nodus"
@@ -245,47 +256,66 @@ if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
 fi
 
 # ---------------------------------------------------------------- throughput and CPU per request
-loads=(c100 c1000 pipe16)
-printf 'server\tload\trep\trequests\tduration_us\tp50_us\tp99_us\terrors\tcpu_ticks\tcpu0_busy\tcpu1_busy\twrk_ticks\twait_ns\n' >"$out/runs.tsv"
+printf 'server\tload\trep\trequests\tduration_us\tp50_us\tp99_us\terrors\tcpu_ticks\tcpu0_busy\tcpu1_busy\twrk_ticks\twait_ns\tclosed\n' >"$out/runs.tsv"
+
+# ab's result as report.lua's NODUS_WRK line. Its percentiles are whole milliseconds;
+# `closed` counts the answers that did not keep the connection (ab then opens another).
+ab_line() {   # $1 ab's output
+    awk '/^Complete requests:/ { n = $3 } /^Failed requests:/ { f = $3 } /^Non-2xx responses:/ { x = $3 }
+         /^Keep-Alive requests:/ { k = $3 } /^Time taken for tests:/ { t = $5 }
+         /^ *50% / { p50 = $2 } /^ *99% / { p99 = $2 }
+         END { if (n == "" || t == "") exit
+               printf "NODUS_WRK requests=%d duration_us=%d p50_us=%d p99_us=%d err_failed=%d err_non2xx=%d closed=%d\n",
+                   n, t * 1e6, p50 * 1000, p99 * 1000, f, x, n - k }' "$1"
+}
 
 run_wrk() {   # $1 server, $2 load, $3 rep (0 = warm-up, not recorded)
     local name="$1" load="$2" rep="$3" url="http://127.0.0.1:${port_of[$1]}/" args=() d="$duration"
-    case "$load" in
-        c100)   args=(-c100 -s "$bench/report.lua" "$url") ;;
-        c1000)  args=(-c1000 -s "$bench/report.lua" "$url") ;;
-        pipe16) args=(-c100 -s "$bench/pipeline.lua" "$url" -- "$pipeline_depth") ;;
-    esac
     [[ $rep == 0 ]] && d="$warmup"
-    local log="$out/logs/wrk-$name-$load-$rep.txt" t0 t1 b0 b1 w0 w1 q0 q1 line
+    case "$load" in
+        c100)   args=(wrk -t1 -d"${d}s" --latency -c100 -s "$bench/report.lua" "$url") ;;
+        c1000)  args=(wrk -t1 -d"${d}s" --latency -c1000 -s "$bench/report.lua" "$url") ;;
+        pipe16) args=(wrk -t1 -d"${d}s" --latency -c100 -s "$bench/pipeline.lua" "$url" -- "$pipeline_depth") ;;
+        # ab stops at the time limit or after -n requests (it keeps a record per request, so
+        # -n stays bounded: 100,000 per second is more than one ab process sends here).
+        ab50)   args=(ab -q -k -c50 -t "$d" -n $(( d * 100000 )) "$url") ;;
+    esac
+    local log="$out/logs/${args[0]}-$name-$load-$rep.txt" t0 t1 b0 b1 w0 w1 q0 q1 line
     b0=($(cpu_busy)); w0=$(children_ticks); q0=$(sched_wait_ns "${pid_of[$name]}")
     t0=$(cpu_ticks "${pid_of[$name]}")
-    timeout $(( d + 30 )) nice -n "$nice_level" taskset -c 1 wrk -t1 -d"${d}s" --latency "${args[@]}" >"$log" 2>&1 || true
+    timeout $(( d + 30 )) nice -n "$nice_level" taskset -c 1 "${args[@]}" >"$log" 2>&1 || true
     t1=$(cpu_ticks "${pid_of[$name]}")
     [[ $t1 != 0 ]] || t1=$t0   # the server is gone
     b1=($(cpu_busy)); w1=$(children_ticks); q1=$(sched_wait_ns "${pid_of[$name]}")
     [[ $rep == 0 ]] && return 0
-    line=$(grep '^NODUS_WRK ' "$log" || true)
+    if [[ ${args[0]} == ab ]]; then
+        line=$(ab_line "$log")
+    else
+        line=$(grep '^NODUS_WRK ' "$log" || true)
+    fi
     if [[ -z "$line" ]]; then
-        echo "   $name $load #$rep: wrk gave no result (see $log)"
+        echo "   $name $load #$rep: ${args[0]} gave no result (see $log)"
         return 0
     fi
-    local requests duration_us p50 p99 errs
+    local requests duration_us p50 p99 errs closed
     requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
     duration_us=$(sed 's/.* duration_us=\([0-9]*\).*/\1/' <<<"$line")
     p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$line")
     p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")
-    errs=$(grep -o 'err_[a-z]*=[0-9]*' <<<"$line" | awk -F= '{ s += $2 } END { print s + 0 }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$rep" "$requests" \
+    errs=$(grep -o 'err_[a-z0-9]*=[0-9]*' <<<"$line" | awk -F= '{ s += $2 } END { print s + 0 }')
+    closed=$(grep -o ' closed=[0-9]*' <<<"$line" | sed 's/.*=//' || true)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$rep" "$requests" \
         "$duration_us" "$p50" "$p99" "$errs" "$(( t1 - t0 ))" "$(( b1[0] - b0[0] ))" \
-        "$(( b1[1] - b0[1] ))" "$(( w1 - w0 ))" "$(( q1 - q0 ))" >>"$out/runs.tsv"
+        "$(( b1[1] - b0[1] ))" "$(( w1 - w0 ))" "$(( q1 - q0 ))" "${closed:-0}" >>"$out/runs.tsv"
     awk -v n="$name" -v l="$load" -v r="$rep" -v q="$requests" -v d="$duration_us" \
         -v t="$(( t1 - t0 ))" -v hz="$clk_tck" -v p50="$p50" -v p99="$p99" -v e="$errs" \
-        -v o="$(( b1[0] - b0[0] - (t1 - t0) ))" -v wq="$(( q1 - q0 ))" -v pipe="$([[ $load == pipe* ]] && echo 1 || echo 0)" 'BEGIN {
+        -v o="$(( b1[0] - b0[0] - (t1 - t0) ))" -v wq="$(( q1 - q0 ))" -v pipe="$([[ $load == pipe* ]] && echo 1 || echo 0)" \
+        -v c="${closed:-0}" 'BEGIN {
         s = d / 1e6
         lat = pipe ? "latency: n/a (pipelined)" : sprintf("p50 %7.2f ms  p99 %7.2f ms", p50 / 1000, p99 / 1000)
         printf "   %-6s %-6s #%d %8.0f req/s %6.2f us CPU/req  server CPU %3.0f%%, waited %3.0f%%  others on CPU 0 %3.0f%%  %s%s\n",
             n, l, r, q / s, q ? t * 1e6 / hz / q : 0, t / hz / s * 100, wq / 1e9 / s * 100,
-            (o > 0 ? o : 0) / hz / s * 100, lat, e ? "  errors " e : "" }'
+            (o > 0 ? o : 0) / hz / s * 100, lat, (e ? "  errors " e : "") (c ? "  closed " c : "") }'
 }
 
 say "starting servers (CPU 0)"
@@ -300,7 +330,7 @@ say "warm-up: wrk -t1 -c100 -d${warmup}s per server"
 for s in "${server_list[@]}"; do run_wrk "$s" c100 0; done
 
 total=$(( reps * ${#loads[@]} * ${#server_list[@]} ))
-say "throughput: $total runs of ${duration}s, wrk -t1 on CPU 1 (about $(( total * (duration + 2) / 60 + 1 )) min)"
+say "throughput: $total runs of ${duration}s, wrk -t1 or ab on CPU 1 (about $(( total * (duration + 2) / 60 + 1 )) min)"
 n=${#server_list[@]}
 for (( rep = 1; rep <= reps; rep++ )); do
     for load in "${loads[@]}"; do
@@ -338,6 +368,7 @@ idle_run() {   # $1 server, $2 connections, [$3 seconds of silence before the re
     echo "   $name: ${line#IDLE }"
 }
 
+if [[ $cpu_only == 0 ]]; then
 say "RSS per idle keep-alive connection: $idle_conns connections per server (fresh servers)"
 for s in "${server_list[@]}"; do
     case "$s" in floor|uring) ;; *) idle_run "$s" "$idle_conns" ;; esac   # the yardsticks keep no state
@@ -378,6 +409,7 @@ if has_server nodus && (( big_conns > 0 )); then
     say "nodus with $big_conns idle connections, and a fresh request meanwhile${big_note:+ ($big_note)}"
     idle_run nodus "$big_conns"
 fi
+fi   # cpu_only
 
 # ---------------------------------------------------------------- report
 say "results"

@@ -22,7 +22,8 @@ LABEL = {"nodus": "nodus", "node": "Node.js", "nginx": "nginx", "beast": "Beast 
 
 def load_label(load, depth):
     return {"c100": "100 conns", "c1000": "1000 conns",
-            "pipe16": f"100 conns, pipelined x{depth}"}.get(load, load)
+            "pipe16": f"100 conns, pipelined x{depth}",
+            "ab50": "HTTP/1.0 keep-alive, ab -k -c50"}.get(load, load)
 
 
 def fmt_ms(us):
@@ -67,6 +68,7 @@ def main():
                 "p50": int(row["p50_us"]),
                 "p99": int(row["p99_us"]),
                 "errors": int(row["errors"]),
+                "closed": int(row.get("closed") or 0),
             })
 
     med = {}
@@ -74,9 +76,10 @@ def main():
         med[key] = {k: statistics.median(r[k] for r in rs) for k in ("rps", "cpu_us", "util", "others", "wait", "p50", "p99")}
         med[key]["n"] = len(rs)
         med[key]["errors"] = sum(r["errors"] for r in rs)
+        med[key]["closed"] = sum(r["closed"] for r in rs)
 
     servers = [s for s in ORDER if any(k[0] == s for k in med)]
-    loads = [l for l in ("c100", "c1000", "pipe16") if any(k[1] == l for k in med)]
+    loads = [l for l in ("c100", "c1000", "pipe16", "ab50") if any(k[1] == l for k in med)]
 
     print("### Machine\n")
     machine = os.path.join(args.dir, "machine.txt")
@@ -88,13 +91,16 @@ def main():
 
     print("### Throughput and CPU per request\n")
     print(f"Median of {args.reps} interleaved run(s) of {args.duration} s each; server on CPU 0, "
-          f"`wrk -t1` on CPU 1. CPU µs/req = Δ(utime + stime) of the whole server process / "
+          f"the client (`wrk -t1`, or `ab -k -c50` for HTTP/1.0) on CPU 1. CPU µs/req = Δ(utime + stime) of the whole server process / "
           f"requests (clock tick = {1e6 / hz:.0f} µs). \"Server CPU\" is that time over the run's "
           f"duration (100 % = CPU 0 fully used). \"Waited\" is the time the server was ready to "
           f"run but another program held CPU 0 (`/proc/PID/task/*/schedstat`), over the duration: "
           f"above a few per cent the run was disturbed. Pipelined runs send {args.depth} requests per write; wrk's latency "
           f"percentiles are not valid for them (its coordinated-omission correction assumes one "
-          f"response per request interval), so none are shown.\n")
+          f"response per request interval), so none are shown. ab's percentiles are whole milliseconds. "
+          f"An HTTP/1.0 answer that does not keep the connection makes ab open another for the next "
+          f"request; those are counted as \"answers closed the connection\", and that server's CPU "
+          f"per request then includes a connection's setup and teardown.\n")
     print("| load | server | req/s | CPU µs/req | server CPU | waited | p50 | p99 | CPU/req ÷ nginx | req/s ÷ nginx |")
     print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
     busy = []
@@ -106,18 +112,20 @@ def main():
                 continue
             note = f" ({m['n']} runs)" if m["n"] != args.reps else ""
             err = f", {m['errors']} errors" if m["errors"] else ""
+            if m["closed"]:
+                err += f", {m['closed']:,} answers closed the connection"
             if load.startswith("pipe"):
                 p50 = p99 = "–"
             else:
                 p50, p99 = fmt_ms(m["p50"]), fmt_ms(m["p99"])
             if m["wait"] > 5:
-                busy.append(f"{LABEL[s]} {load_label(load, args.depth)}")
+                busy.append(f"{LABEL[s]} ({load_label(load, args.depth)})")
             print(f"| {load_label(load, args.depth)} | {LABEL[s]}{note}{err} | {m['rps']:,.0f} | "
                   f"{m['cpu_us']:.2f} | {m['util']:.0f} % | {pct(m['wait'])} | {p50} | {p99} | "
                   f"{ratio(m['cpu_us'], base and base['cpu_us'])} | {ratio(m['rps'], base and base['rps'])} |")
     print()
     if busy:
-        print(f"**Disturbed:** the server waited for CPU 0 more than 5 % of the time during: {', '.join(busy)}. "
+        print(f"**Disturbed:** the server waited for CPU 0 more than 5 % of the time during: {'; '.join(busy)}. "
               f"Those req/s are low and CPU per request high; rerun on a quiet machine.\n")
 
     idle_path = os.path.join(args.dir, "idle.tsv")
