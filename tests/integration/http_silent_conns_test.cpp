@@ -13,7 +13,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <nodus/loop/loop.hpp>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -93,6 +98,71 @@ TEST(http_silent, a_request_sent_with_the_connection_is_answered_without_parking
         nodus::test::exchange(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status,
         200);
     EXPECT_EQ(srv.requests(), 1u);
+}
+
+// Parked connections wait in a side epoll set, which wakes the loop (through Asio's
+// edge-triggered epoll) only when one more of them becomes ready. Far more of them than one
+// pass takes may speak at once (a load balancer's pool, clients back after a silent burst):
+// every one is served, none waits for another to speak.
+static void many_parked_speak_at_once(bool served_before) {
+    constexpr int n = 300;
+    nodus::http_config cfg;
+    cfg.header_timeout_ms = 60000;
+    cfg.keep_alive_timeout_ms = 60000;
+    test_server srv{hello, cfg};
+    std::vector<int> fds;
+    const std::string req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    auto read_answer = [](int fd) {
+        std::string got;
+        char buf[512];
+        while (got.find("hello\n") == std::string::npos) {
+            ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+            if (r <= 0) break;
+            got.append(buf, static_cast<std::size_t>(r));
+        }
+        return got;
+    };
+    for (int i = 0; i < n; ++i) {
+        int fd = connect_silent(srv.port());
+        ASSERT_GE(fd, 0) << "connection " << i;
+        timeval tv{5, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        fds.push_back(fd);
+        if (served_before) {
+            ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+            ASSERT_EQ(read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "connection " << i;
+        }
+    }
+    ASSERT_TRUE(wait_until([&] { return srv.parked() == n; }, 20s)) << srv.parked() << " parked";
+    // The loop is held while they all speak, so that all are ready when it looks.
+    std::promise<void> holding, go;
+    nodus::next_tick([&holding, held = go.get_future().share()] {
+        holding.set_value();
+        held.wait();
+    });
+    holding.get_future().wait();
+    for (int fd : fds) {
+        if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+            ADD_FAILURE() << "send: " << std::strerror(errno);
+    }
+    go.set_value();
+    const std::uint64_t want = served_before ? 2 * n : n;
+    EXPECT_TRUE(wait_until([&] { return srv.requests() == want; }, 2s))
+        << srv.requests() << " requests answered of " << want << "; " << srv.parked() << " still parked";
+    int ok = 0;
+    for (int fd : fds) {
+        if (read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0) ++ok;
+        ::close(fd);
+    }
+    EXPECT_EQ(ok, n);
+}
+
+TEST(http_silent, hundreds_of_silent_connections_that_speak_at_once_are_all_served) {
+    many_parked_speak_at_once(false);
+}
+
+TEST(http_silent, hundreds_of_parked_keep_alive_connections_that_speak_at_once_are_all_served) {
+    many_parked_speak_at_once(true);
 }
 
 // A burst of silent clients costs little while it lasts (a parked connection, not a
