@@ -540,6 +540,30 @@ TEST(http_limits, idle_keep_alive_connection_is_closed) {
     EXPECT_TRUE(c.pending().empty()); // closed silently
 }
 
+// The idle timeout counts from the last answer, not from the first: a connection that keeps
+// asking is never closed by it, and is closed once it stops asking for that long.
+TEST(http_limits, a_busy_keep_alive_connection_outlives_its_idle_timeout) {
+    observed obs;
+    nodus::http_config cfg;
+    cfg.keep_alive_timeout_ms = 300;
+    test_server srv{demo(obs), cfg};
+    client c{srv.port()};
+    const auto until = std::chrono::steady_clock::now() + 1200ms;
+    int n = 0;
+    while (std::chrono::steady_clock::now() < until) {
+        ASSERT_EQ(c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200) << "request " << n;
+        ++n;
+        std::this_thread::sleep_for(50ms); // the client's pace: idle 50 ms between requests
+    }
+    EXPECT_GE(n, 10);
+    EXPECT_EQ(srv.requests(), static_cast<std::uint64_t>(n));
+    auto start = std::chrono::steady_clock::now() - 50ms;
+    EXPECT_TRUE(c.closed_within(2000ms));
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 250ms);
+    EXPECT_LT(took, 1000ms);
+}
+
 TEST(http_limits, slow_body_gets_408) {
     observed obs;
     nodus::http_config cfg;
@@ -608,6 +632,24 @@ TEST(http_parking, a_parked_connection_closed_by_the_client_is_freed) {
         EXPECT_EQ(srv.connections(), 1u);
     }
     EXPECT_TRUE(wait_until([&] { return srv.connections() == 0; }));
+}
+
+// A busy connection (its second request) parks after a second of idleness, counted from its
+// last answer.
+TEST(http_parking, a_busy_connection_is_not_parked_while_it_keeps_asking) {
+    observed obs;
+    test_server srv{demo(obs)};
+    client c{srv.port()};
+    const auto until = std::chrono::steady_clock::now() + 1800ms;
+    int n = 0;
+    while (std::chrono::steady_clock::now() < until) {
+        ASSERT_EQ(c.exchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200) << "request " << n;
+        ++n;
+        std::this_thread::sleep_for(50ms); // the client's pace: idle 50 ms between requests
+        // (After its first answer a connection parks at once: it has not proved busy yet.)
+        if (n >= 2) ASSERT_EQ(srv.parked(), 0u) << "parked after request " << n;
+    }
+    EXPECT_TRUE(wait_until([&] { return srv.parked() == 1; }, 3s));
 }
 
 TEST(http_parking, a_parked_connection_still_times_out) {

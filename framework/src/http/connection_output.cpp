@@ -276,7 +276,13 @@ void connection::update_wait() {
     default: k = wait_kind::none; break;
     }
     if (writing_ || file_left_) k = wait_kind::send;
-    if (k != hook_.kind) srv_.move_to(this, k);
+    // A busy connection is read and answered without leaving the idle list (that would cost
+    // two moves and a clock read per request): the sweep sees from `served` that it answered
+    // since, and starts its idle time again then.
+    if (k != hook_.kind) {
+        hook_.served = served_;
+        srv_.move_to(this, k);
+    }
 }
 
 void connection::release_buffers_if_idle() {

@@ -293,6 +293,14 @@ void server_impl::sweep() {
                 if (c->hook_.deadline < next) next = c->hook_.deadline;
                 break;
             }
+            if (wait_kind(k) == wait_kind::idle && c->hook_.served != c->served()) {
+                // It answered since it became idle (a busy connection stays in the list):
+                // idle from now on. So an idle timeout ends between one and two timeouts
+                // after the last answer, never earlier.
+                c->hook_.served = c->served();
+                lists_.move_to(c, wait_kind::idle);
+                continue;
+            }
             move_to(c, wait_kind::none); // off this list before anything else
             c->on_timeout(wait_kind(k));
         }
@@ -304,7 +312,8 @@ void server_impl::sweep() {
         // system, so that idle connections cost what they hold, not what they once held.
         ::malloc_trim(128 * 1024);
     }
-    if (next != clock::time_point::max() && !sweeper_armed_) arm_sweeper(next);
+    // A timeout above may have armed the sweeper for a later deadline (a connection parked).
+    if (next != clock::time_point::max() && (!sweeper_armed_ || next < sweeper_at_)) arm_sweeper(next);
 }
 
 std::string_view server_impl::date() noexcept {

@@ -35,6 +35,7 @@ struct list_hook {
     connection* next = nullptr;
     wait_kind kind = wait_kind::none;
     clock::time_point deadline{};
+    std::uint32_t served = 0; // the connection's answers when it entered its list
 };
 
 class wait_lists {
