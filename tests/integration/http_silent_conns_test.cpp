@@ -2,6 +2,8 @@
 // in Asio), served when they speak, closed when their head does not come in time; and the
 // memory of a burst of them goes back to the system once they are gone.
 #include "support/http_client.hpp"
+#include "support/loop_control.hpp"
+#include "support/read_until.hpp"
 #include "support/test_server.hpp"
 #include "support/wait_until.hpp"
 
@@ -20,13 +22,16 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <future>
+#include <optional>
 #include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
 using nodus::test::client;
+using nodus::test::hold_loop;
+using nodus::test::read_until;
 using nodus::test::test_server;
+using nodus::test::turn_log;
 using nodus::test::wait_until;
 
 namespace {
@@ -102,59 +107,57 @@ TEST(http_silent, a_request_sent_with_the_connection_is_answered_without_parking
     EXPECT_EQ(srv.requests(), 1u);
 }
 
-// Parked connections wait in a side epoll set that the loop watches as one descriptor and
-// takes 64 ready ones from per wake-up. Far more of them may speak at once (a load
-// balancer's pool, clients back after a silent burst): every one is served, none waits for
-// another to speak.
+// Parked connections wait in a side epoll set that the loop watches as one descriptor.
+// Far more of them may speak at once (a load balancer's pool, clients back after a silent
+// burst): every one is served, none waits for another to speak, and all come back in one
+// wake-up of the loop (64 per epoll_wait, up to 1,024), not one turn of it per 64.
 static void many_parked_speak_at_once(bool served_before) {
     constexpr int n = 300;
     nodus::http_config cfg;
     cfg.header_timeout_ms = 60000;
     cfg.keep_alive_timeout_ms = 60000;
-    test_server srv{hello, cfg};
+    turn_log turns; // of the requests made once all have spoken
+    test_server srv{[&](nodus::request, nodus::response res) {
+                        turns.note();
+                        res.end("hello\n");
+                    },
+                    cfg};
     std::vector<nodus::detail::unique_fd> fds; // closed however the test ends
+    std::optional<turn_log::counting> counting; // after the server: stops before it goes
     const std::string req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    auto read_answer = [](int fd) {
+    auto answered = [](int fd) {
         std::string got;
-        char buf[512];
-        while (got.find("hello\n") == std::string::npos) {
-            ssize_t r = ::recv(fd, buf, sizeof buf, 0);
-            if (r <= 0) break;
-            got.append(buf, static_cast<std::size_t>(r));
-        }
-        return got;
+        return read_until(fd, got, "hello\n").rfind("HTTP/1.1 200 OK\r\n", 0) == 0;
     };
     for (int i = 0; i < n; ++i) {
         int fd = connect_silent(srv.port());
         ASSERT_GE(fd, 0) << "connection " << i;
         fds.emplace_back(fd);
-        timeval tv{5, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         if (served_before) {
             ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
-            ASSERT_EQ(read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "connection " << i;
+            ASSERT_TRUE(answered(fd)) << "connection " << i;
         }
     }
     ASSERT_TRUE(wait_until([&] { return srv.parked() == n; }, 20s)) << srv.parked() << " parked";
-    // The loop is held while they all speak, so that all are ready when it looks.
-    std::promise<void> holding, go;
-    nodus::next_tick([&holding, held = go.get_future().share()] {
-        holding.set_value();
-        held.wait();
-    });
-    holding.get_future().wait();
-    for (auto& fd : fds) {
-        if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
-            ADD_FAILURE() << "send: " << std::strerror(errno);
+    {
+        // The loop is held while they all speak, so that all are ready when it looks.
+        hold_loop hold;
+        for (auto& fd : fds) {
+            if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+                ADD_FAILURE() << "send: " << std::strerror(errno);
+        }
+        counting.emplace(turns.start());
     }
-    go.set_value();
     const std::uint64_t want = served_before ? 2 * n : n;
     EXPECT_TRUE(wait_until([&] { return srv.requests() == want; }, 2s))
         << srv.requests() << " requests answered of " << want << "; " << srv.parked() << " still parked";
     int ok = 0;
     for (auto& fd : fds)
-        if (read_answer(fd.get()).rfind("HTTP/1.1 200 OK\r\n", 0) == 0) ++ok;
+        if (answered(fd.get())) ++ok;
     EXPECT_EQ(ok, n);
+    ASSERT_EQ(turns.notes(), static_cast<std::size_t>(n));
+    // One wake-up; 64 per wake-up took five.
+    EXPECT_LE(turns.spread(), 2u);
 }
 
 TEST(http_silent, hundreds_of_silent_connections_that_speak_at_once_are_all_served) {

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 using steady = nodus::http::detail::clock;
@@ -44,7 +46,10 @@ TEST(parking_lot, keeps_deadline_order_and_finds_ready_descriptors) {
 
     ASSERT_EQ(::write(b.peer, "x", 1), 1);
     std::vector<parked_conn*> ready;
-    lot.each_ready([&](parked_conn* p) { ready.push_back(p); });
+    lot.each_ready([&](parked_conn* p, bool gone) {
+        ready.push_back(p);
+        EXPECT_FALSE(gone);
+    });
     ASSERT_EQ(ready.size(), 1u);
     EXPECT_EQ(ready[0]->fd, b.parked);
     EXPECT_EQ(ready[0]->served, 7u);
@@ -59,6 +64,36 @@ TEST(parking_lot, keeps_deadline_order_and_finds_ready_descriptors) {
     EXPECT_TRUE(lot.empty());
     char c;
     EXPECT_EQ(::read(a.peer, &c, 1), 0); // closed: the peer sees EOF
+}
+
+// A peer that closed without sending anything is reported gone (nothing to serve); one that
+// sent bytes and then closed, or is still open, is not.
+TEST(parking_lot, tells_a_peer_that_closed_without_a_word) {
+    boost::asio::io_context ctx;
+    parking_lot lot{ctx};
+    ASSERT_TRUE(lot.open());
+    pair_fds silent, spoke, spoke_then_closed;
+    auto later = steady::now() + std::chrono::seconds(5);
+    ASSERT_TRUE(lot.add(silent.parked, 0, false, later));
+    ASSERT_TRUE(lot.add(spoke.parked, 1, false, later));
+    ASSERT_TRUE(lot.add(spoke_then_closed.parked, 2, false, later));
+    ::shutdown(silent.peer, SHUT_WR);
+    ASSERT_EQ(::write(spoke.peer, "GET", 3), 3);
+    ASSERT_EQ(::write(spoke_then_closed.peer, "GET", 3), 3);
+    ::shutdown(spoke_then_closed.peer, SHUT_WR);
+    std::vector<std::pair<std::uint32_t, bool>> seen;
+    std::vector<parked_conn*> ready;
+    lot.each_ready([&](parked_conn* p, bool gone) {
+        seen.emplace_back(p->served, gone);
+        ready.push_back(p);
+    });
+    std::sort(seen.begin(), seen.end());
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[0], std::make_pair(0u, true));
+    EXPECT_EQ(seen[1], std::make_pair(1u, false));
+    EXPECT_EQ(seen[2], std::make_pair(2u, false));
+    for (auto* p : ready) lot.close(p);
+    EXPECT_TRUE(lot.empty());
 }
 
 TEST(parking_lot, trim_is_due_after_many_parks) {

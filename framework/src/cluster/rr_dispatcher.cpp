@@ -3,6 +3,7 @@
 #include "cluster/detail/state.hpp"
 #include "cluster/detail/worker_table.hpp"
 #include "ipc/detail/control.hpp"
+#include "net/detail/listener.hpp"
 
 #include <nodus/log/log.hpp>
 #include <nodus/loop/loop.hpp>
@@ -25,25 +26,6 @@ namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
 namespace {
-
-// accept() errors that belong to one connection (Linux reports a new socket's pending
-// network error from accept): skip it and take the next.
-bool connection_error(int err) noexcept {
-    switch (err) {
-    case EINTR:
-    case ECONNABORTED:
-    case EPROTO:
-    case EPERM:
-    case ENETDOWN:
-    case ENETUNREACH:
-    case ENOPROTOOPT:
-    case EHOSTDOWN:
-    case EHOSTUNREACH:
-    case ENONET:
-    case EOPNOTSUPP: return true;
-    default: return false;
-    }
-}
 
 // Connections taken per readiness event before the master lets its loop run other work.
 constexpr int accept_batch = 64;
@@ -130,7 +112,7 @@ void rr_dispatcher::on_acceptable() {
                 arm();
                 return;
             }
-            if (connection_error(err)) continue;
+            if (nodus::detail::accept_error_of_one(err)) continue;
             nodus::log::get().warn("cluster: accept failed: {}", std::strerror(err));
             back_off();
             return;

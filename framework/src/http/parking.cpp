@@ -2,6 +2,7 @@
 #include "tls/detail/io.hpp"
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace nodus::http::detail {
@@ -87,10 +88,18 @@ void parking_lot::cancel_watch() noexcept {
     watch_->cancel(ec);
 }
 
-int parking_lot::poll(parked_conn** out, int max) noexcept {
+int parking_lot::poll(ready_conn* out, int max) noexcept {
     epoll_event evs[64];
     int n = ::epoll_wait(fd_, evs, max < 64 ? max : 64, 0);
-    for (int i = 0; i < n; ++i) out[i] = static_cast<parked_conn*>(evs[i].data.ptr);
+    for (int i = 0; i < n; ++i) {
+        auto* p = static_cast<parked_conn*>(evs[i].data.ptr);
+        bool gone = (evs[i].events & (EPOLLHUP | EPOLLERR)) != 0;
+        // A close with bytes before it (a request, then shutdown) is still served.
+        int unread = 0;
+        if (!gone && (evs[i].events & EPOLLRDHUP))
+            gone = ::ioctl(p->fd, FIONREAD, &unread) == 0 && unread == 0;
+        out[i] = {p, gone};
+    }
     return n < 0 ? 0 : n;
 }
 

@@ -67,7 +67,11 @@ void server_impl::watch_parked() {
     parking_.watch([this](const boost::system::error_code& ec) {
         --pending_;
         if (!ec) {
-            parking_.each_ready([this](parked_conn* p) { unpark(p); });
+            // One that closed without a word needs no connection object to be closed.
+            parking_.each_ready([this](parked_conn* p, bool gone) {
+                if (gone) close_parked(p);
+                else unpark(p);
+            });
             watch_parked();
         }
         maybe_delete();

@@ -72,6 +72,23 @@ std::string local_host(int fd) {
     return buf;
 }
 
+bool accept_error_of_one(int err) noexcept {
+    switch (err) {
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM:
+    case ENETDOWN:
+    case ENETUNREACH:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case ENONET:
+    case EOPNOTSUPP: return true;
+    default: return false;
+    }
+}
+
 std::string show_endpoint(const std::string& host, std::uint16_t port) {
     return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }

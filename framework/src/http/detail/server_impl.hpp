@@ -93,6 +93,7 @@ private:
     void serve_listener(nodus::detail::unique_fd fd); // takes a bound, listening socket
     std::string_view date() noexcept; // "Thu, 26 Nov 2026 13:45:31 GMT"
     void do_accept();
+    void accept_some();
     void accept_later(std::chrono::microseconds delay);
     void accept_failed(const boost::system::error_code& ec);
     void accept_recovered();
@@ -125,7 +126,6 @@ private:
     boost::asio::io_context& ctx_;
     net::detail::reactor& reactor_;
     acceptor_type acceptor_;
-    boost::asio::ip::tcp::endpoint accept_ep_;
     boost::asio::steady_timer sweeper_;
     boost::asio::steady_timer accept_delay_;
     boost::asio::steady_timer drain_timer_;

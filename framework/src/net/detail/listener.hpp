@@ -24,6 +24,12 @@ std::uint16_t local_port(int fd) noexcept;
 /// The address a bound socket has, as text (no brackets); empty when it cannot be read.
 std::string local_host(int fd);
 
+/// True for the accept() errors that belong to one connection (Linux reports a new
+/// socket's pending network error from accept, and a client may reset before it is taken):
+/// skip it and take the next. Any other error is the listener's (out of descriptors or
+/// memory).
+bool accept_error_of_one(int err) noexcept;
+
 /// "host:port", with brackets around an IPv6 literal.
 std::string show_endpoint(const std::string& host, std::uint16_t port);
 
