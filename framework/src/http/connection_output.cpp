@@ -154,15 +154,20 @@ void connection::begin_close() {
         return;
     }
     if (tls_) tls::detail::shutdown(tls_);
-    boost::system::error_code ec;
-    sock_.shutdown(socket_type::shutdown_send, ec);
     // Linger only when the client may still be sending (we stopped reading mid-stream,
     // or bytes are waiting): closing with unread data would reset the connection and
-    // could destroy the response before the client reads it.
+    // could destroy the response before the client reads it. Otherwise close() alone sends
+    // the end of the stream after the response, as a shutdown would.
     int unread = 0;
     bool may_send = input_ == input_state::broken || in_.unread() ||
         (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0);
-    if (ec || !may_send) {
+    if (!may_send) {
+        close_now();
+        return;
+    }
+    boost::system::error_code ec;
+    sock_.shutdown(socket_type::shutdown_send, ec);
+    if (ec) {
         close_now();
         return;
     }

@@ -161,6 +161,7 @@ void server_impl::accept_some() {
             ::close(fd);
             continue;
         }
+        net::detail::mark_non_blocking(sock);
         start_connection(std::move(sock), remote);
     }
     done();
@@ -220,7 +221,7 @@ constexpr std::size_t trim_after_closed = 1024;
 // and a silent one is parked before it costs a connection object.
 void server_impl::start_connection(socket_type sock, const asio::ip::tcp::endpoint& remote) {
     boost::system::error_code ignore;
-    sock.non_blocking(true, ignore);
+    if (!sock.non_blocking()) sock.non_blocking(true, ignore); // a descriptor handed over
     sock.set_option(asio::ip::tcp::no_delay(true), ignore);
     if (tls_) {
         start_tls_connection(std::move(sock), remote);

@@ -94,7 +94,7 @@ void server_impl::unpark(parked_conn* p) {
         note_gone();
         return;
     }
-    sock.non_blocking(true, ec);
+    net::detail::mark_non_blocking(sock); // it was when it parked
     auto remote = sock.remote_endpoint(ec);
     auto* c = new connection(*this, std::move(sock));
     c->remote_ = remote;

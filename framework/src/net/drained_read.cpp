@@ -12,9 +12,14 @@ namespace ad = boost::asio::detail;
 struct socket_access : tcp_socket {
     static auto& of(tcp_socket& s) noexcept { return (s.*(&socket_access::impl_)).get_implementation(); }
 };
+
 } // namespace
 
 reactor& reactor_of(boost::asio::io_context& ctx) { return boost::asio::use_service<reactor>(ctx); }
+
+void mark_non_blocking(tcp_socket& sock) noexcept {
+    socket_access::of(sock).state_ |= ad::socket_ops::non_blocking;
+}
 
 drained_read::drained_read(reactor& r, callback cb, void* target) noexcept
     : reactor_op(boost::system::error_code(), &drained_read::perform, &drained_read::complete),

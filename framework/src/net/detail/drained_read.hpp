@@ -28,6 +28,11 @@ using reactor = boost::asio::detail::reactor;
 /// The reactor of a loop (a lookup under a lock: keep it).
 reactor& reactor_of(boost::asio::io_context& ctx);
 
+/// Tell Asio that `sock`'s descriptor is non-blocking already (accept4 with SOCK_NONBLOCK, or
+/// a parked descriptor coming back): what `non_blocking(true)` records, without its FIONBIO
+/// system call.
+void mark_non_blocking(tcp_socket& sock) noexcept;
+
 class drained_read final : public boost::asio::detail::reactor_op {
 public:
     using callback = void (*)(void* target, const boost::system::error_code& ec, std::size_t n);
