@@ -55,7 +55,7 @@ void listen_clustered(const config& cfg, server& srv, server* tls_srv) {
 
     http::detail::server_hooks hooks;
     hooks.on_count = [](std::size_t open) { cluster::detail::worker_note_count(open); };
-    if (setup.fair_accept) hooks.accept_delay = [] { return cluster::detail::worker_accept_delay(); };
+    if (setup.fair_accept) hooks.accept_delay = [](unsigned taken) { return cluster::detail::worker_accept_delay(taken); };
     http::detail::set_hooks(srv, std::move(hooks));
     // The worker drains on SIGTERM/SIGINT itself (cluster::detail::worker_serve) and must
     // be able to let its loop end afterwards.

@@ -84,12 +84,14 @@ void fair_accept_start() {
 
 void fair_accept_stop() noexcept { fs().pulse.cancel(); }
 
-unsigned worker_accept_delay() noexcept {
+unsigned worker_accept_delay(unsigned taken) noexcept {
     auto& st = state();
     auto* me = own_row();
     if (!me) return 0;
     auto& f = fs();
-    const counts mine = counts_of(*me);
+    counts mine = counts_of(*me);
+    mine.open += taken;
+    mine.recent += taken;
     const std::uint32_t my_beat = me->heartbeat.load(std::memory_order_relaxed);
     bool over = false;
     for (std::size_t i = 0; i < st.table_size && !over; ++i) {

@@ -24,16 +24,12 @@ namespace nodus::http::detail {
 
 namespace asio = boost::asio;
 
-namespace {
-// Connections taken per turn of the loop (see accept_some).
-constexpr int accept_batch = 64;
-} // namespace
-
 server_impl::server_impl(handler h, http_config cfg)
     : handler_(std::move(h)),
       ctx_(nodus::io_context()),
       reactor_(net::detail::reactor_of(ctx_)),
       acceptor_(ctx_.get_executor()),
+      accept_op_(reactor_, [](void* self) { static_cast<server_impl*>(self)->accepted(); }, this),
       sweeper_(ctx_),
       accept_delay_(ctx_),
       drain_timer_(ctx_),
@@ -92,87 +88,52 @@ void server_impl::serve_listener(nodus::detail::unique_fd fd) {
 void server_impl::do_accept() {
     if (closing_ || !acceptor_.is_open() || accepting_) return;
     if (hooks_.accept_delay) {
-        if (unsigned d = hooks_.accept_delay()) {
+        if (unsigned d = hooks_.accept_delay(0)) {
             accept_later(std::chrono::microseconds(d));
             return;
         }
     }
     accepting_ = true;
     ++pending_;
-    acceptor_.async_wait(asio::socket_base::wait_read, [this](const boost::system::error_code& ec) {
-        --pending_;
-        accepting_ = false;
-        if (ec == asio::error::operation_aborted) {
-            maybe_delete();
-            return;
-        }
-        if (ec) {
-            accept_failed(ec);
-            accept_later(std::chrono::milliseconds(100));
-            return;
-        }
-        accept_some();
-    });
+    accept_op_.start(acceptor_, net::detail::batch_accept::max_batch, &hooks_.accept_delay);
 }
 
-// Several connections per turn of the loop, until the queue is empty: Asio's accept takes
-// one per turn, and a burst of a thousand clients waited up to 0.9 s for its last
-// connections, one turn (of all the requests in flight) each. The batch is bounded so that
-// a flood of connections does not hold up the ones already served; the rest are taken after
-// what the loop has queued meanwhile.
-void server_impl::accept_some() {
-    // Recovered from an accept error once a batch takes connections without meeting it again
-    // (the first descriptors back are often not all the queue needs).
-    bool took = false;
-    auto done = [&] {
-        if (took && accept_errors_ != accept_errors_logged_) accept_recovered();
-    };
-    for (int i = 0; i < accept_batch; ++i) {
-        if (closing_ || !acceptor_.is_open()) return;
-        if (i > 0 && hooks_.accept_delay) {
-            if (unsigned d = hooks_.accept_delay()) {
-                done();
-                accept_later(std::chrono::microseconds(d));
-                return;
-            }
-        }
-        asio::ip::tcp::endpoint remote;
-        socklen_t len = static_cast<socklen_t>(remote.capacity());
-        int fd = ::accept4(acceptor_.native_handle(), remote.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            int err = errno;
-            if (nodus::detail::accept_error_of_one(err)) continue;
-            if (err == EAGAIN || err == EWOULDBLOCK) {
-                done();
-                do_accept();
-                return;
-            }
-            // Out of descriptors or memory: back off instead of spinning on the error.
-            accept_failed(boost::system::error_code(err, boost::system::system_category()));
-            accept_later(std::chrono::milliseconds(100));
-            return;
-        }
-        remote.resize(len);
-        took = true;
+// Up to 64 connections per turn of the loop (net/detail/batch_accept.hpp): Asio's accept
+// takes one per turn, and a burst of a thousand clients waited up to 0.9 s for its last
+// first answers, one turn (of all the requests in flight) each. The bound keeps a flood of
+// connections from holding up the ones already served.
+void server_impl::accepted() {
+    --pending_;
+    accepting_ = false;
+    auto& op = accept_op_;
+    // Even when closing: a connection already taken from the queue is served (with
+    // Connection: close), or its request would be lost.
+    for (int i = 0; i < op.count(); ++i) {
         socket_type sock{ctx_};
         boost::system::error_code ec;
-        sock.assign(remote.protocol(), fd, ec);
+        sock.assign(op.peer(i).protocol(), op.fd(i), ec);
         if (ec) {
-            ::close(fd);
+            ::close(op.fd(i));
             continue;
         }
         net::detail::mark_non_blocking(sock);
-        start_connection(std::move(sock), remote);
+        start_connection(std::move(sock), op.peer(i));
     }
-    done();
-    accepting_ = true;
-    ++pending_;
-    asio::post(ctx_, [this] {
-        --pending_;
-        accepting_ = false;
-        accept_some();
+    if (op.error() == asio::error::operation_aborted) {
         maybe_delete();
-    });
+        return;
+    }
+    if (op.error()) {
+        // Out of descriptors or memory: back off instead of spinning on the error.
+        accept_failed(op.error());
+        accept_later(std::chrono::milliseconds(100));
+        return;
+    }
+    // Recovered once a batch takes connections without meeting the error again (the first
+    // descriptors back are often not all the queue needs).
+    if (op.count() && accept_errors_ != accept_errors_logged_) accept_recovered();
+    if (unsigned d = op.held_off()) accept_later(std::chrono::microseconds(d));
+    else do_accept();
 }
 
 // Descriptor exhaustion lasts as long as the load that caused it, and a retry comes ten

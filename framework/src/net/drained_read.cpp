@@ -1,4 +1,5 @@
 #include "net/detail/drained_read.hpp"
+#include "net/detail/socket_access.hpp"
 
 #include <boost/asio/detail/socket_ops.hpp>
 
@@ -6,12 +7,6 @@ namespace nodus::net::detail {
 
 namespace {
 namespace ad = boost::asio::detail;
-
-// The socket's reactor state, which basic_socket keeps protected: reached through a member
-// pointer named in a class derived from it (no object of that class is ever made).
-struct socket_access : tcp_socket {
-    static auto& of(tcp_socket& s) noexcept { return (s.*(&socket_access::impl_)).get_implementation(); }
-};
 
 } // namespace
 

@@ -12,9 +12,10 @@ namespace nodus::http::detail {
 struct server_hooks {
     /// After every accepted and every closed connection, with the new open count.
     std::function<void(std::size_t open)> on_count;
-    /// Asked before each accept is armed: 0 arms it now; N > 0 waits N microseconds, then asks again.
-    /// (Fair sharing of one listening socket between forked workers.)
-    std::function<unsigned()> accept_delay;
+    /// Asked before each accept: 0 accepts now; N > 0 waits N microseconds, then asks again.
+    /// `taken`: connections this batch took that on_count has not counted yet. (Fair sharing
+    /// of one listening socket between forked workers.)
+    std::function<unsigned(unsigned taken)> accept_delay;
     /// Graceful close finished (every connection gone).
     std::function<void()> on_closed;
 };

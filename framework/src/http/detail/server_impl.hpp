@@ -6,6 +6,7 @@
 #include <nodus/loop/loop.hpp>
 
 #include "http/detail/connection.hpp"
+#include "net/detail/batch_accept.hpp"
 #include "net/detail/unique_fd.hpp"
 #include "http/detail/hooks.hpp"
 #include "http/detail/parking.hpp"
@@ -27,8 +28,8 @@ class context;
 
 namespace nodus::http::detail {
 
-using acceptor_type =
-    boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+// The listening socket: a plain Asio socket, as the accepting is ours (batch_accept).
+using acceptor_type = net::detail::tcp_socket;
 
 class server_impl {
 public:
@@ -93,7 +94,7 @@ private:
     void serve_listener(nodus::detail::unique_fd fd); // takes a bound, listening socket
     std::string_view date() noexcept; // "Thu, 26 Nov 2026 13:45:31 GMT"
     void do_accept();
-    void accept_some();
+    void accepted(); // accept_op_'s batch is in
     void accept_later(std::chrono::microseconds delay);
     void accept_failed(const boost::system::error_code& ec);
     void accept_recovered();
@@ -126,6 +127,7 @@ private:
     boost::asio::io_context& ctx_;
     net::detail::reactor& reactor_;
     acceptor_type acceptor_;
+    net::detail::batch_accept accept_op_;
     boost::asio::steady_timer sweeper_;
     boost::asio::steady_timer accept_delay_;
     boost::asio::steady_timer drain_timer_;
