@@ -59,11 +59,16 @@ void connection::start(bool fresh) {
     start_read();
 }
 
-void connection::start_with(std::size_t n) {
-    srv_.add(this, true);
+void connection::start_with(std::size_t n, bool fresh) {
+    srv_.add(this, fresh);
     keep_alive_ = srv_.keep_alive_allowed();
     update_wait();
+    // Nothing up the stack touches the connection after this call (the server's accept or
+    // unpark): one closed or parked meanwhile is deleted here, not a turn later, so a burst
+    // of them holds one connection object at a time.
+    in_start_with_ = true;
     on_scratch(n);
+    in_start_with_ = false;
     maybe_delete();
 }
 

@@ -197,12 +197,13 @@ void connection::close_now() {
 // After the socket was closed or released: out of the lists, buffers back to the pools
 // (a cancelled read never touches its buffer again), and deletion left to the
 // completion handlers and one posted step, so no caller up the stack ever returns into
-// a freed connection.
+// a freed connection (start_with is such a caller itself, at the top of the stack).
 void connection::teardown() {
     srv_.remove(this);
     release_in();
     out_.release();
     drop_file();
+    if (in_start_with_) return;
     ++pending_;
     asio::post(sock_.get_executor(), [this] {
         --pending_;

@@ -95,7 +95,8 @@ void server_impl::do_accept() {
     }
     accepting_ = true;
     ++pending_;
-    accept_op_.start(acceptor_, net::detail::batch_accept::max_batch, &hooks_.accept_delay);
+    accept_op_.start(acceptor_, net::detail::batch_accept::max_batch, &hooks_.accept_delay,
+                     accept_errors_ != accept_errors_logged_);
 }
 
 // Up to 64 connections per turn of the loop (net/detail/batch_accept.hpp): Asio's accept
@@ -129,9 +130,9 @@ void server_impl::accepted() {
         accept_later(std::chrono::milliseconds(100));
         return;
     }
-    // Recovered once a batch takes connections without meeting the error again (the first
-    // descriptors back are often not all the queue needs).
-    if (op.count() && accept_errors_ != accept_errors_logged_) accept_recovered();
+    // Recovered once a batch ends without meeting the error again (the first descriptors
+    // back are often not all the queue needs).
+    if (accept_errors_ != accept_errors_logged_) accept_recovered();
     if (unsigned d = op.held_off()) accept_later(std::chrono::microseconds(d));
     else do_accept();
 }

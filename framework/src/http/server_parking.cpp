@@ -1,10 +1,14 @@
 // The server's side of parking (detail/parking.hpp): moving idle keep-alive connections
 // into the parking lot and back out when their next request arrives.
 #include "http/detail/server_impl.hpp"
+#include "http/detail/buffer_pool.hpp"
 #include "tls/detail/context.hpp"
 #include "tls/detail/io.hpp"
 
+#include <cerrno>
+
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace nodus::http::detail {
@@ -96,12 +100,25 @@ void server_impl::unpark(parked_conn* p) {
     }
     net::detail::mark_non_blocking(sock); // it was when it parked
     auto remote = sock.remote_endpoint(ec);
+    const int fd = p->fd;
     auto* c = new connection(*this, std::move(sock));
     c->remote_ = remote;
     c->set_served(p->served);
-    if (ssl) c->set_tls(ssl);
     dispose(p);
-    c->start(false);
+    if (ssl) {
+        c->set_tls(ssl);
+        c->start(false);
+        return;
+    }
+    // Its bytes are here (the side set said so): read and served now, like a new connection's
+    // first request, so a burst of parked clients that speak at once holds one connection
+    // object at a time, not one per client until the next turn of the loop.
+    char* scratch = buffers::scratch();
+    ssize_t n;
+    do n = ::recv(fd, scratch, block_size, 0);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) c->start_with(static_cast<std::size_t>(n), false);
+    else c->start(false); // nothing after all, an end or an error: the read sees it
 }
 
 void server_impl::close_parked(parked_conn* p) noexcept {

@@ -20,12 +20,14 @@ batch_accept::batch_accept(reactor& r, callback cb, void* target) noexcept
       cb_(cb),
       target_(target) {}
 
-void batch_accept::start(tcp_socket& listener, int limit, const std::function<unsigned(unsigned)>* hold_off) {
+void batch_accept::start(tcp_socket& listener, int limit, const std::function<unsigned(unsigned)>* hold_off,
+                         bool report_empty) {
     auto& impl = socket_access::of(listener);
     listen_fd_ = impl.socket_;
     limit_ = limit < 1 ? 1 : limit > max_batch ? max_batch : limit;
     hold_off_ = hold_off && *hold_off ? hold_off : nullptr;
     n_ = 0;
+    report_empty_ = report_empty;
     held_off_ = 0;
     ec_ = {};
     reactor_.start_op(reactor::read_op, impl.socket_, impl.reactor_data_, this, false, true);
@@ -52,7 +54,8 @@ ad::reactor_op::status batch_accept::perform(reactor_op* base) {
         }
         int err = errno;
         if (nodus::detail::accept_error_of_one(err)) continue;
-        if (err == EAGAIN || err == EWOULDBLOCK) return o->n_ ? done_and_exhausted : not_done;
+        if (err == EAGAIN || err == EWOULDBLOCK)
+            return o->n_ || o->report_empty_ ? done_and_exhausted : not_done;
         o->ec_ = boost::system::error_code(err, boost::system::system_category());
         return done;
     }

@@ -59,7 +59,9 @@ public:
     ~connection();
 
     void start(bool fresh = true); // fresh: a new connection, not one back from parking
-    void start_with(std::size_t n); // a new connection whose first `n` bytes are in the scratch buffer
+    /// A connection whose first `n` bytes are in the scratch buffer (fresh: a new one, not one
+    /// back from parking): served at once, in this turn of the loop.
+    void start_with(std::size_t n, bool fresh = true);
     // TLS (connection_tls.cpp): the connection owns `ssl`, bound to its socket
     void set_tls(ssl_st* ssl) noexcept;
     void start_tls(); // a new TLS connection with bytes to read: its handshake begins at once
@@ -193,6 +195,7 @@ private:
     bool in_process_ = false;
     bool keep_alive_ = true;
     bool parked_ = false; // closed because its socket went to the parking lot
+    bool in_start_with_ = false; // start_with deletes it when done: teardown posts no step
     bool hot_ = false; // busy enough to keep a read block
     bool tls_ready_ = false; // TLS: the handshake has finished
     bool tls_want_write_ = false; // TLS: the last read needs the socket writable to go on

@@ -30,8 +30,11 @@ public:
     /// open and non-blocking, held as a plain Asio socket: the accepting is ours) once it has
     /// some; the callback then runs from the loop. `hold_off`, when set, is asked before each
     /// connection after the first, with the number taken so far: a non-zero answer (µs) ends
-    /// the batch there.
-    void start(tcp_socket& listener, int limit, const std::function<unsigned(unsigned)>* hold_off = nullptr);
+    /// the batch there. `report_empty`: an empty queue ends the batch too (with none taken),
+    /// to learn that accepting works again after an error (Linux reports running out of
+    /// descriptors before it looks at the queue).
+    void start(tcp_socket& listener, int limit, const std::function<unsigned(unsigned)>* hold_off = nullptr,
+               bool report_empty = false);
 
     /// After the callback: the connections taken (non-blocking, close-on-exec descriptors the
     /// caller now owns) and their peers.
@@ -55,6 +58,7 @@ private:
     int listen_fd_ = -1;
     int limit_ = 1;
     int n_ = 0;
+    bool report_empty_ = false;
     unsigned held_off_ = 0;
     int fds_[max_batch];
     boost::asio::ip::tcp::endpoint peers_[max_batch];
