@@ -17,6 +17,9 @@
 #include <system_error>
 
 #include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -109,17 +112,7 @@ void server_impl::accepted() {
     auto& op = accept_op_;
     // Even when closing: a connection already taken from the queue is served (with
     // Connection: close), or its request would be lost.
-    for (int i = 0; i < op.count(); ++i) {
-        socket_type sock{ctx_};
-        boost::system::error_code ec;
-        sock.assign(op.peer(i).protocol(), op.fd(i), ec);
-        if (ec) {
-            ::close(op.fd(i));
-            continue;
-        }
-        net::detail::mark_non_blocking(sock);
-        start_connection(std::move(sock), op.peer(i));
-    }
+    for (int i = 0; i < op.count(); ++i) start_connection(op.fd(i), op.peer(i), true);
     if (op.error() == asio::error::operation_aborted) {
         maybe_delete();
         return;
@@ -180,40 +173,39 @@ constexpr std::size_t trim_after_closed = 1024;
 
 // Every new connection starts here, whether this server accepted it or was handed it.
 // Its first read is tried at once: most clients send their request with the connection,
-// and a silent one is parked before it costs a connection object.
-void server_impl::start_connection(socket_type sock, const asio::ip::tcp::endpoint& remote) {
-    boost::system::error_code ignore;
-    if (!sock.non_blocking()) sock.non_blocking(true, ignore); // a descriptor handed over
-    sock.set_option(asio::ip::tcp::no_delay(true), ignore);
-    if (tls_) {
-        start_tls_connection(std::move(sock), remote);
-        return;
-    }
+// and a silent one is parked before it costs a connection object or Asio's state for its
+// socket (two epoll_ctl: Asio's, and taking it out again).
+void server_impl::start_connection(int fd, const asio::ip::tcp::endpoint& remote, bool non_blocking) {
+    int on = 1;
+    if (!non_blocking) ::ioctl(fd, FIONBIO, &on); // a descriptor handed over
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    // A TLS client's bytes stay in the socket for OpenSSL: a peek tells a silent one.
     char* scratch = buffers::scratch();
     ssize_t n;
-    do n = ::recv(sock.native_handle(), scratch, block_size, 0);
+    do n = tls_ ? ::recv(fd, scratch, 1, MSG_PEEK) : ::recv(fd, scratch, block_size, 0);
     while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && park_silent(sock, remote)) return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && park_silent(fd, remote)) return;
+    socket_type sock{ctx_};
+    boost::system::error_code ec;
+    sock.assign(remote.protocol(), fd, ec);
+    if (ec) {
+        ::close(fd);
+        return;
+    }
+    net::detail::mark_non_blocking(sock);
+    if (tls_) {
+        ssl_st* ssl = tls_->new_ssl(fd);
+        if (!ssl) return; // out of memory: the socket closes
+        auto* c = new connection(*this, std::move(sock));
+        c->remote_ = remote;
+        c->set_tls(ssl);
+        c->start_tls();
+        return;
+    }
     auto* c = new connection(*this, std::move(sock));
     c->remote_ = remote;
     if (n > 0) c->start_with(static_cast<std::size_t>(n));
     else c->start(); // an end or an error: the first read sees it again
-}
-
-// The bytes stay in the socket for OpenSSL: a peek tells a silent client, which parks
-// before it costs an SSL object, from one whose hello is here.
-void server_impl::start_tls_connection(socket_type sock, const asio::ip::tcp::endpoint& remote) {
-    char byte;
-    ssize_t n;
-    do n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && park_silent(sock, remote)) return;
-    ssl_st* ssl = tls_->new_ssl(sock.native_handle());
-    if (!ssl) return; // out of memory: the socket closes
-    auto* c = new connection(*this, std::move(sock));
-    c->remote_ = remote;
-    c->set_tls(ssl);
-    c->start_tls();
 }
 
 void server_impl::enable_tls(std::shared_ptr<tls::detail::context> ctx, std::uint32_t handshake_timeout_ms) {
@@ -245,15 +237,7 @@ void server_impl::adopt(int fd) {
     asio::ip::tcp::endpoint remote;
     std::memcpy(remote.data(), &ss, len);
     remote.resize(len);
-    socket_type sock{ctx_};
-    boost::system::error_code ec;
-    sock.assign(remote.protocol(), fd, ec);
-    if (ec) {
-        ::close(fd);
-        log::get().warn("cannot adopt a connection: {}", ec.message());
-        return;
-    }
-    start_connection(std::move(sock), remote);
+    start_connection(fd, remote, false);
 }
 
 // ------------------------------------------------------------------ connection lists

@@ -47,11 +47,8 @@ void server_impl::park(connection* c) {
 // A new connection with nothing to read yet: parked at once, so that a client that
 // connects and stays silent costs what a parked keep-alive connection costs. It waits
 // header_timeout_ms for its first byte, then (back in Asio) as long again for its head.
-bool server_impl::park_silent(socket_type& sock, const asio::ip::tcp::endpoint& remote) {
+bool server_impl::park_silent(int fd, const asio::ip::tcp::endpoint& remote) {
     if (closing_ || retiring_ || !parking_.open()) return false;
-    boost::system::error_code ec;
-    int fd = sock.release(ec);
-    if (ec) return false;
     if (++open_ > open_peak_) open_peak_ = open_;
     if (hooks_.on_count) hooks_.on_count(open_);
     auto deadline =

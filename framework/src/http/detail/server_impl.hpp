@@ -98,13 +98,13 @@ private:
     void accept_later(std::chrono::microseconds delay);
     void accept_failed(const boost::system::error_code& ec);
     void accept_recovered();
-    void start_connection(socket_type sock, const boost::asio::ip::tcp::endpoint& remote);
-    void start_tls_connection(socket_type sock, const boost::asio::ip::tcp::endpoint& remote);
+    /// A new connection's descriptor (owned from now on); `non_blocking`: it is already.
+    void start_connection(int fd, const boost::asio::ip::tcp::endpoint& remote, bool non_blocking);
     void arm_sweeper(clock::time_point when);
     void sweep();
     void retire_all();
     void maybe_finish_close();
-    bool park_silent(socket_type& sock, const boost::asio::ip::tcp::endpoint& remote);
+    bool park_silent(int fd, const boost::asio::ip::tcp::endpoint& remote);
     void note_burst_end() noexcept;
     void watch_parked();
     void unpark(parked_conn* p);
