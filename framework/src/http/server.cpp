@@ -32,7 +32,8 @@ server_impl::server_impl(handler h, http_config cfg)
       ctx_(nodus::io_context()),
       reactor_(net::detail::reactor_of(ctx_)),
       acceptor_(ctx_.get_executor()),
-      accept_op_(reactor_, [](void* self) { static_cast<server_impl*>(self)->accepted(); }, this),
+      accept_op_(
+          reactor_, [](void* self) { static_cast<server_impl*>(self)->accepted(); }, this),
       sweeper_(ctx_),
       accept_delay_(ctx_),
       drain_timer_(ctx_),
