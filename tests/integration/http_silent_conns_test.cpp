@@ -66,6 +66,18 @@ int connect_silent(std::uint16_t port) {
     return fd;
 }
 
+// Both ends of `n` connections in this process, and some to spare.
+bool descriptors_for(int n) {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    const rlim_t want = 2 * static_cast<rlim_t>(n) + 100;
+    if (lim.rlim_cur < want) {
+        lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, want);
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    return lim.rlim_cur >= want;
+}
+
 } // namespace
 
 TEST(http_silent, a_silent_connection_is_parked_and_served_when_it_speaks) {
@@ -173,13 +185,7 @@ TEST(http_silent, hundreds_of_parked_keep_alive_connections_that_speak_at_once_a
 // back within a bound of where it was.
 TEST(http_silent, the_memory_of_a_burst_of_silent_connections_goes_back) {
     constexpr int n = 4000;
-    rlimit lim{};
-    ::getrlimit(RLIMIT_NOFILE, &lim);
-    if (lim.rlim_cur < 2 * n + 100) {
-        lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 2 * n + 100);
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
-    if (lim.rlim_cur < 2 * n + 100) GTEST_SKIP() << "needs " << 2 * n + 100 << " descriptors";
+    if (!descriptors_for(n)) GTEST_SKIP() << "needs " << 2 * n + 100 << " descriptors";
 
     test_server srv{hello};
     EXPECT_EQ(nodus::test::exchange(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
@@ -221,4 +227,41 @@ TEST(http_silent, a_silent_connection_is_still_answered_after_a_graceful_close_b
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.header("Connection"), "close");
     EXPECT_TRUE(c.closed_within(2000ms));
+}
+
+// Clients back after a silent burst all ask at once (a load balancer restarted): each is
+// served and parked again with one connection object alive at a time, so what stays is a
+// parked record per connection, not the peak of connection objects one wake-up made (at
+// 1,024 per wake-up, deleted a turn later, that peak was ~300 bytes per connection here).
+TEST(http_silent, a_silent_burst_that_asks_at_once_leaves_parked_records_only) {
+    constexpr int n = 4000;
+    if (!descriptors_for(n)) GTEST_SKIP() << "needs " << 2 * n + 100 << " descriptors";
+    nodus::http_config cfg;
+    cfg.header_timeout_ms = 60000;
+    cfg.keep_alive_timeout_ms = 60000;
+    test_server srv{hello, cfg};
+    EXPECT_EQ(nodus::test::exchange(srv.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
+    std::vector<nodus::detail::unique_fd> fds; // closed however the test ends
+    fds.reserve(n);
+    const long before = rss_kb();
+    for (int i = 0; i < n; ++i) {
+        int fd = connect_silent(srv.port());
+        ASSERT_GE(fd, 0) << "connection " << i;
+        fds.emplace_back(fd);
+    }
+    ASSERT_TRUE(wait_until([&] { return srv.parked() == n; }, 20s)) << srv.parked() << " parked";
+    const std::string req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    {
+        hold_loop hold; // all of them speak before the loop looks
+        for (auto& fd : fds) {
+            if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+                ADD_FAILURE() << "send: " << std::strerror(errno);
+        }
+    }
+    ASSERT_TRUE(wait_until([&] { return srv.requests() == n + 1u && srv.parked() == n; }, 20s))
+        << srv.requests() << " requests, " << srv.parked() << " parked";
+    const long after = rss_kb();
+    if (rss_meaningful) {
+        EXPECT_LT((after - before) * 1024 / n, 150) << "before " << before << " kB, after " << after << " kB";
+    }
 }
