@@ -7,8 +7,6 @@
 #include <nodus/log/log.hpp>
 #include <spdlog/logger.h>
 
-#include <boost/asio/post.hpp>
-
 #include "http/detail/buffer_pool.hpp"
 
 #include <cerrno>
@@ -108,12 +106,13 @@ void server_impl::do_accept() {
 // first answers, one turn (of all the requests in flight) each. The bound keeps a flood of
 // connections from holding up the ones already served.
 void server_impl::accepted() {
-    --pending_;
     accepting_ = false;
     auto& op = accept_op_;
     // Even when closing: a connection already taken from the queue is served (with
-    // Connection: close), or its request would be lost.
+    // Connection: close), or its request would be lost. A connection served at once may be
+    // deleted at once: the operation still counts as pending meanwhile, so the server stays.
     for (int i = 0; i < op.count(); ++i) start_connection(op.fd(i), op.peer(i), true);
+    --pending_;
     if (op.error() == asio::error::operation_aborted) {
         maybe_delete();
         return;
@@ -129,6 +128,7 @@ void server_impl::accepted() {
     if (accept_errors_ != accept_errors_logged_) accept_recovered();
     if (unsigned d = op.held_off()) accept_later(std::chrono::microseconds(d));
     else do_accept();
+    maybe_delete(); // closing meanwhile: no accept is pending now
 }
 
 // Descriptor exhaustion lasts as long as the load that caused it, and a retry comes ten
@@ -189,8 +189,9 @@ void server_impl::start_connection(int fd, const asio::ip::tcp::endpoint& remote
     socket_type sock{ctx_};
     boost::system::error_code ec;
     sock.assign(remote.protocol(), fd, ec);
-    if (ec) {
+    if (ec) { // the loop's epoll set refused it (out of memory or of watches)
         ::close(fd);
+        log::get().warn("cannot serve a new connection: {}", ec.message());
         return;
     }
     net::detail::mark_non_blocking(sock);

@@ -66,15 +66,17 @@ void server_impl::watch_parked() {
     if (parking_.watching() || parking_.empty()) return;
     ++pending_;
     parking_.watch([this](const boost::system::error_code& ec) {
-        --pending_;
+        // A connection served at once may be deleted at once: the watch still counts as
+        // pending while they are served, so the server stays.
         if (!ec) {
             // One that closed without a word needs no connection object to be closed.
             parking_.each_ready([this](parked_conn* p, bool gone) {
                 if (gone) close_parked(p);
                 else unpark(p);
             });
-            watch_parked();
         }
+        --pending_;
+        if (!ec) watch_parked();
         maybe_delete();
     });
 }
