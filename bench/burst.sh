@@ -17,7 +17,8 @@
 #    /proc/PID/stat, median of R runs. (The floor does not close: it is left out here.)
 #
 # Servers: nodus, nginx, floor (default all three). Builds hello, floor_hello_epoll and
-# burst_client in Release in DIR (default build-bench/) unless --no-build.
+# burst_client in Release in DIR (default build-bench/) unless --no-build. Server logs go to
+# build-bench/bench-results/burst-DATE-TIME/logs/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench="$root/bench"
@@ -58,13 +59,13 @@ for b in apps/hello/hello bench/floor_hello_epoll bench/burst_client; do
     [[ -x "$build_dir/$b" ]] || die "no $build_dir/$b"
 done
 
-tmp=$(mktemp -d)
-trap bench_cleanup EXIT
+out=""
+bench_prepare burst
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 server_pid=""
 start_server() {   # $1 name, $2 port: freshly started, pinned to CPU 0; sets server_pid
-    local log="$tmp/$1-$2.log" cmd=()
+    local log="$out/logs/$1-$2.log" cmd=()
     case "$1" in
         nodus) cmd=("$build_dir/apps/hello/hello" --config "$root/config/hello.ini" --log.access_log=false
                     "--server.port=$2" --server.host=127.0.0.1 --server.backlog=4096
@@ -87,11 +88,11 @@ for r in $(seq "$reps"); do
     for s in "${server_list[@]}"; do
         port=$(free_ports 1)
         start_server "$s" "$port"
-        out=$(taskset -c 1 "$build_dir/bench/burst_client" "$port" "$conns" "$duration")
+        result=$(taskset -c 1 "$build_dir/bench/burst_client" "$port" "$conns" "$duration")
         stop_pids "$server_pid"
         echo "-- run $r $s"
-        echo "$out"
-        burst_lines[$s]+="$out"$'\n'
+        echo "$result"
+        burst_lines[$s]+="$result"$'\n'
     done
 done
 
@@ -103,11 +104,11 @@ for r in $(seq "$reps"); do
         port=$(free_ports 1)
         start_server "$s" "$port"
         t0=$(cpu_ticks "$server_pid")
-        out=$(taskset -c 1 ab -q -c50 -n "$requests" "http://127.0.0.1:$port/" 2>&1)
+        result=$(taskset -c 1 ab -q -c50 -n "$requests" "http://127.0.0.1:$port/" 2>&1)
         t1=$(cpu_ticks "$server_pid")
         stop_pids "$server_pid"
-        done_n=$(awk '/^Complete requests/ { print $3 }' <<<"$out")
-        failed=$(awk '/^Failed requests/ { print $3 }' <<<"$out")
+        done_n=$(awk '/^Complete requests/ { print $3 }' <<<"$result")
+        failed=$(awk '/^Failed requests/ { print $3 }' <<<"$result")
         us=$(python3 -c "print(round(($t1 - $t0) * 1e6 / $clk_tck / max(1, ${done_n:-0}), 2))")
         echo "run $r $s: $done_n requests, $failed failed, server CPU $us us/request"
         churn_us[$s]+=" $us"

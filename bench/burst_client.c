@@ -49,6 +49,15 @@ static void report(const char* name, float* v, long n) {
     printf("%-28s n=%-8ld p50=%7.2f p90=%7.2f p99=%7.2f max=%7.2f ms\n", name, n, v[n / 2] * 1e3,
            v[n * 9 / 10] * 1e3, v[n * 99 / 100] * 1e3, v[n - 1] * 1e3);
 }
+// Percentiles of the requests that were the connection's `nth` (any when < 0), sent at or
+// after `from` seconds; `v` is scratch room for all of them.
+static void report_where(const char* name, float* v, int nth, float from) {
+    long m = 0;
+    for (long i = 0; i < nrec; ++i)
+        if ((nth < 0 || recs[i].nth == nth) && recs[i].at >= from) v[m++] = recs[i].lat;
+    report(name, v, m);
+}
+
 int main(int argc, char** argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: %s PORT CONNECTIONS SECONDS\n", argv[0]);
@@ -120,26 +129,11 @@ int main(int argc, char** argv) {
         }
     }
     float* v = malloc(nrec * sizeof *v);
-    long m;
-    m = 0;
-    for (long i = 0; i < nrec; ++i) v[m++] = recs[i].lat;
-    report("all", v, m);
-    m = 0;
-    for (long i = 0; i < nrec; ++i)
-        if (recs[i].nth == 0) v[m++] = recs[i].lat;
-    report("1st request", v, m);
-    m = 0;
-    for (long i = 0; i < nrec; ++i)
-        if (recs[i].nth == 1) v[m++] = recs[i].lat;
-    report("2nd request", v, m);
-    m = 0;
-    for (long i = 0; i < nrec; ++i)
-        if (recs[i].nth == 2) v[m++] = recs[i].lat;
-    report("3rd request", v, m);
-    m = 0;
-    for (long i = 0; i < nrec; ++i)
-        if (recs[i].at >= 1.0) v[m++] = recs[i].lat;
-    report("sent after 1 s", v, m);
+    report_where("all", v, -1, 0);
+    report_where("1st request", v, 0, 0);
+    report_where("2nd request", v, 1, 0);
+    report_where("3rd request", v, 2, 0);
+    report_where("sent after 1 s", v, -1, 1.0f);
     double first_done = 0;
     for (long i = 0; i < nrec; ++i)
         if (recs[i].nth == 0 && recs[i].at + recs[i].lat > first_done) first_done = recs[i].at + recs[i].lat;

@@ -66,7 +66,10 @@ public:
     /// Start counting; call it before the loop sees what is to be counted (while it is held).
     [[nodiscard]] counting start() {
         auto s = std::make_shared<state>();
-        s_ = s;
+        {
+            std::lock_guard lock{m_};
+            s_ = s;
+        }
         tick(s);
         return counting{s};
     }

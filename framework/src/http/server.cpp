@@ -97,8 +97,7 @@ void server_impl::do_accept() {
     }
     accepting_ = true;
     ++pending_;
-    accept_op_.start(acceptor_, net::detail::batch_accept::max_batch, &hooks_.accept_delay,
-                     accept_errors_ != accept_errors_logged_);
+    accept_op_.start(acceptor_, &hooks_.accept_delay, accept_errors_ != accept_errors_logged_);
 }
 
 // Up to 64 connections per turn of the loop (net/detail/batch_accept.hpp): Asio's accept

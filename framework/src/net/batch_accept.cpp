@@ -20,11 +20,10 @@ batch_accept::batch_accept(reactor& r, callback cb, void* target) noexcept
       cb_(cb),
       target_(target) {}
 
-void batch_accept::start(tcp_socket& listener, int limit, const std::function<unsigned(unsigned)>* hold_off,
+void batch_accept::start(tcp_socket& listener, const std::function<unsigned(unsigned)>* hold_off,
                          bool report_empty) {
     auto& impl = socket_access::of(listener);
     listen_fd_ = impl.socket_;
-    limit_ = limit < 1 ? 1 : limit > max_batch ? max_batch : limit;
     hold_off_ = hold_off && *hold_off ? hold_off : nullptr;
     n_ = 0;
     report_empty_ = report_empty;
@@ -37,7 +36,7 @@ ad::reactor_op::status batch_accept::perform(reactor_op* base) {
     auto* o = static_cast<batch_accept*>(base);
     // Connections that fail on their own (reset before they were taken) do not count
     // towards the batch, but the attempts are bounded all the same.
-    for (int attempt = 0; o->n_ < o->limit_ && attempt < 2 * max_batch; ++attempt) {
+    for (int attempt = 0; o->n_ < max_batch && attempt < 2 * max_batch; ++attempt) {
         if (o->n_ > 0 && o->hold_off_) {
             if (unsigned us = (*o->hold_off_)(static_cast<unsigned>(o->n_))) {
                 o->held_off_ = us;

@@ -10,6 +10,6 @@ void fair_accept_stop() noexcept;
 /// Microseconds to wait before accepting again: 0, or a short back-off while this worker
 /// holds clearly more than its share compared with the least-loaded peer that accepts.
 /// `taken`: connections accepted in the current batch, not in the table yet.
-unsigned worker_accept_delay(unsigned taken = 0) noexcept;
+unsigned worker_accept_delay(unsigned taken) noexcept;
 
 } // namespace nodus::cluster::detail

@@ -6,7 +6,7 @@
 // with `async_wait` instead and accepting in a loop costs an `epoll_ctl` each time the wait
 // is armed (Asio re-arms a waited-for descriptor). This operation is queued like Asio's own
 // accept (tried at once when the reactor's state says the socket may be ready, else queued
-// with no system call) and takes up to `limit` connections each time it runs; when a batch
+// with no system call) and takes up to max_batch connections each time it runs; when a batch
 // ends in EAGAIN it says "done and exhausted", so the next batch waits for epoll's next
 // report without trying (as drained_read does for reads).
 //
@@ -26,14 +26,14 @@ public:
     batch_accept(const batch_accept&) = delete;
     batch_accept& operator=(const batch_accept&) = delete;
 
-    /// Take up to `limit` (1 to max_batch) connections from `listener` (a listening socket,
+    /// Take up to max_batch connections from `listener` (a listening socket,
     /// open and non-blocking, held as a plain Asio socket: the accepting is ours) once it has
     /// some; the callback then runs from the loop. `hold_off`, when set, is asked before each
     /// connection after the first, with the number taken so far: a non-zero answer (µs) ends
     /// the batch there. `report_empty`: an empty queue ends the batch too (with none taken),
     /// to learn that accepting works again after an error (Linux reports running out of
     /// descriptors before it looks at the queue).
-    void start(tcp_socket& listener, int limit, const std::function<unsigned(unsigned)>* hold_off = nullptr,
+    void start(tcp_socket& listener, const std::function<unsigned(unsigned)>* hold_off = nullptr,
                bool report_empty = false);
 
     /// After the callback: the connections taken (non-blocking, close-on-exec descriptors the
@@ -56,7 +56,6 @@ private:
     void* target_;
     const std::function<unsigned(unsigned)>* hold_off_ = nullptr;
     int listen_fd_ = -1;
-    int limit_ = 1;
     int n_ = 0;
     bool report_empty_ = false;
     unsigned held_off_ = 0;
