@@ -17,6 +17,9 @@
 #include "metrics/detail/http_stats.hpp"
 #include "tls/detail/io.hpp"
 
+#include <nodus/log/log.hpp>
+#include <spdlog/logger.h>
+
 #include <boost/asio/post.hpp>
 
 #include <cstring>
@@ -37,8 +40,8 @@ const char* to_string(conn_state s) noexcept {
     return "?";
 }
 
-connection::connection(server_impl& srv, socket_type sock) noexcept
-    : srv_(srv), sock_(std::move(sock)), read_op_(srv.reactor(), &connection::read_done, this) {}
+connection::connection(server_impl& srv, int fd, const asio::ip::tcp::endpoint& remote) noexcept
+    : remote_(remote), srv_(srv), sock_(srv.context()), fd_(fd), read_op_(srv.reactor(), &connection::read_done, this) {}
 
 connection::~connection() {
     release_in();
@@ -74,6 +77,21 @@ void connection::start_with(std::size_t n, bool fresh) {
 
 // ------------------------------------------------------------------ reading
 
+// The socket goes into Asio's reactor (one epoll_ctl) the first time the connection waits for
+// it. False when the epoll set refused it (out of memory or of watches): the connection closed.
+bool connection::attach() {
+    if (sock_.is_open()) return true;
+    boost::system::error_code ec;
+    sock_.assign(remote_.protocol(), fd_, ec);
+    if (ec) {
+        log::get().warn("cannot wait for a connection's socket: {}", ec.message());
+        close_now();
+        return false;
+    }
+    net::detail::adopt_descriptor(sock_);
+    return true;
+}
+
 void connection::start_read() {
     if (reading_ || state_ == conn_state::closed) return;
     if (tls_) {
@@ -83,6 +101,7 @@ void connection::start_read() {
     if (!hot_ && state_ != conn_state::body && !in_.unread()) {
         // Nothing buffered and not (yet) busy: wait without holding a buffer.
         release_in();
+        if (!attach()) return;
         reading_ = true;
         ++pending_;
         sock_.async_wait(socket_type::wait_read, [this](const boost::system::error_code& ec) {
@@ -93,7 +112,7 @@ void connection::start_read() {
         });
         return;
     }
-    if (!prepare_block()) return;
+    if (!prepare_block() || !attach()) return;
     reading_ = true;
     ++pending_;
     // Tried at once unless the last read emptied the socket; then it waits for epoll's

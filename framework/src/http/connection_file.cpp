@@ -101,7 +101,7 @@ bool connection::send_file_piece() {
     while (file_left_) {
         auto off = static_cast<off_t>(file_offset_);
         auto want = static_cast<std::size_t>(std::min(file_left_, budget));
-        ssize_t n = ::sendfile(sock_.native_handle(), file_fd_, &off, want);
+        ssize_t n = ::sendfile(fd_, file_fd_, &off, want);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EPIPE) no_sigpipe.take_raised();
         if (n < 0 && errno == EAGAIN) {

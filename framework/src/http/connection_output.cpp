@@ -12,7 +12,11 @@
 
 #include <boost/asio/post.hpp>
 
+#include <cerrno>
+
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace nodus::http::detail {
 
@@ -67,8 +71,7 @@ void connection::flush() {
         // (measured: 4 KiB files cost a quarter less CPU). Not for large files, where it
         // tripled the kernel's CPU per request (as nginx's tcp_nopush does here).
         std::size_t n = tls_ ? tls_send(bytes, ec)
-                             : sock_.send(asio::const_buffer(bytes.data(), bytes.size()),
-                                          file_left_ && file_left_ <= small_file_body ? MSG_MORE : 0, ec);
+                             : plain_send(bytes, file_left_ && file_left_ <= small_file_body ? MSG_MORE : 0, ec);
         if (srv_.counting()) metrics::detail::g_http.bytes_out += n;
         // A short TLS write is one record sent, not a full socket: only want_write says that.
         if (ec ? ec == asio::error::would_block : n < bytes.size() && !tls_) {
@@ -99,6 +102,16 @@ void connection::flush() {
     if (send_rate_.is_open() && !buffered()) send_rate_.close();
 }
 
+std::size_t connection::plain_send(std::string_view bytes, int flags, boost::system::error_code& ec) {
+    ssize_t n;
+    do n = ::send(fd_, bytes.data(), bytes.size(), flags | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    ec = errno == EAGAIN || errno == EWOULDBLOCK ? asio::error::would_block
+                                                 : boost::system::error_code(errno, boost::system::system_category());
+    return 0;
+}
+
 // `n` more bytes left. The window opens when the socket is first full and stays open while
 // the application keeps the output busy, so it measures how fast the client reads; an
 // application that writes slowly is never the client's fault. True when the client reads
@@ -118,7 +131,7 @@ bool connection::send_too_slow(std::size_t n) {
 }
 
 void connection::wait_writable() {
-    if (writing_) return;
+    if (writing_ || !attach()) return;
     writing_ = true;
     ++pending_;
     update_wait();
@@ -160,14 +173,8 @@ void connection::begin_close() {
     // the end of the stream after the response, as a shutdown would.
     int unread = 0;
     bool may_send = input_ == input_state::broken || in_.unread() ||
-        (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0);
-    if (!may_send) {
-        close_now();
-        return;
-    }
-    boost::system::error_code ec;
-    sock_.shutdown(socket_type::shutdown_send, ec);
-    if (ec) {
+        (::ioctl(fd_, FIONREAD, &unread) == 0 && unread > 0);
+    if (!may_send || ::shutdown(fd_, SHUT_WR) != 0) {
         close_now();
         return;
     }
@@ -180,8 +187,8 @@ void connection::begin_close() {
 // A client too slow to read: reset rather than close, or the kernel would go on feeding it
 // everything still queued in the socket, at its pace, for as long as that takes.
 void connection::cut() {
-    boost::system::error_code ec;
-    sock_.set_option(asio::socket_base::linger(true, 0), ec);
+    ::linger reset{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     close_now();
 }
 
@@ -189,8 +196,11 @@ void connection::close_now() {
     if (state_ == conn_state::closed) return;
     detach_exchange(true);
     state_ = conn_state::closed;
+    // Asio's close cancels what waits on the socket (its handlers see operation_aborted).
     boost::system::error_code ec;
-    sock_.close(ec);
+    if (sock_.is_open()) sock_.close(ec);
+    else ::close(fd_);
+    fd_ = -1;
     teardown();
 }
 
@@ -217,7 +227,7 @@ void connection::retire() {
     // one may have bytes in the socket we have not looked at yet: let both be answered
     // (with Connection: close) rather than dropped.
     int unread = 0;
-    if (served_ == 0 || (::ioctl(sock_.native_handle(), FIONREAD, &unread) == 0 && unread > 0)) return;
+    if (served_ == 0 || (::ioctl(fd_, FIONREAD, &unread) == 0 && unread > 0)) return;
     if (idle()) {
         state_ = conn_state::closing;
         schedule();
@@ -238,8 +248,9 @@ int connection::release_for_park() {
     boost::system::error_code ec;
     // release() cancels the pending read (its handler runs later with operation_aborted)
     // and hands the descriptor over without closing it.
-    int fd = sock_.release(ec);
+    int fd = sock_.is_open() ? sock_.release(ec) : fd_;
     if (ec) return -1;
+    fd_ = -1;
     state_ = conn_state::closed;
     parked_ = true;
     teardown();

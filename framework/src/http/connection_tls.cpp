@@ -40,6 +40,7 @@ void connection::start_tls() {
 }
 
 void connection::tls_start_read() {
+    if (!attach()) return;
     reading_ = true;
     ++pending_;
     auto resume = [this](const boost::system::error_code& ec) {

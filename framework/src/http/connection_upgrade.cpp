@@ -26,7 +26,8 @@ int connection::release_for_upgrade(exchange& ex, std::string& rest, ssl_st*& tl
     // release() cancels a pending read (its handler runs later with operation_aborted) and
     // hands the descriptor over without closing it. A client does not send before the 101
     // that the new owner writes, so no byte is left behind in a read that already ran.
-    int fd = sock_.release(ec);
+    int fd = sock_.is_open() ? sock_.release(ec) : fd_;
+    if (!ec) fd_ = -1;
     if (!ec) tls = take_tls();
     state_ = conn_state::closed;
     teardown();

@@ -173,8 +173,8 @@ constexpr std::size_t trim_after_closed = 1024;
 
 // Every new connection starts here, whether this server accepted it or was handed it.
 // Its first read is tried at once: most clients send their request with the connection,
-// and a silent one is parked before it costs a connection object or Asio's state for its
-// socket (two epoll_ctl: Asio's, and taking it out again).
+// and a silent one is parked before it costs a connection object. One that is answered and
+// then closes or parks never enters Asio's reactor (connection::attach): no epoll_ctl.
 void server_impl::start_connection(int fd, const asio::ip::tcp::endpoint& remote, bool non_blocking) {
     int on = 1;
     if (!non_blocking) ::ioctl(fd, FIONBIO, &on); // a descriptor handed over
@@ -185,26 +185,18 @@ void server_impl::start_connection(int fd, const asio::ip::tcp::endpoint& remote
     do n = tls_ ? ::recv(fd, scratch, 1, MSG_PEEK) : ::recv(fd, scratch, block_size, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && park_silent(fd, remote)) return;
-    socket_type sock{ctx_};
-    boost::system::error_code ec;
-    sock.assign(remote.protocol(), fd, ec);
-    if (ec) { // the loop's epoll set refused it (out of memory or of watches)
-        ::close(fd);
-        log::get().warn("cannot serve a new connection: {}", ec.message());
-        return;
-    }
-    net::detail::mark_non_blocking(sock);
     if (tls_) {
         ssl_st* ssl = tls_->new_ssl(fd);
-        if (!ssl) return; // out of memory: the socket closes
-        auto* c = new connection(*this, std::move(sock));
-        c->remote_ = remote;
+        if (!ssl) { // out of memory
+            ::close(fd);
+            return;
+        }
+        auto* c = new connection(*this, fd, remote);
         c->set_tls(ssl);
         c->start_tls();
         return;
     }
-    auto* c = new connection(*this, std::move(sock));
-    c->remote_ = remote;
+    auto* c = new connection(*this, fd, remote);
     if (n > 0) c->start_with(static_cast<std::size_t>(n));
     else c->start(); // an end or an error: the first read sees it again
 }
@@ -227,17 +219,12 @@ void server_impl::adopt(int fd) {
         ::close(fd);
         return;
     }
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
     // No peer: the client is gone already (reset while the connection was on its way).
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
-        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+    asio::ip::tcp::endpoint remote;
+    if (!net::detail::peer_of(fd, remote)) {
         ::close(fd);
         return;
     }
-    asio::ip::tcp::endpoint remote;
-    std::memcpy(remote.data(), &ss, len);
-    remote.resize(len);
     start_connection(fd, remote, false);
 }
 

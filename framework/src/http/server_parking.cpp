@@ -87,21 +87,17 @@ void server_impl::unpark(parked_conn* p) {
     // A TLS connection parked before its first byte gets its SSL object now.
     ssl_st* ssl = parked_ssl(p);
     if (tls_ && !ssl) ssl = tls_->new_ssl(p->fd);
-    socket_type sock{ctx_};
-    boost::system::error_code ec;
-    if (!tls_ || ssl) sock.assign(p->v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), p->fd, ec);
-    if (ec || (tls_ && !ssl)) {
+    if (tls_ && !ssl) {
         ::close(p->fd);
-        if (ssl) tls::detail::free(ssl);
         dispose(p);
         note_gone();
         return;
     }
-    net::detail::mark_non_blocking(sock); // it was when it parked
-    auto remote = sock.remote_endpoint(ec);
+    // No peer: a reset arrived meanwhile; the first read says so.
+    asio::ip::tcp::endpoint remote{p->v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), 0};
+    net::detail::peer_of(p->fd, remote);
     const int fd = p->fd;
-    auto* c = new connection(*this, std::move(sock));
-    c->remote_ = remote;
+    auto* c = new connection(*this, fd, remote);
     c->set_served(p->served);
     dispose(p);
     if (ssl) {

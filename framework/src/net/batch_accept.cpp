@@ -4,6 +4,7 @@
 #include "net/detail/socket_access.hpp"
 
 #include <cerrno>
+#include <cstring>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -69,6 +70,17 @@ void batch_accept::complete(void* owner, ad::operation* base, const boost::syste
         return;
     }
     o->cb_(o->target_);
+}
+
+bool peer_of(int fd, boost::asio::ip::tcp::endpoint& out) noexcept {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) || len > out.capacity())
+        return false;
+    std::memcpy(out.data(), &ss, len);
+    out.resize(len);
+    return true;
 }
 
 } // namespace nodus::net::detail

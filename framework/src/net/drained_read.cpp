@@ -12,8 +12,10 @@ namespace ad = boost::asio::detail;
 
 reactor& reactor_of(boost::asio::io_context& ctx) { return boost::asio::use_service<reactor>(ctx); }
 
-void mark_non_blocking(tcp_socket& sock) noexcept {
-    socket_access::of(sock).state_ |= ad::socket_ops::non_blocking;
+void adopt_descriptor(tcp_socket& sock) noexcept {
+    auto& state = socket_access::of(sock).state_;
+    state = static_cast<ad::socket_ops::state_type>((state | ad::socket_ops::non_blocking) &
+                                                    ~ad::socket_ops::possible_dup);
 }
 
 drained_read::drained_read(reactor& r, callback cb, void* target) noexcept

@@ -55,7 +55,9 @@ std::uint64_t sendfile_bytes() noexcept;
 
 class connection {
 public:
-    connection(server_impl& srv, socket_type sock) noexcept;
+    /// Takes `fd`, a connected non-blocking socket whose peer is `remote`. Asio's reactor
+    /// learns of it only when the connection must wait for it (attach()).
+    connection(server_impl& srv, int fd, const boost::asio::ip::tcp::endpoint& remote) noexcept;
     ~connection();
 
     void start(bool fresh = true); // fresh: a new connection, not one back from parking
@@ -100,11 +102,12 @@ public:
     conn_state state() const noexcept { return state_; }
 
     list_hook hook_; // owned by the server's wait_lists
-    boost::asio::ip::tcp::endpoint remote_;
+    const boost::asio::ip::tcp::endpoint remote_;
 
 private:
     // reading (connection.cpp)
     void start_read();
+    bool attach();
     bool prepare_block();
     void on_read(const boost::system::error_code& ec, std::size_t n);
     static void read_done(void* self, const boost::system::error_code& ec, std::size_t n);
@@ -145,6 +148,7 @@ private:
     bool retract(nodus::detail::exchange& ex, int status);
     // writing and closing (connection_output.cpp)
     void flush();
+    std::size_t plain_send(std::string_view bytes, int flags, boost::system::error_code& ec);
     void wait_writable();
     bool send_too_slow(std::size_t n);
     void cut(); // abort with a reset: queued bytes are dropped
@@ -163,7 +167,10 @@ private:
     }
 
     server_impl& srv_;
+    // Not open until attach(): a connection that reads its request, answers and closes or
+    // parks without waiting never costs an epoll_ctl. Every direct system call uses fd_.
     socket_type sock_;
+    int fd_;
     net::detail::drained_read read_op_; // the read of a busy plain connection
     read_buffer in_;
     response_writer out_;

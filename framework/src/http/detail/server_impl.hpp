@@ -47,6 +47,7 @@ public:
     const http_config& cfg() const noexcept { return cfg_; }
     const handler& on_request() const noexcept { return handler_; }
     net::detail::reactor& reactor() const noexcept { return reactor_; }
+    boost::asio::io_context& context() const noexcept { return ctx_; }
     void count_request() noexcept { ++requests_; }
     server_fields fields() noexcept { return {date(), server_line_}; }
     bool keep_alive_allowed() const noexcept { return !closing_ && !retiring_; }

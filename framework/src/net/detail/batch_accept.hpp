@@ -63,4 +63,8 @@ private:
     boost::asio::ip::tcp::endpoint peers_[max_batch];
 };
 
+/// The peer of the connected socket `fd`, into `out`; false (`out` unchanged) when it has
+/// none (the client reset it) or is not TCP over IPv4 or IPv6.
+bool peer_of(int fd, boost::asio::ip::tcp::endpoint& out) noexcept;
+
 } // namespace nodus::net::detail

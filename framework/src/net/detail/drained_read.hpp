@@ -28,10 +28,14 @@ using reactor = boost::asio::detail::reactor;
 /// The reactor of a loop (a lookup under a lock: keep it).
 reactor& reactor_of(boost::asio::io_context& ctx);
 
-/// Tell Asio that `sock`'s descriptor is non-blocking already (accept4 with SOCK_NONBLOCK, or
-/// a parked descriptor coming back): what `non_blocking(true)` records, without its FIONBIO
-/// system call.
-void mark_non_blocking(tcp_socket& sock) noexcept;
+/// Tell Asio two things it cannot know of a descriptor given to it with `assign()`, when
+/// `sock` holds a new connection's descriptor (from accept4 with SOCK_NONBLOCK, or one that
+/// was parked):
+/// - it is non-blocking already: what `non_blocking(true)` records, without its FIONBIO;
+/// - no other descriptor refers to its socket (nothing dup'd it), so closing it takes it out
+///   of epoll and Asio need not: one `epoll_ctl(DEL)` per connection saved. Asio treats the
+///   sockets its own accept makes the same way; only `assign()` assumes a possible dup.
+void adopt_descriptor(tcp_socket& sock) noexcept;
 
 class drained_read final : public boost::asio::detail::reactor_op {
 public:
