@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string_view>
+
+#include <sys/resource.h>
 
 using namespace process_harness;
 
@@ -48,6 +51,29 @@ TEST(cluster, both_workers_serve) {
     ASSERT_TRUE(st);
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0);
     expect_tree_gone(p.pid(), 2s);
+}
+
+// A forked worker's table is copied at the size its open descriptors need: each worker grows
+// its own before it takes connections (net/detail/descriptor_table.hpp).
+TEST(cluster, every_worker_grows_its_descriptor_table_before_it_serves) {
+    rlimit lim{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+    const auto want = std::min<std::size_t>(lim.rlim_cur, 65536);
+    for (const char* balance : {"shared", "reuseport", "round_robin"}) {
+        process p{args(2, {std::string("--cluster.balance=") + balance})};
+        ASSERT_NE(p.port(), 0) << p.log();
+        ASSERT_TRUE(p.wait_for("all 2 workers are listening", 10s)) << p.log();
+        auto workers = p.workers();
+        ASSERT_EQ(workers.size(), 2u) << p.log();
+        for (int w : workers) EXPECT_GE(descriptor_table_size(w), want) << balance << " worker " << w;
+        if (std::string_view(balance) != "round_robin") continue;
+        // The master accepts for them in round_robin, and grew its own table first: a worker
+        // it forks after that must still grow its own.
+        EXPECT_GE(descriptor_table_size(p.pid()), want);
+        ::kill(workers[0], SIGKILL);
+        ASSERT_TRUE(p.wait_for("is listening", 5s, 3)) << p.log();
+        for (int w : p.workers()) EXPECT_GE(descriptor_table_size(w), want) << "worker " << w;
+    }
 }
 
 TEST(cluster, ipc_round_trip) {

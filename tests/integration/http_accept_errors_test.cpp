@@ -12,6 +12,15 @@
 using namespace std::chrono_literals;
 using process_harness::process;
 
+// Growing the table while a burst waits costs each size on the way an RCU grace period in a
+// process with threads (net/detail/descriptor_table.hpp); a process starts with 64 entries.
+TEST(http_accept_errors, a_server_grows_its_descriptor_table_to_its_limit_before_connections_come) {
+    process p{{"3000"}, {}, NODUS_BINARY_DIR "/tests/fd_limit_server"};
+    ASSERT_NE(p.port(), 0) << p.log();
+    EXPECT_GE(process_harness::descriptor_table_size(p.pid()), 3000u);
+    EXPECT_LT(process_harness::descriptor_table_size(p.pid()), 8192u) << "no more than the limit allows";
+}
+
 TEST(http_accept_errors, descriptor_exhaustion_is_counted_and_logged_once_per_interval) {
     process p{{"24"}, {}, NODUS_BINARY_DIR "/tests/fd_limit_server"};
     auto port = p.port();

@@ -40,6 +40,14 @@ inline std::string demo_binary() { return NODUS_BINARY_DIR "/apps/cluster_demo/c
 using nodus::test::client;
 using nodus::test::wait_until;
 
+/// The size of process `pid`'s descriptor table (FDSize in /proc/PID/status); 0 if unknown.
+inline std::size_t descriptor_table_size(int pid) {
+    std::ifstream f{"/proc/" + std::to_string(pid) + "/status"};
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind("FDSize:", 0) == 0) return std::stoul(line.substr(7));
+    return 0;
+}
+
 /// Pids of live (non-zombie) processes in process group `pgid`, from /proc.
 inline std::vector<int> group_members(int pgid) {
     std::vector<int> out;

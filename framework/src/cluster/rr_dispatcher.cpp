@@ -3,6 +3,7 @@
 #include "cluster/detail/state.hpp"
 #include "cluster/detail/worker_table.hpp"
 #include "ipc/detail/control.hpp"
+#include "net/detail/descriptor_table.hpp"
 #include "net/detail/listener.hpp"
 
 #include <nodus/log/log.hpp>
@@ -59,6 +60,7 @@ rr_dispatcher::rr_dispatcher(const std::vector<worker_slot>& slots, std::size_t 
 void rr_dispatcher::open(int listen_fd) {
     if (state_ != accept_state::closed || listen_fd < 0) return;
     listen_fd_ = listen_fd;
+    net::detail::reserve_descriptor_table(); // connections pass through while workers take them
     watch_ = std::make_unique<asio::posix::stream_descriptor>(nodus::io_context(), listen_fd);
     state_ = accept_state::accepting;
     on_acceptable();

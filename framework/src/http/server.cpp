@@ -1,6 +1,7 @@
 // The server: listening, accepting or adopting connections, their deadline lists and
 // the one timer that sweeps them.
 #include "http/detail/server_impl.hpp"
+#include "net/detail/descriptor_table.hpp"
 #include "net/detail/listener.hpp"
 #include "tls/detail/context.hpp"
 
@@ -83,6 +84,7 @@ void server_impl::serve_listener(nodus::detail::unique_fd fd) {
     fd.release(); // the acceptor owns it now
     acceptor_.non_blocking(true, ec);
     port_ = acceptor_.local_endpoint(ec).port();
+    net::detail::reserve_descriptor_table();
     do_accept();
     if (on_listening_) on_listening_();
 }
@@ -209,6 +211,7 @@ void server_impl::enable_tls(std::shared_ptr<tls::detail::context> ctx, std::uin
 
 void server_impl::serve_adopted(std::uint16_t port) {
     port_ = port;
+    net::detail::reserve_descriptor_table();
     if (on_listening_) on_listening_();
 }
 
