@@ -101,6 +101,7 @@ bool connection::send_file_piece() {
     while (file_left_) {
         auto off = static_cast<off_t>(file_offset_);
         auto want = static_cast<std::size_t>(std::min(file_left_, budget));
+        before_send();
         ssize_t n = ::sendfile(fd_, file_fd_, &off, want);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EPIPE) no_sigpipe.take_raised();
@@ -118,6 +119,7 @@ bool connection::send_file_piece() {
             close_now();
             return false;
         }
+        sent_ = true;
         auto sent = static_cast<std::uint64_t>(n);
         g_sendfile_bytes += sent;
         if (srv_.counting()) metrics::detail::g_http.bytes_out += sent;

@@ -14,6 +14,8 @@
 
 #include <cerrno>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -102,10 +104,18 @@ void connection::flush() {
     if (send_rate_.is_open() && !buffered()) send_rate_.close();
 }
 
+void connection::enable_nodelay() noexcept {
+    int on = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    nodelay_ = true;
+}
+
 std::size_t connection::plain_send(std::string_view bytes, int flags, boost::system::error_code& ec) {
+    before_send();
     ssize_t n;
     do n = ::send(fd_, bytes.data(), bytes.size(), flags | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
+    if (n > 0) sent_ = true;
     if (n >= 0) return static_cast<std::size_t>(n);
     ec = errno == EAGAIN || errno == EWOULDBLOCK ? asio::error::would_block
                                                  : boost::system::error_code(errno, boost::system::system_category());

@@ -23,6 +23,8 @@ namespace tls = nodus::tls::detail;
 
 void connection::set_tls(ssl_st* ssl) noexcept {
     tls_ = ssl;
+    // The handshake is several flights (and TLS 1.3 sends tickets after it): no lazy Nagle.
+    if (!nodelay_) enable_nodelay();
     tls_ready_ = tls::handshake_done(ssl);
 }
 

@@ -15,6 +15,7 @@ int connection::release_for_upgrade(exchange& ex, std::string& rest, ssl_st*& tl
         !ex.body().done())
         return -1;
     boost::system::error_code ec;
+    if (!nodelay_) enable_nodelay(); // the new protocol sends small messages at any time
     rest.assign(in_.data + in_.beg, in_.unread());
     ex.res().set_status(101);
     if (log::access_enabled()) log_exchange(ex, 101);

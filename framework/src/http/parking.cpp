@@ -1,6 +1,7 @@
 #include "http/detail/parking.hpp"
 #include "tls/detail/io.hpp"
 
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -24,8 +25,20 @@ bool parking_lot::open() {
     return true;
 }
 
-bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh,
-                      ssl_st* tls) {
+bool kept_peer(const parked_conn* p, boost::asio::ip::tcp::endpoint& out) noexcept {
+    if (p->v4_port == 0) return false;
+    auto* sa = reinterpret_cast<sockaddr_in*>(out.data());
+    *sa = {};
+    sa->sin_family = AF_INET;
+    sa->sin_port = p->v4_port;
+    sa->sin_addr.s_addr = p->v4_addr;
+    out.resize(sizeof(sockaddr_in));
+    return true;
+}
+
+bool parking_lot::add(int fd, std::uint32_t served, const boost::asio::ip::tcp::endpoint& peer,
+                      clock::time_point deadline, park_how h, ssl_st* tls) {
+    const bool fresh = h.fresh;
     parked_conn* p;
     if (tls) {
         auto* t = new parked_tls_conn;
@@ -37,13 +50,22 @@ bool parking_lot::add(int fd, std::uint32_t served, bool v6, clock::time_point d
     }
     p->fd = fd;
     p->served = served;
-    p->v6 = v6;
+    p->v6 = peer.address().is_v6();
+    if (!p->v6 && peer.port() != 0) {
+        auto* sa = reinterpret_cast<const sockaddr_in*>(peer.data());
+        p->v4_addr = sa->sin_addr.s_addr;
+        p->v4_port = sa->sin_port;
+    }
     p->fresh = fresh;
+    p->nodelay = h.nodelay;
     p->deadline = deadline;
+    // One-shot: a report disarms the watch, so a connection brought back need not be taken
+    // out of the set (take) and one parked again is only re-armed. MOD fails if the set lost
+    // it meanwhile (a new lot after a stop): then it is added.
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
     ev.data.ptr = p;
-    if (::epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if ((!h.in_set || ::epoll_ctl(fd_, EPOLL_CTL_MOD, fd, &ev) != 0) && ::epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
         ::close(fd);
         if (tls) tls::detail::free(tls);
         dispose(p);
@@ -70,13 +92,13 @@ void parking_lot::unlink(parked_conn* p) noexcept {
     --size_;
 }
 
-void parking_lot::take(parked_conn* p) noexcept {
-    ::epoll_ctl(fd_, EPOLL_CTL_DEL, p->fd, nullptr);
+void parking_lot::take(parked_conn* p, bool reported) noexcept {
+    if (!reported) ::epoll_ctl(fd_, EPOLL_CTL_DEL, p->fd, nullptr);
     unlink(p);
 }
 
 void parking_lot::close(parked_conn* p) noexcept {
-    take(p);
+    unlink(p);
     ::close(p->fd);
     if (auto* ssl = parked_ssl(p)) tls::detail::free(ssl);
     dispose(p);

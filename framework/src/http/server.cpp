@@ -180,7 +180,6 @@ constexpr std::size_t trim_after_closed = 1024;
 void server_impl::start_connection(int fd, const asio::ip::tcp::endpoint& remote, bool non_blocking) {
     int on = 1;
     if (!non_blocking) ::ioctl(fd, FIONBIO, &on); // a descriptor handed over
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     // A TLS client's bytes stay in the socket for OpenSSL: a peek tells a silent one.
     char* scratch = buffers::scratch();
     ssize_t n;

@@ -26,8 +26,9 @@ void server_impl::park(connection* c) {
         c->close_now();
         return;
     }
-    bool v6 = c->remote_.address().is_v6();
-    std::uint32_t served = c->served();
+    const auto peer = c->remote_;
+    const std::uint32_t served = c->served();
+    const park_how how{.in_set = c->in_lot_set(), .nodelay = c->nodelay()};
     ssl_st* ssl = c->take_tls();
     int fd = c->release_for_park();
     if (fd < 0) {
@@ -36,7 +37,7 @@ void server_impl::park(connection* c) {
         return;
     }
     auto deadline = clock::now() + idle_left;
-    if (!parking_.add(fd, served, v6, deadline, false, ssl)) {
+    if (!parking_.add(fd, served, peer, deadline, how, ssl)) {
         note_gone();
         return;
     }
@@ -53,7 +54,7 @@ bool server_impl::park_silent(int fd, const asio::ip::tcp::endpoint& remote) {
     if (hooks_.on_count) hooks_.on_count(open_);
     auto deadline =
         clock::now() + std::chrono::milliseconds(tls_ ? tls_handshake_ms_ : cfg_.header_timeout_ms);
-    if (!parking_.add(fd, 0, remote.address().is_v6(), deadline, true)) {
+    if (!parking_.add(fd, 0, remote, deadline, {.fresh = true})) {
         note_gone();
         return true;
     }
@@ -72,7 +73,7 @@ void server_impl::watch_parked() {
             // One that closed without a word needs no connection object to be closed.
             parking_.each_ready([this](parked_conn* p, bool gone) {
                 if (gone) close_parked(p);
-                else unpark(p);
+                else unpark(p, true);
             });
         }
         --pending_;
@@ -81,9 +82,10 @@ void server_impl::watch_parked() {
     });
 }
 
-// Bytes (or a close) arrived: back into Asio with a new connection object.
-void server_impl::unpark(parked_conn* p) {
-    parking_.take(p);
+// Bytes (or a close) arrived (`reported`), or the server stops: served by a new connection
+// object, which enters Asio's reactor only if it must wait (connection::attach).
+void server_impl::unpark(parked_conn* p, bool reported) {
+    parking_.take(p, reported);
     // A TLS connection parked before its first byte gets its SSL object now.
     ssl_st* ssl = parked_ssl(p);
     if (tls_ && !ssl) ssl = tls_->new_ssl(p->fd);
@@ -95,10 +97,10 @@ void server_impl::unpark(parked_conn* p) {
     }
     // No peer: a reset arrived meanwhile; the first read says so.
     asio::ip::tcp::endpoint remote{p->v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), 0};
-    net::detail::peer_of(p->fd, remote);
+    if (!kept_peer(p, remote)) net::detail::peer_of(p->fd, remote);
     const int fd = p->fd;
     auto* c = new connection(*this, fd, remote);
-    c->set_served(p->served);
+    c->back_from_lot(p->served, reported, p->nodelay);
     dispose(p);
     if (ssl) {
         c->set_tls(ssl);
@@ -128,7 +130,8 @@ void server_impl::close_all_parked(bool spare_pending) noexcept {
     // (connection::retire spares it the same way).
     while (auto* p = parking_.oldest()) {
         int unread = 0;
-        if (spare_pending && (p->fresh || (::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0))) unpark(p);
+        if (spare_pending && (p->fresh || (::ioctl(p->fd, FIONREAD, &unread) == 0 && unread > 0)))
+            unpark(p, false);
         else close_parked(p);
     }
     parking_.cancel_watch();

@@ -98,7 +98,17 @@ public:
     std::size_t buffered() const noexcept { return out_.buffered() + file_left_; }
     std::uint32_t served() const noexcept { return served_; }
     bool hot() const noexcept { return hot_; }
-    void set_served(std::uint32_t n) noexcept { served_ = n; }
+    /// Back from the parking lot after `n` requests (0: parked silent, nothing sent yet);
+    /// `in_set`: its descriptor is still in the lot's epoll set (disarmed), so parking again
+    /// only re-arms it; `nodelay`: TCP_NODELAY is on.
+    void back_from_lot(std::uint32_t n, bool in_set, bool nodelay) noexcept {
+        served_ = n;
+        in_lot_set_ = in_set;
+        nodelay_ = nodelay;
+        sent_ = n > 0;
+    }
+    bool in_lot_set() const noexcept { return in_lot_set_; }
+    bool nodelay() const noexcept { return nodelay_; }
     conn_state state() const noexcept { return state_; }
 
     list_hook hook_; // owned by the server's wait_lists
@@ -204,6 +214,16 @@ private:
     bool parked_ = false; // closed because its socket went to the parking lot
     bool in_start_with_ = false; // start_with deletes it when done: teardown posts no step
     bool hot_ = false; // busy enough to keep a read block
+    bool in_lot_set_ = false; // see back_from_lot
+    // Nagle's algorithm holds a small segment only while an earlier one is unacknowledged
+    // (Linux: an earlier small one), so a connection's first send never waits: TCP_NODELAY is
+    // set before any later one, and a client that asks once and leaves never pays for it.
+    bool nodelay_ = false;
+    bool sent_ = false; // some bytes went out on this socket
+    void before_send() noexcept {
+        if (sent_ && !nodelay_) enable_nodelay();
+    }
+    void enable_nodelay() noexcept;
     bool tls_ready_ = false; // TLS: the handshake has finished
     bool tls_want_write_ = false; // TLS: the last read needs the socket writable to go on
     bool tls_more_ = false; // TLS: the last read returned data, so OpenSSL may hold more

@@ -6,6 +6,7 @@
 #include "http/detail/wait_lists.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <cstddef>
@@ -25,10 +26,20 @@ struct parked_conn {
     clock::time_point deadline;
     int fd = -1;
     std::uint32_t served = 0;
-    bool v6 = false;
-    bool fresh = false; // accepted, nothing received yet: waits for its head, not idle
-    bool tls = false; // a parked_tls_conn
+    // An IPv4 peer, in network order, where the record had padding: bringing the connection
+    // back then asks no getpeername. Port 0: not kept (an IPv6 peer).
+    std::uint32_t v4_addr = 0;
+    std::uint16_t v4_port = 0;
+    bool v6 : 1 = false;
+    bool fresh : 1 = false; // accepted, nothing received yet: waits for its head, not idle
+    bool tls : 1 = false; // a parked_tls_conn
+    bool nodelay : 1 = false; // TCP_NODELAY is on
 };
+// One 48-byte heap chunk per parked connection, as before the peer was kept.
+static_assert(sizeof(parked_conn) <= 40);
+
+/// The peer kept in `p`; false for one not kept (IPv6).
+bool kept_peer(const parked_conn* p, boost::asio::ip::tcp::endpoint& out) noexcept;
 
 // A TLS connection keeps its SSL object (session keys and state; OpenSSL released its
 // record buffers) while parked; a plain one does not pay for the pointer.
@@ -43,6 +54,13 @@ inline ssl_st* parked_ssl(const parked_conn* p) noexcept {
 
 /// Free a record taken out of the lot (its descriptor and SSL object are the caller's).
 void dispose(parked_conn* p) noexcept;
+
+/// How a connection parks.
+struct park_how {
+    bool fresh = false; // a new connection that has sent nothing (its own list: its timeout differs)
+    bool in_set = false; // it came back from this lot by a report (take with `reported`): re-armed
+    bool nodelay = false; // TCP_NODELAY is on (kept for when it comes back)
+};
 
 class parking_lot {
 public:
@@ -62,14 +80,17 @@ public:
 
     /// Create the epoll set on first use; false when the system refuses.
     bool open();
-    /// Park `fd` (and its SSL object `tls`, owned from now on) until `deadline`; false (and
-    /// both freed) when epoll refuses it. `fresh`: a
-    /// new connection that has sent nothing (its own list: its timeout differs).
-    bool add(int fd, std::uint32_t served, bool v6, clock::time_point deadline, bool fresh = false,
-             ssl_st* tls = nullptr);
-    /// Out of the lot; the caller owns the returned descriptor and must delete `p`.
-    void take(parked_conn* p) noexcept;
-    /// Out of the lot, descriptor closed, SSL object freed, `p` deleted.
+    /// Park `fd` (and its SSL object `tls`, owned from now on), whose peer is `peer`, until
+    /// `deadline`; false (and both freed) when epoll refuses it.
+    bool add(int fd, std::uint32_t served, const boost::asio::ip::tcp::endpoint& peer, clock::time_point deadline,
+             park_how h = {}, ssl_st* tls = nullptr);
+    /// Out of the lot; the caller owns the descriptor and must dispose of `p`. `reported`:
+    /// each_ready just reported `p`, which disarmed its one-shot watch: the descriptor stays
+    /// in the epoll set, silent, until it closes or parks again (no epoll_ctl now). Otherwise
+    /// it is taken out of the set.
+    void take(parked_conn* p, bool reported) noexcept;
+    /// Out of the lot, descriptor closed (which takes it out of the epoll set), SSL object
+    /// freed, `p` deleted.
     void close(parked_conn* p) noexcept;
 
     /// Wait (once) until some parked descriptor is ready; `fn(error_code)`.

@@ -108,7 +108,7 @@ private:
     bool park_silent(int fd, const boost::asio::ip::tcp::endpoint& remote);
     void note_burst_end() noexcept;
     void watch_parked();
-    void unpark(parked_conn* p);
+    void unpark(parked_conn* p, bool reported);
     void close_parked(parked_conn* p) noexcept;
     void close_all_parked(bool spare_pending) noexcept;
 
