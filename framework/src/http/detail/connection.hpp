@@ -159,6 +159,10 @@ private:
     // writing and closing (connection_output.cpp)
     void flush();
     std::size_t plain_send(std::string_view bytes, int flags, boost::system::error_code& ec);
+    void before_send() noexcept { // see nodelay_
+        if (sent_ && !nodelay_) enable_nodelay();
+    }
+    void enable_nodelay() noexcept;
     void wait_writable();
     bool send_too_slow(std::size_t n);
     void cut(); // abort with a reset: queued bytes are dropped
@@ -220,10 +224,6 @@ private:
     // set before any later one, and a client that asks once and leaves never pays for it.
     bool nodelay_ = false;
     bool sent_ = false; // some bytes went out on this socket
-    void before_send() noexcept {
-        if (sent_ && !nodelay_) enable_nodelay();
-    }
-    void enable_nodelay() noexcept;
     bool tls_ready_ = false; // TLS: the handshake has finished
     bool tls_want_write_ = false; // TLS: the last read needs the socket writable to go on
     bool tls_more_ = false; // TLS: the last read returned data, so OpenSSL may hold more
