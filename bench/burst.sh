@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Clients that all arrive at once (a fleet restarted, a load balancer refilling its pool), and
-# clients that open a connection per request, beside nginx and the floor.
+# clients that open a connection per request, beside Node.js, nginx and the floor.
 #
 #   bash bench/burst.sh [--conns C] [--duration D] [--reps R] [--requests N]
 #                       [--servers LIST] [--no-build] [--build-dir DIR]
@@ -16,9 +16,9 @@
 #    40000) against each server, which answers and closes; server CPU µs per request from
 #    /proc/PID/stat, median of R runs. (The floor does not close: it is left out here.)
 #
-# Servers: nodus, nginx, floor (default all three). Builds hello, floor_hello_epoll and
-# burst_client in Release in DIR (default build-bench/) unless --no-build. Server logs go to
-# build-bench/bench-results/burst-DATE-TIME/logs/.
+# Servers: nodus, node, nginx, floor (default all four; node is left out when missing). Builds
+# hello, floor_hello_epoll and burst_client in Release in DIR (default build-bench/) unless
+# --no-build. Server logs go to build-bench/bench-results/burst-DATE-TIME/logs/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench="$root/bench"
@@ -29,7 +29,7 @@ conns=1000
 duration=3
 reps=3
 requests=40000
-servers="nodus,nginx,floor"
+servers="nodus,node,nginx,floor"
 build=1
 build_dir="$root/build-bench"
 while [[ $# -gt 0 ]]; do
@@ -49,6 +49,11 @@ done
 for tool in ab taskset python3 curl; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, client on CPU 1)"
 IFS=, read -r -a server_list <<<"$servers"
+if ! command -v node >/dev/null; then
+    kept=()
+    for s in "${server_list[@]}"; do [[ $s == node ]] || kept+=("$s"); done
+    server_list=("${kept[@]}")
+fi
 
 if [[ $build == 1 ]]; then
     say "building hello, floor_hello_epoll and burst_client (Release) in $build_dir"
@@ -70,6 +75,7 @@ start_server() {   # $1 name, $2 port: freshly started, pinned to CPU 0; sets se
         nodus) cmd=("$build_dir/apps/hello/hello" --config "$root/config/hello.ini" --log.access_log=false
                     "--server.port=$2" --server.host=127.0.0.1 --server.backlog=4096
                     --http.keep_alive_timeout_ms=600000 --cluster.workers=0) ;;
+        node)  cmd=(node "$bench/node/hello.js" "$2" 600000 4096) ;;
         nginx) local dir; dir=$(write_nginx_conf "$2" 1 20000)
                cmd=("$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf") ;;
         floor) cmd=("$build_dir/bench/floor_hello_epoll" "$2") ;;
@@ -116,8 +122,8 @@ for r in $(seq "$reps"); do
 done
 
 say "summary (medians; latencies in ms)"
-printf '| server | 1st request p50 / p99 / max | 2nd request p50 / p99 / max | after 1 s p50 / p99 / max | last first answer | conn per request, CPU µs |\n'
-printf '|---|--:|--:|--:|--:|--:|\n'
+printf '| server | answered | 1st request p50 / p99 / max | 2nd request p50 / p99 / max | after 1 s p50 / p99 / max | last first answer | conn per request, CPU µs |\n'
+printf '|---|--:|--:|--:|--:|--:|--:|\n'
 for s in "${server_list[@]}"; do
     python3 - "$s" "${churn_us[$s]:-}" <<PY
 import re, statistics, sys
@@ -126,12 +132,16 @@ text = """${burst_lines[$s]}"""
 def med(label):
     rows = [l for l in text.splitlines() if l.startswith(label)]
     vals = [[float(x) for x in re.findall(r"(?:p50|p99|max)=\s*([0-9.]+)", l)] for l in rows]
+    vals = [v for v in vals if len(v) == 3]  # "n=0": nothing in that range
     if not vals:
         return "-"
     return " / ".join(f"{statistics.median(v[i] for v in vals):.1f}" for i in range(3))
 last = [float(x) for x in re.findall(r"last first answer after ([0-9.]+) ms", text)]
+# Connections that had their first answer within the run (of $conns).
+answered = [int(x) for x in re.findall(r"^1st request +n=([0-9]+)", text, re.M)]
 c = f"{statistics.median(float(x) for x in churn):.2f}" if churn else "-"
-print(f"| {name} | {med('1st request')} | {med('2nd request')} | {med('sent after 1 s')} | "
+got = f"{statistics.median(answered):.0f}" if answered else "0"
+print(f"| {name} | {got} of $conns | {med('1st request')} | {med('2nd request')} | {med('sent after 1 s')} | "
       f"{statistics.median(last):.1f} ms | {c} |")
 PY
 done
