@@ -4,6 +4,7 @@
 #include "http/detail/exchange.hpp"
 #include "http/detail/server_impl.hpp"
 #include "metrics/detail/http_stats.hpp"
+#include "net/detail/socket_calls.hpp"
 #include "tls/detail/io.hpp"
 
 #include <nodus/http/error.hpp>
@@ -113,7 +114,7 @@ void connection::enable_nodelay() noexcept {
 std::size_t connection::plain_send(std::string_view bytes, int flags, boost::system::error_code& ec) {
     before_send();
     ssize_t n;
-    do n = ::send(fd_, bytes.data(), bytes.size(), flags | MSG_NOSIGNAL);
+    do n = net::detail::send_some(fd_, bytes.data(), bytes.size(), flags | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n > 0) sent_ = true;
     if (n >= 0) return static_cast<std::size_t>(n);
@@ -209,7 +210,7 @@ void connection::close_now() {
     // Asio's close cancels what waits on the socket (its handlers see operation_aborted).
     boost::system::error_code ec;
     if (sock_.is_open()) sock_.close(ec);
-    else ::close(fd_);
+    else net::detail::close_descriptor(fd_);
     fd_ = -1;
     teardown();
 }

@@ -3,6 +3,7 @@
 #include "http/detail/server_impl.hpp"
 #include "net/detail/descriptor_table.hpp"
 #include "net/detail/listener.hpp"
+#include "net/detail/socket_calls.hpp"
 #include "tls/detail/context.hpp"
 
 #include <nodus/log/log.hpp>
@@ -183,7 +184,7 @@ void server_impl::start_connection(int fd, const asio::ip::tcp::endpoint& remote
     // A TLS client's bytes stay in the socket for OpenSSL: a peek tells a silent one.
     char* scratch = buffers::scratch();
     ssize_t n;
-    do n = tls_ ? ::recv(fd, scratch, 1, MSG_PEEK) : ::recv(fd, scratch, block_size, 0);
+    do n = tls_ ? net::detail::recv_some(fd, scratch, 1, MSG_PEEK) : net::detail::recv_some(fd, scratch, block_size, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && park_silent(fd, remote)) return;
     if (tls_) {

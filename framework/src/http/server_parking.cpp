@@ -2,6 +2,7 @@
 // into the parking lot and back out when their next request arrives.
 #include "http/detail/server_impl.hpp"
 #include "http/detail/buffer_pool.hpp"
+#include "net/detail/socket_calls.hpp"
 #include "tls/detail/context.hpp"
 #include "tls/detail/io.hpp"
 
@@ -112,7 +113,7 @@ void server_impl::unpark(parked_conn* p, bool reported) {
     // object at a time, not one per client until the next turn of the loop.
     char* scratch = buffers::scratch();
     ssize_t n;
-    do n = ::recv(fd, scratch, block_size, 0);
+    do n = net::detail::recv_some(fd, scratch, block_size, 0);
     while (n < 0 && errno == EINTR);
     if (n > 0) c->start_with(static_cast<std::size_t>(n), false);
     else c->start(false); // nothing after all, an end or an error: the read sees it

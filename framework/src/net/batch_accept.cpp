@@ -2,6 +2,7 @@
 
 #include "net/detail/listener.hpp"
 #include "net/detail/socket_access.hpp"
+#include "net/detail/socket_calls.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -46,7 +47,7 @@ ad::reactor_op::status batch_accept::perform(reactor_op* base) {
         }
         auto& peer = o->peers_[o->n_];
         socklen_t len = static_cast<socklen_t>(peer.capacity());
-        int fd = ::accept4(o->listen_fd_, peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept_some(o->listen_fd_, peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             peer.resize(len);
             o->fds_[o->n_++] = fd;

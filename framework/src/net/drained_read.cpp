@@ -1,5 +1,8 @@
 #include "net/detail/drained_read.hpp"
 #include "net/detail/socket_access.hpp"
+#include "net/detail/socket_calls.hpp"
+
+#include <cerrno>
 
 #include <boost/asio/detail/socket_ops.hpp>
 
@@ -7,6 +10,28 @@ namespace nodus::net::detail {
 
 namespace {
 namespace ad = boost::asio::detail;
+
+// What Asio's non_blocking_recv1 does on a stream, through recv_some: true when the read is
+// done (bytes, or the end of the stream or an error in `ec`), false when the socket is empty.
+bool try_recv(int fd, char* data, std::size_t size, boost::system::error_code& ec, std::size_t& n) noexcept {
+    for (;;) {
+        const ssize_t r = recv_some(fd, data, size, 0);
+        if (r > 0) {
+            ec = {};
+            n = static_cast<std::size_t>(r);
+            return true;
+        }
+        n = 0;
+        if (r == 0) {
+            ec = boost::asio::error::eof;
+            return true;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+        ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
+        return true;
+    }
+}
 
 } // namespace
 
@@ -39,7 +64,7 @@ void drained_read::start(tcp_socket& sock, char* data, std::size_t size, bool ea
     // The reactor would not try this read; try it here when it must see an end of stream
     // already in the socket, or when our own last read left bytes behind.
     if (skipped_ && (eager || full_)) {
-        if (ad::socket_ops::non_blocking_recv1(fd_, data_, size_, 0, true, ec_, bytes_transferred_)) {
+        if (try_recv(fd_, data_, size_, ec_, bytes_transferred_)) {
             full_ = !ec_ && bytes_transferred_ == size_;
             reactor_.post_immediate_completion(this, false);
             return;
@@ -56,7 +81,7 @@ ad::reactor_op::status drained_read::perform(reactor_op* base) {
     // "done_and_exhausted" as "do not try the next read until epoll reports more".
     o->skipped_ = false;
     o->full_ = false;
-    if (!ad::socket_ops::non_blocking_recv1(o->fd_, o->data_, o->size_, 0, true, o->ec_, o->bytes_transferred_))
+    if (!try_recv(o->fd_, o->data_, o->size_, o->ec_, o->bytes_transferred_))
         return not_done;
     // Short (an error or the end of the stream included, as Asio counts those): the socket
     // is empty until epoll reports more.
