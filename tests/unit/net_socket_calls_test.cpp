@@ -27,13 +27,6 @@ bool readable(int fd) {
     return ::poll(&p, 1, 5000) == 1;
 }
 
-std::uint16_t local_port_of(int fd) {
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    return ntohs(a.sin_port);
-}
-
 } // namespace
 
 TEST(net_socket_calls, accept_send_receive_and_close_keep_the_libc_contract) {
@@ -54,7 +47,7 @@ TEST(net_socket_calls, accept_send_receive_and_close_keep_the_libc_contract) {
     ASSERT_GE(fd, 0) << errno;
     // The peer and the flags came back as accept4 gives them.
     ASSERT_EQ(peer.ss_family, AF_INET);
-    EXPECT_EQ(ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port), local_port_of(client));
+    EXPECT_EQ(ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port), nodus::detail::local_port(client));
     ASSERT_TRUE(::fcntl(fd, F_GETFL) & O_NONBLOCK); // else the reads below would block
     EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC);
 

@@ -2,9 +2,9 @@
 #include "net/detail/socket_access.hpp"
 #include "net/detail/socket_calls.hpp"
 
-#include <cerrno>
-
 #include <boost/asio/detail/socket_ops.hpp>
+
+#include <cerrno>
 
 namespace nodus::net::detail {
 
